@@ -1,0 +1,56 @@
+// Package activities holds every side effect the workflows perform. Each
+// method is one idempotent step: it may run twice (a worker can crash
+// between the database write and the acknowledgement) and the second run
+// changes nothing.
+package activities
+
+import (
+	"errors"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+)
+
+// Activities holds the dependencies of the activities.
+type Activities struct {
+	Store domain.Store
+	Clock domain.Clock
+}
+
+// ErrorType is the application error type of failures that carry a domain
+// error: retrying cannot fix them.
+const ErrorType = "DomainError"
+
+// DomainFailure is the detail attached to a non-retryable domain failure.
+type DomainFailure struct {
+	Kind    string `json:"kind"`
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// wrap turns a domain error (other than internal/unavailable ones, which
+// may heal) into a non-retryable application error carrying its code.
+func wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := domain.AsError(err); ok && e.Kind != domain.EInternal && e.Kind != domain.EUnavailable {
+		return temporal.NewNonRetryableApplicationError(e.Message, ErrorType, err, DomainFailure{Kind: e.Kind, Code: e.Code, Message: e.Message})
+	}
+	return err
+}
+
+// AsDomainError recovers the domain error from an activity failure seen by
+// a workflow or a client.
+func AsDomainError(err error) (*domain.Error, bool) {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != ErrorType {
+		return nil, false
+	}
+	var f DomainFailure
+	if appErr.HasDetails() && appErr.Details(&f) == nil {
+		return &domain.Error{Kind: f.Kind, Code: f.Code, Message: f.Message}, true
+	}
+	return nil, false
+}

@@ -1,0 +1,119 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+)
+
+// IdempotencyHeader names the key a client sends with a POST.
+const IdempotencyHeader = "Idempotency-Key"
+
+// staleClaim is how long a key claimed by a request that never completed
+// (its process died) blocks a retry.
+const staleClaim = time.Minute
+
+// idemSeed lets a handler derive resource SIDs from the key, so a retry
+// after a crash creates the same resource, not a twin.
+type idemSeed struct {
+	created time.Time
+	hash    []byte
+}
+
+type recorder struct {
+	gin.ResponseWriter
+	buf bytes.Buffer
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.buf.Write(b)
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) WriteString(s string) (int, error) {
+	r.buf.WriteString(s)
+	return r.ResponseWriter.WriteString(s)
+}
+
+// idempotency replays the stored response of a POST made again with the
+// same Idempotency-Key and body, and refuses the key with another body.
+func (s *server) idempotency(c *gin.Context) {
+	key := c.GetHeader(IdempotencyHeader)
+	if c.Request.Method != http.MethodPost || key == "" {
+		c.Next()
+		return
+	}
+	if len(key) > 255 || !printable(key) {
+		_ = c.Error(httpError(domain.EInvalid, domain.CodeBadRequest, "Idempotency-Key must be 1 to 255 printable ASCII characters"))
+		c.Abort()
+		return
+	}
+	p := principal(c)
+	h := sha256.New()
+	h.Write([]byte(c.Request.Method + " " + c.Request.URL.Path + "\n"))
+	h.Write(body(c))
+	reqHash := h.Sum(nil)
+	ctx := c.Request.Context()
+	rec, fresh, err := s.store.BeginIdempotent(ctx, domain.IdempotencyRecord{OrganizationSid: p.OrganizationSid, Key: key, RequestHash: hex.EncodeToString(reqHash)})
+	if err != nil {
+		_ = c.Error(err)
+		c.Abort()
+		return
+	}
+	if !fresh {
+		switch {
+		case rec.RequestHash != hex.EncodeToString(reqHash):
+			_ = c.Error(httpError(domain.EUnprocessable, domain.CodeBadRequest, "this Idempotency-Key was used with a different request; use a new key"))
+			c.Abort()
+			return
+		case rec.StatusCode != 0:
+			c.Header("Idempotent-Replayed", "true")
+			c.Data(rec.StatusCode, "application/json; charset=utf-8", rec.Body)
+			c.Abort()
+			return
+		case s.clock.Now().Sub(rec.DateCreated) < staleClaim:
+			_ = c.Error(httpError(domain.EConflict, domain.CodeInvalidState, "a request with this Idempotency-Key is still in progress; retry shortly"))
+			c.Abort()
+			return
+		}
+		// The first attempt died without an answer: take its claim over.
+	}
+	seed := sha256.Sum256([]byte(p.OrganizationSid + "\n" + key))
+	c.Set(ctxIdemSeed, idemSeed{created: rec.DateCreated, hash: seed[:]})
+	rw := &recorder{ResponseWriter: c.Writer}
+	c.Writer = rw
+	c.Next()
+	status := rw.Status()
+	if status >= 500 || (len(c.Errors) > 0 && !rw.Written()) {
+		_ = s.store.ReleaseIdempotent(ctx, p.OrganizationSid, key)
+		return
+	}
+	if err := s.store.CompleteIdempotent(ctx, p.OrganizationSid, key, status, rw.buf.Bytes()); err != nil {
+		s.log.ErrorContext(ctx, "storing an idempotent response", "request_id", requestID(c), "error", err.Error())
+	}
+}
+
+// newSID makes the SID of a resource a POST creates: derived from the
+// Idempotency-Key when there is one, random otherwise.
+func (s *server) newSID(c *gin.Context, prefix string) string {
+	if v, ok := c.Get(ctxIdemSeed); ok {
+		seed := v.(idemSeed)
+		return domain.NewSIDFrom(prefix, seed.created, bytes.NewReader(seed.hash))
+	}
+	return domain.NewSID(prefix, s.clock.Now())
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,72 @@
+package api
+
+import (
+	"net/url"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+)
+
+// pageMeta is the "meta" of the wire contract's page envelope.
+type pageMeta struct {
+	Page            int     `json:"page"`
+	PageSize        int     `json:"page_size"`
+	FirstPageURL    string  `json:"first_page_url"`
+	PreviousPageURL *string `json:"previous_page_url"`
+	NextPageURL     *string `json:"next_page_url"`
+	URL             string  `json:"url"`
+	Key             string  `json:"key"`
+}
+
+type pageBody[U any] struct {
+	Content []U      `json:"content"`
+	Meta    pageMeta `json:"meta"`
+}
+
+// pageRequest reads PageSize and PageToken.
+func pageRequest(c *gin.Context, prefix string, def, max int) (domain.PageRequest, error) {
+	size, err := domain.ParsePageSize(c.Query("PageSize"), def, max)
+	if err != nil {
+		return domain.PageRequest{}, err
+	}
+	return domain.ParsePageToken(c.Query("PageToken"), prefix, size)
+}
+
+// envelope renders one page with the links around it. Other query
+// parameters (filters) are kept in every link.
+func envelope[T, U any](s *server, c *gin.Context, page domain.Page[T], sidOf func(T) string, render func(T) U) pageBody[U] {
+	link := func(token string) string {
+		q := url.Values{}
+		for k, v := range c.Request.URL.Query() {
+			if k != "PageToken" && k != "PageSize" {
+				q[k] = v
+			}
+		}
+		q.Set("PageSize", strconv.Itoa(page.Size))
+		if token != "" {
+			q.Set("PageToken", token)
+		}
+		return s.baseURL + c.Request.URL.Path + "?" + q.Encode()
+	}
+	body := pageBody[U]{Content: make([]U, 0, len(page.Items))}
+	for _, it := range page.Items {
+		body.Content = append(body.Content, render(it))
+	}
+	body.Meta = pageMeta{Page: page.Number, PageSize: page.Size, FirstPageURL: link(""), Key: "content"}
+	cur := c.Query("PageToken")
+	body.Meta.URL = link(cur)
+	if page.HasNext && len(page.Items) > 0 {
+		next := link(domain.NextPageToken(page.Number, sidOf(page.Items[len(page.Items)-1])))
+		body.Meta.NextPageURL = &next
+	}
+	if page.HasPrev {
+		prev := link("")
+		if page.Number > 1 && len(page.Items) > 0 {
+			prev = link(domain.PrevPageToken(page.Number, sidOf(page.Items[0])))
+		}
+		body.Meta.PreviousPageURL = &prev
+	}
+	return body
+}

@@ -1,0 +1,130 @@
+// Package api is orgaccounts' HTTP interface: Twilio's Organizations read
+// API at its wire paths, and our lifecycle endpoints in the same style. It
+// talks to domain ports and a workflow starter, never to the database.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/workflows"
+)
+
+// Workflows starts and inspects lifecycle workflows.
+type Workflows interface {
+	StartCreateAccount(ctx context.Context, in workflows.CreateAccountInput) (workflows.Started, error)
+	// CreateAccountProgress returns 25101 when no creation is known.
+	CreateAccountProgress(ctx context.Context, accountSid string) (workflows.Progress, workflows.Started, error)
+}
+
+// Config holds the handler's dependencies.
+type Config struct {
+	Store        domain.Store
+	Workflows    Workflows
+	Clock        domain.Clock
+	Logger       *slog.Logger
+	BaseURL      string        // public base URL used in links
+	TokenTTL     time.Duration // lifetime of bearer tokens
+	MaxBodyBytes int64
+	// Ready reports whether the service can take traffic (nil: always).
+	Ready func(ctx context.Context) error
+}
+
+type server struct {
+	store     domain.Store
+	workflows Workflows
+	clock     domain.Clock
+	log       *slog.Logger
+	baseURL   string
+	tokenTTL  time.Duration
+	ready     func(ctx context.Context) error
+}
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+// NewHandler builds the HTTP handler.
+func NewHandler(cfg Config) http.Handler {
+	s := &server{
+		store: cfg.Store, workflows: cfg.Workflows, clock: cfg.Clock, log: cfg.Logger,
+		baseURL: strings.TrimRight(cfg.BaseURL, "/"), tokenTTL: cfg.TokenTTL, ready: cfg.Ready,
+	}
+	if s.clock == nil {
+		s.clock = domain.SystemClock{}
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.tokenTTL <= 0 {
+		s.tokenTTL = time.Hour
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	_ = r.SetTrustedProxies(nil)
+	r.Use(gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
+		s.log.Error("panic in handler", "request_id", requestID(c), "panic", err)
+		s.writeError(c, httpError(domain.EInternal, domain.CodeInternal, "internal error"))
+	}))
+	r.Use(requestIDMiddleware, s.accessLog, s.errorWriter, bodyReader(cfg.MaxBodyBytes))
+	r.NoRoute(func(c *gin.Context) {
+		_ = c.Error(httpError(domain.ENotFound, 20404, "no such resource: %s %s", c.Request.Method, c.Request.URL.Path))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		_ = c.Error(httpError(kindMethodNotAllowed, 20004, "method %s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
+	})
+
+	r.GET("/healthz", func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.readyz)
+	r.POST("/v1/token", s.token)
+
+	org := r.Group("/Organizations/:org", s.authenticate, s.orgScope, s.idempotency)
+	org.GET("", s.getOrganization)
+	org.GET("/Accounts", s.listAccounts)
+	org.POST("/Accounts", s.createAccount)
+	org.GET("/Accounts/:account", s.getAccount)
+	org.POST("/Accounts/:account", s.updateAccount)
+	org.GET("/Accounts/:account/Creation", s.getCreation)
+	org.GET("/RoleAssignments", s.listRoleAssignments)
+	org.POST("/RoleAssignments", s.createRoleAssignment)
+	org.DELETE("/RoleAssignments/:assignment", s.deleteRoleAssignment)
+	org.GET("/Events", s.listEvents)
+
+	scim := org.Group("/scim", func(c *gin.Context) { c.Set(ctxSCIM, true) })
+	scim.GET("/Users", s.listSCIMUsers)
+	scim.POST("/Users", s.createSCIMUser)
+	scim.GET("/Users/:user", s.getSCIMUser)
+	scim.PUT("/Users/:user", s.replaceSCIMUser)
+	scim.PATCH("/Users/:user", s.patchSCIMUser)
+	scim.DELETE("/Users/:user", s.deleteSCIMUser)
+	return r
+}
+
+func (s *server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	s.log.InfoContext(c.Request.Context(), "http request", "request_id", requestID(c), "method", c.Request.Method,
+		"route", c.FullPath(), "path", c.Request.URL.Path, "status", c.Writer.Status(),
+		"duration_ms", time.Since(start).Milliseconds(), "client_ip", c.ClientIP())
+}
+
+func (s *server) readyz(c *gin.Context) {
+	if s.ready != nil {
+		if err := s.ready(c.Request.Context()); err != nil {
+			c.PureJSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reason": err.Error()})
+			return
+		}
+	}
+	c.PureJSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

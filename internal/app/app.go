@@ -1,0 +1,212 @@
+// Package app wires orgaccounts together: configuration, store, Temporal
+// client, worker and HTTP server. The binary and the end-to-end tests both
+// run it, so what is tested is what ships.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/orgaccounts/orgaccounts/activities"
+	"github.com/orgaccounts/orgaccounts/api"
+	"github.com/orgaccounts/orgaccounts/internal/config"
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/store"
+	"github.com/orgaccounts/orgaccounts/worker"
+	"github.com/orgaccounts/orgaccounts/workflows"
+)
+
+// Modes of Run.
+const (
+	ModeServe  = "serve"  // API and worker in one process
+	ModeAPI    = "api"    // HTTP only
+	ModeWorker = "worker" // Temporal worker only
+)
+
+// App is a running orgaccounts.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Store    *store.Store
+	Temporal client.Client
+	Clock    domain.Clock
+	// Out receives the bootstrap banner (stdout in main).
+	Out io.Writer
+
+	mu   sync.Mutex
+	addr string
+	up   chan struct{}
+}
+
+// NewLogger builds the process logger from the configuration.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// OpenStore opens and migrates the configured database.
+func OpenStore(ctx context.Context, cfg config.Config, clock domain.Clock, log *slog.Logger) (*store.Store, error) {
+	st, err := store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath(), Clock: clock})
+	if err != nil {
+		return nil, err
+	}
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	for _, m := range applied {
+		log.Info("applied migration", "migration", m, "dialect", st.Dialect())
+	}
+	return st, nil
+}
+
+// New opens the store (migrating it) and connects to Temporal.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	a := &App{Config: cfg, Log: log, Clock: domain.SystemClock{}, Out: os.Stdout, up: make(chan struct{})}
+	var err error
+	if a.Store, err = OpenStore(ctx, cfg, a.Clock, log); err != nil {
+		return nil, err
+	}
+	a.Temporal, err = client.DialContext(ctx, client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    tlog.NewStructuredLogger(log.With("component", "temporal")),
+	})
+	if err != nil {
+		_ = a.Store.Close()
+		return nil, fmt.Errorf("connecting to Temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return a, nil
+}
+
+// Close releases the connections.
+func (a *App) Close() {
+	a.Temporal.Close()
+	_ = a.Store.Close()
+}
+
+// Addr is the address the HTTP server listens on, once it does.
+func (a *App) Addr() string {
+	<-a.up
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.addr
+}
+
+// Handler builds the HTTP handler.
+func (a *App) Handler() http.Handler {
+	return api.NewHandler(api.Config{
+		Store:        a.Store,
+		Workflows:    workflows.Client{Temporal: a.Temporal, TaskQueue: a.Config.TaskQueue},
+		Clock:        a.Clock,
+		Logger:       a.Log,
+		BaseURL:      a.Config.PublicBaseURL,
+		TokenTTL:     a.Config.TokenTTL,
+		MaxBodyBytes: a.Config.MaxBodyBytes,
+		Ready:        a.ready,
+	})
+}
+
+func (a *App) ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := a.Store.Ping(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %v", err)
+	}
+	if pending, err := a.Store.PendingMigrations(ctx); err != nil {
+		return err
+	} else if len(pending) > 0 {
+		return fmt.Errorf("migrations not applied: %v", pending)
+	}
+	if _, err := a.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		return fmt.Errorf("temporal unreachable: %v", err)
+	}
+	return nil
+}
+
+// Run runs the given mode until ctx ends, then shuts down gracefully:
+// the listener closes, requests in flight finish, the worker stops.
+func (a *App) Run(ctx context.Context, mode string) error {
+	if mode == ModeServe || mode == ModeAPI {
+		b, created, err := Bootstrap(ctx, a.Store, a.Clock, a.Config.BootstrapOrgName, a.Config.BootstrapOwnerEmail, false)
+		if err != nil {
+			return fmt.Errorf("bootstrap: %w", err)
+		}
+		if created {
+			b.Print(a.Out, a.Config.PublicBaseURL)
+		}
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+
+	if mode == ModeServe || mode == ModeWorker {
+		w := worker.New(a.Temporal, a.Config.TaskQueue, &activities.Activities{Store: a.Store, Clock: a.Clock})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := worker.Run(runCtx, w); err != nil {
+				errc <- err
+				stop()
+			}
+		}()
+		a.Log.Info("worker started", "task_queue", a.Config.TaskQueue, "temporal", a.Config.TemporalAddress)
+	}
+	if mode == ModeServe || mode == ModeAPI {
+		ln, err := net.Listen("tcp", a.Config.HTTPAddr)
+		if err != nil {
+			stop()
+			wg.Wait()
+			return fmt.Errorf("listening on %s: %w", a.Config.HTTPAddr, err)
+		}
+		a.mu.Lock()
+		a.addr = ln.Addr().String()
+		a.mu.Unlock()
+		srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+				stop()
+			}
+		}()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-runCtx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil {
+				a.Log.Warn("HTTP shutdown did not finish in time", "error", err)
+			}
+		}()
+		a.Log.Info("API listening", "addr", a.addr, "public_base_url", a.Config.PublicBaseURL)
+	}
+	close(a.up)
+	<-runCtx.Done()
+	wg.Wait()
+	a.Log.Info("stopped")
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
+}

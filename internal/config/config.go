@@ -1,0 +1,113 @@
+// Package config reads orgaccounts' configuration from the environment.
+// Every variable has a default that makes `make run` work on one machine.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	DatabaseURL         string        // DATABASE_URL: postgres://…; empty for the embedded SQLite file
+	DataDir             string        // DATA_DIR: where the SQLite file lives
+	TemporalAddress     string        // TEMPORAL_ADDRESS
+	TemporalNamespace   string        // TEMPORAL_NAMESPACE
+	TaskQueue           string        // TASK_QUEUE
+	HTTPAddr            string        // HTTP_ADDR
+	PublicBaseURL       string        // PUBLIC_BASE_URL: used in links the service hands out
+	TokenTTL            time.Duration // TOKEN_TTL
+	MaxBodyBytes        int64         // MAX_BODY_BYTES
+	ShutdownTimeout     time.Duration // SHUTDOWN_TIMEOUT
+	LogLevel            slog.Level    // LOG_LEVEL: debug, info, warn, error
+	LogFormat           string        // LOG_FORMAT: json or text
+	BootstrapOrgName    string        // BOOTSTRAP_ORG_NAME
+	BootstrapOwnerEmail string        // BOOTSTRAP_OWNER_EMAIL
+}
+
+// Var documents one environment variable.
+type Var struct{ Name, Default, Help string }
+
+// Vars lists every variable with its default, in the order README shows.
+var Vars = []Var{
+	{"DATABASE_URL", "", "PostgreSQL URL (postgres://user@host:5432/db?sslmode=disable). Empty: an embedded SQLite file in DATA_DIR."},
+	{"DATA_DIR", "./data", "Directory of the embedded SQLite file (orgaccounts.db)."},
+	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port."},
+	{"TEMPORAL_NAMESPACE", "default", "Temporal namespace."},
+	{"TASK_QUEUE", "orgaccounts", "Task queue the worker polls and the API starts workflows on."},
+	{"HTTP_ADDR", ":8080", "Address the API listens on."},
+	{"PUBLIC_BASE_URL", "http://localhost:8080", "Base URL used in links the API returns (page URLs, creation links)."},
+	{"TOKEN_TTL", "1h", "Lifetime of bearer tokens issued by POST /v1/token."},
+	{"MAX_BODY_BYTES", "65536", "Largest request body accepted."},
+	{"SHUTDOWN_TIMEOUT", "20s", "How long SIGINT/SIGTERM waits for requests and activities in flight."},
+	{"LOG_LEVEL", "info", "debug, info, warn or error."},
+	{"LOG_FORMAT", "json", "json or text."},
+	{"BOOTSTRAP_ORG_NAME", "Example Organization", "Name of the organization created on first start."},
+	{"BOOTSTRAP_OWNER_EMAIL", "owner@example.com", "Email of its owner; its domain becomes the organization's first verified domain."},
+}
+
+// FromEnv reads the configuration through getenv (os.Getenv in main).
+func FromEnv(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, v := range Vars {
+			if v.Name == name {
+				return v.Default
+			}
+		}
+		return ""
+	}
+	c := Config{
+		DatabaseURL:         get("DATABASE_URL"),
+		DataDir:             get("DATA_DIR"),
+		TemporalAddress:     get("TEMPORAL_ADDRESS"),
+		TemporalNamespace:   get("TEMPORAL_NAMESPACE"),
+		TaskQueue:           get("TASK_QUEUE"),
+		HTTPAddr:            get("HTTP_ADDR"),
+		PublicBaseURL:       strings.TrimRight(get("PUBLIC_BASE_URL"), "/"),
+		LogFormat:           get("LOG_FORMAT"),
+		BootstrapOrgName:    get("BOOTSTRAP_ORG_NAME"),
+		BootstrapOwnerEmail: get("BOOTSTRAP_OWNER_EMAIL"),
+	}
+	var errs []string
+	dur := func(name string, dst *time.Duration) {
+		d, err := time.ParseDuration(get(name))
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Sprintf("%s must be a positive duration such as 30s", name))
+		}
+		*dst = d
+	}
+	dur("TOKEN_TTL", &c.TokenTTL)
+	dur("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	n, err := strconv.ParseInt(get("MAX_BODY_BYTES"), 10, 64)
+	if err != nil || n < 1024 {
+		errs = append(errs, "MAX_BODY_BYTES must be an integer of at least 1024")
+	}
+	c.MaxBodyBytes = n
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {
+		errs = append(errs, "LOG_LEVEL must be debug, info, warn or error")
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, "LOG_FORMAT must be json or text")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, "DATABASE_URL must start with postgres:// (or be empty for the embedded SQLite file)")
+	}
+	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, "PUBLIC_BASE_URL must be an http(s) URL")
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("config: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+// SQLitePath is where the embedded database lives.
+func (c Config) SQLitePath() string { return filepath.Join(c.DataDir, "orgaccounts.db") }

@@ -1,0 +1,69 @@
+package domain
+
+import "time"
+
+// Actor says who did something and from where; it travels with a request
+// into the workflows it starts, so every audit event names the person.
+type Actor struct {
+	UserSid       string `json:"user_sid,omitempty"`
+	CredentialSid string `json:"credential_sid,omitempty"`
+	SourceIP      string `json:"source_ip,omitempty"`
+	RequestID     string `json:"request_id,omitempty"`
+}
+
+// SystemActor is the actor for changes the service makes on its own.
+var SystemActor = Actor{UserSid: "system"}
+
+// AuditEvent records one change.
+type AuditEvent struct {
+	Sid             string
+	OrganizationSid string
+	Actor           string // a user SID or "system"
+	CredentialSid   string
+	Type            string // e.g. account.created
+	ResourceSid     string
+	Changes         map[string]any
+	SourceIP        string
+	RequestID       string
+	DateCreated     time.Time
+}
+
+// NewAuditEvent fills the actor fields of an event.
+func NewAuditEvent(a Actor, orgSid, typ, resource string, changes map[string]any) AuditEvent {
+	return AuditEvent{
+		OrganizationSid: orgSid,
+		Actor:           a.UserSid,
+		CredentialSid:   a.CredentialSid,
+		Type:            typ,
+		ResourceSid:     resource,
+		Changes:         changes,
+		SourceIP:        a.SourceIP,
+		RequestID:       a.RequestID,
+	}
+}
+
+// Audit event types.
+const (
+	EventAccountCreated      = "account.created"
+	EventAccountActivated    = "account.activated"
+	EventAccountUpdated      = "account.updated"
+	EventAccountDiscarded    = "account.creation_failed"
+	EventAccountProvisioned  = "account.resource_provisioned"
+	EventRoleAssigned        = "role_assignment.created"
+	EventRoleRemoved         = "role_assignment.deleted"
+	EventUserCreated         = "user.created"
+	EventUserUpdated         = "user.updated"
+	EventUserDeleted         = "user.deleted"
+	EventOrganizationCreated = "organization.created"
+	EventCredentialCreated   = "credential.created"
+)
+
+// EventFilter selects audit events of an organization.
+type EventFilter struct {
+	OrganizationSid string
+	Actor           string
+	ResourceSid     string
+	Type            string
+	Start, End      *time.Time
+	Page            PageRequest
+}

@@ -1,0 +1,130 @@
+package domain
+
+import (
+	"context"
+	"time"
+)
+
+// The ports below are implemented by package store (PostgreSQL and SQLite
+// through GORM). Each method is its own transaction; an audit event passed
+// in is written in the same transaction as the change it records.
+
+// OrganizationStore holds organizations and their verified domains.
+type OrganizationStore interface {
+	// FindOrganization returns 25100 when there is no such organization.
+	FindOrganization(ctx context.Context, sid string) (Organization, error)
+	// FirstOrganization returns the oldest organization, 25100 when none.
+	FirstOrganization(ctx context.Context) (Organization, error)
+	// CreateOrganization creates an organization, its owner (a managed
+	// user), its verified domain and a credential for the owner.
+	CreateOrganization(ctx context.Context, org Organization, owner User, dom VerifiedDomain, cred Credential, ev AuditEvent) error
+	// IsVerifiedDomain reports whether domain is verified for the org.
+	IsVerifiedDomain(ctx context.Context, orgSid, domain string) (bool, error)
+}
+
+// UserStore holds users.
+type UserStore interface {
+	// CreateUser returns 25022 when userName or externalId is taken.
+	CreateUser(ctx context.Context, u User, ev AuditEvent) error
+	// FindUser returns 25008 when the user is not in the organization.
+	FindUser(ctx context.Context, orgSid, sid string) (User, error)
+	// FindUserByEmail returns 25008 when no user of the organization has it.
+	FindUserByEmail(ctx context.Context, orgSid, email string) (User, error)
+	// ListUsers lists users matching the filter, oldest first.
+	ListUsers(ctx context.Context, f UserFilter) ([]User, int, error)
+	// UpdateUser replaces a user's fields when its version is still
+	// expectVersion (25020 otherwise; 25022 on a taken userName).
+	UpdateUser(ctx context.Context, u User, expectVersion int, ev AuditEvent) (User, error)
+	// DeleteUser removes a user and its role assignments (25008, 25016 for
+	// the organization owner, 25019 for an owner of an account).
+	DeleteUser(ctx context.Context, orgSid, sid string, ev AuditEvent) error
+}
+
+// AccountStore holds accounts.
+type AccountStore interface {
+	// CreateAccount inserts the account and grants its owner the Owner
+	// role. Calling it again with the same SID changes nothing and returns
+	// the stored account (activities are retried).
+	CreateAccount(ctx context.Context, a Account, owner RoleAssignment, ev AuditEvent) (Account, error)
+	// FindAccount returns 25101 when the account is not in the
+	// organization (or is still being provisioned and visible is true).
+	FindAccount(ctx context.Context, orgSid, sid string) (Account, error)
+	// ListAccounts returns one keyset page (Size+1 rows to tell if more).
+	ListAccounts(ctx context.Context, f AccountFilter) ([]Account, error)
+	// UpdateAccount applies an update (25101; 25019 unless active).
+	UpdateAccount(ctx context.Context, orgSid, sid string, u AccountUpdate, ev AuditEvent) (Account, error)
+	// SetAccountStatus moves an account from one status to another; it is
+	// a no-op returning the account when it is already in status to.
+	SetAccountStatus(ctx context.Context, sid, from, to string, ev AuditEvent) (Account, error)
+	// DiscardAccount removes an account that never became visible.
+	DiscardAccount(ctx context.Context, sid string, ev AuditEvent) error
+	// RecordAccountResource records a provisioned resource once per kind
+	// and returns the one stored.
+	RecordAccountResource(ctx context.Context, r AccountResource, ev AuditEvent) (AccountResource, error)
+	// ListAccountResources lists what was provisioned for an account.
+	ListAccountResources(ctx context.Context, accountSid string) ([]AccountResource, error)
+}
+
+// RoleAssignmentStore holds role assignments.
+type RoleAssignmentStore interface {
+	// CreateRoleAssignment applies CheckGrant atomically (25019) and, for
+	// Administrator, removes the roles it supersedes.
+	CreateRoleAssignment(ctx context.Context, ra RoleAssignment, ev AuditEvent) (RoleAssignment, error)
+	// ListRoleAssignments returns one keyset page.
+	ListRoleAssignments(ctx context.Context, f RoleAssignmentFilter) ([]RoleAssignment, error)
+	// FindRoleAssignment returns 25204 when not found in the organization.
+	FindRoleAssignment(ctx context.Context, orgSid, sid string) (RoleAssignment, error)
+	// DeleteRoleAssignment returns 25204 when not found, 25019 for an
+	// Owner assignment.
+	DeleteRoleAssignment(ctx context.Context, orgSid, sid string, ev AuditEvent) error
+	// RolesOn lists the role SIDs identity holds on scope.
+	RolesOn(ctx context.Context, scope, identity string) ([]string, error)
+}
+
+// AuthStore holds credentials and access tokens.
+type AuthStore interface {
+	CreateCredential(ctx context.Context, c Credential, ev AuditEvent) error
+	// FindCredential returns 20003 when unknown.
+	FindCredential(ctx context.Context, sid string) (Credential, error)
+	CreateAccessToken(ctx context.Context, t AccessToken) error
+	// FindAccessToken returns 20003 when unknown or expired at now.
+	FindAccessToken(ctx context.Context, hash string, now time.Time) (AccessToken, error)
+}
+
+// EventStore holds audit events.
+type EventStore interface {
+	ListEvents(ctx context.Context, f EventFilter) ([]AuditEvent, error)
+}
+
+// IdempotencyRecord is the stored outcome of a POST made with an
+// Idempotency-Key.
+type IdempotencyRecord struct {
+	OrganizationSid string
+	Key             string
+	RequestHash     string
+	StatusCode      int // 0 while the first request is in flight
+	Body            []byte
+	DateCreated     time.Time
+}
+
+// IdempotencyStore keeps outcomes of keyed requests.
+type IdempotencyStore interface {
+	// BeginIdempotent claims (org, key) for a request; it returns the
+	// existing record and false when the key was claimed before.
+	BeginIdempotent(ctx context.Context, rec IdempotencyRecord) (IdempotencyRecord, bool, error)
+	CompleteIdempotent(ctx context.Context, orgSid, key string, status int, body []byte) error
+	ReleaseIdempotent(ctx context.Context, orgSid, key string) error
+}
+
+// Store is everything the service keeps.
+type Store interface {
+	OrganizationStore
+	UserStore
+	AccountStore
+	RoleAssignmentStore
+	AuthStore
+	EventStore
+	IdempotencyStore
+	Ping(ctx context.Context) error
+	Close() error
+}

@@ -1,0 +1,223 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+
+	"gorm.io/gorm"
+
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+)
+
+var errAccountNotFound = domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "account not found in this organization")
+
+// CreateAccount implements domain.AccountStore.
+func (s *Store) CreateAccount(ctx context.Context, a domain.Account, owner domain.RoleAssignment, ev domain.AuditEvent) (domain.Account, error) {
+	var out domain.Account
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var cur accountRow
+		err := tx.Where("sid = ?", a.Sid).Take(&cur).Error
+		if err == nil {
+			out = cur.domain()
+			return nil
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return translate(err, nil, nil)
+		}
+		now := s.now()
+		a.DateCreated, a.DateUpdated, a.Version = now, now, 1
+		r := accountRowFrom(a)
+		if err := tx.Create(&r).Error; err != nil {
+			return translate(err, nil, nil)
+		}
+		owner.DateCreated = now
+		ra := roleAssignmentRow{Sid: owner.Sid, OrganizationSid: owner.OrganizationSid, RoleSid: domain.RoleOwner, Scope: a.Sid, Identity: a.OwnerSid, DateCreated: now}
+		if err := tx.Create(&ra).Error; err != nil {
+			return translate(err, nil, nil)
+		}
+		out = r.domain()
+		return s.audit(tx, ev)
+	})
+	return out, err
+}
+
+// FindAccount implements domain.AccountStore. It returns accounts in any
+// status, including provisioning ones; callers decide what to show.
+func (s *Store) FindAccount(ctx context.Context, orgSid, sid string) (domain.Account, error) {
+	var r accountRow
+	err := s.db.WithContext(ctx).Where("sid = ? AND organization_sid = ?", sid, orgSid).Take(&r).Error
+	return r.domain(), translate(err, errAccountNotFound, nil)
+}
+
+// ListAccounts implements domain.AccountStore: accounts past provisioning,
+// oldest first, one keyset page.
+func (s *Store) ListAccounts(ctx context.Context, f domain.AccountFilter) ([]domain.Account, error) {
+	q := s.db.WithContext(ctx).Model(&accountRow{}).
+		Where("organization_sid = ? AND status <> ?", f.OrganizationSid, domain.AccountProvisioning)
+	if f.VisibleTo != "" {
+		q = q.Where("EXISTS (SELECT 1 FROM role_assignments ra WHERE ra.scope = accounts.sid AND ra.identity = ?)", f.VisibleTo)
+	}
+	var rows []accountRow
+	if err := keyset(q, "accounts.sid", f.Page).Find(&rows).Error; err != nil {
+		return nil, translate(err, nil, nil)
+	}
+	out := make([]domain.Account, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// UpdateAccount implements domain.AccountStore.
+func (s *Store) UpdateAccount(ctx context.Context, orgSid, sid string, u domain.AccountUpdate, ev domain.AuditEvent) (domain.Account, error) {
+	var out domain.Account
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var cur accountRow
+		if err := tx.Where("sid = ? AND organization_sid = ?", sid, orgSid).Take(&cur).Error; err != nil {
+			return translate(err, errAccountNotFound, nil)
+		}
+		if cur.Status == domain.AccountProvisioning {
+			return errAccountNotFound
+		}
+		if cur.Status != domain.AccountActive {
+			return domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the account is %s; only active accounts can change settings", cur.Status)
+		}
+		changes := map[string]any{}
+		set := map[string]any{}
+		if u.FriendlyName != nil && *u.FriendlyName != cur.FriendlyName {
+			changes["friendly_name"] = map[string]any{"from": cur.FriendlyName, "to": *u.FriendlyName}
+			set["friendly_name"] = *u.FriendlyName
+			cur.FriendlyName = *u.FriendlyName
+		}
+		if u.Require2FA != nil && *u.Require2FA != cur.Require2FA {
+			changes["require_2fa"] = map[string]any{"from": cur.Require2FA, "to": *u.Require2FA}
+			set["require_2fa"] = *u.Require2FA
+			cur.Require2FA = *u.Require2FA
+		}
+		if len(set) == 0 {
+			out = cur.domain()
+			return nil
+		}
+		now := s.now()
+		set["date_updated"], set["version"] = now, cur.Version+1
+		res := tx.Model(&accountRow{}).Where("sid = ? AND version = ?", sid, cur.Version).Updates(set)
+		if res.Error != nil {
+			return translate(res.Error, nil, nil)
+		}
+		if res.RowsAffected != 1 {
+			return domain.Errorf(domain.EConflict, domain.CodeVersionConflict, "the account changed while being updated; try again")
+		}
+		cur.DateUpdated, cur.Version = now, cur.Version+1
+		out = cur.domain()
+		ev.Changes = changes
+		return s.audit(tx, ev)
+	})
+	return out, err
+}
+
+// SetAccountStatus implements domain.AccountStore.
+func (s *Store) SetAccountStatus(ctx context.Context, sid, from, to string, ev domain.AuditEvent) (domain.Account, error) {
+	var out domain.Account
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var cur accountRow
+		if err := tx.Where("sid = ?", sid).Take(&cur).Error; err != nil {
+			return translate(err, errAccountNotFound, nil)
+		}
+		if cur.Status == to {
+			out = cur.domain()
+			return nil
+		}
+		if cur.Status != from {
+			return domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the account is %s, not %s", cur.Status, from)
+		}
+		now := s.now()
+		res := tx.Model(&accountRow{}).Where("sid = ? AND version = ?", sid, cur.Version).
+			Updates(map[string]any{"status": to, "date_updated": now, "version": cur.Version + 1})
+		if res.Error != nil {
+			return translate(res.Error, nil, nil)
+		}
+		if res.RowsAffected != 1 {
+			return domain.Errorf(domain.EConflict, domain.CodeVersionConflict, "the account changed while its status was being set")
+		}
+		cur.Status, cur.DateUpdated, cur.Version = to, now, cur.Version+1
+		out = cur.domain()
+		if ev.Changes == nil {
+			ev.Changes = map[string]any{"status": map[string]any{"from": from, "to": to}}
+		}
+		return s.audit(tx, ev)
+	})
+	return out, err
+}
+
+// DiscardAccount implements domain.AccountStore.
+func (s *Store) DiscardAccount(ctx context.Context, sid string, ev domain.AuditEvent) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		var cur accountRow
+		err := tx.Where("sid = ?", sid).Take(&cur).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil
+		}
+		if err != nil {
+			return translate(err, nil, nil)
+		}
+		if cur.Status != domain.AccountProvisioning {
+			return domain.Errorf(domain.EConflict, domain.CodeInvalidState, "only an account still being provisioned can be discarded (it is %s)", cur.Status)
+		}
+		for _, m := range []any{&accountResourceRow{}, &roleAssignmentRow{}} {
+			col := "account_sid"
+			if _, ok := m.(*roleAssignmentRow); ok {
+				col = "scope"
+			}
+			if err := tx.Where(col+" = ?", sid).Delete(m).Error; err != nil {
+				return translate(err, nil, nil)
+			}
+		}
+		if err := tx.Where("sid = ?", sid).Delete(&accountRow{}).Error; err != nil {
+			return translate(err, nil, nil)
+		}
+		return s.audit(tx, ev)
+	})
+}
+
+// RecordAccountResource implements domain.AccountStore.
+func (s *Store) RecordAccountResource(ctx context.Context, r domain.AccountResource, ev domain.AuditEvent) (domain.AccountResource, error) {
+	var out domain.AccountResource
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var cur accountResourceRow
+		err := tx.Where("account_sid = ? AND kind = ?", r.AccountSid, r.Kind).Take(&cur).Error
+		if err == nil {
+			out = domain.AccountResource{AccountSid: cur.AccountSid, Kind: cur.Kind, ResourceSid: cur.ResourceSid, DateCreated: cur.DateCreated.UTC()}
+			return nil
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return translate(err, nil, nil)
+		}
+		if r.ResourceSid == "" {
+			r.ResourceSid = domain.NewSIDFrom("RS", s.now(), rand.Reader)
+		}
+		row := accountResourceRow{AccountSid: r.AccountSid, Kind: r.Kind, ResourceSid: r.ResourceSid, DateCreated: s.now()}
+		if err := tx.Create(&row).Error; err != nil {
+			return translate(err, nil, nil)
+		}
+		out = domain.AccountResource{AccountSid: row.AccountSid, Kind: row.Kind, ResourceSid: row.ResourceSid, DateCreated: row.DateCreated}
+		if ev.Changes == nil {
+			ev.Changes = map[string]any{"kind": r.Kind, "resource_sid": r.ResourceSid}
+		}
+		return s.audit(tx, ev)
+	})
+	return out, err
+}
+
+// ListAccountResources implements domain.AccountStore.
+func (s *Store) ListAccountResources(ctx context.Context, accountSid string) ([]domain.AccountResource, error) {
+	var rows []accountResourceRow
+	if err := s.db.WithContext(ctx).Where("account_sid = ?", accountSid).Order("date_created ASC, kind ASC").Find(&rows).Error; err != nil {
+		return nil, translate(err, nil, nil)
+	}
+	out := make([]domain.AccountResource, len(rows))
+	for i, r := range rows {
+		out[i] = domain.AccountResource{AccountSid: r.AccountSid, Kind: r.Kind, ResourceSid: r.ResourceSid, DateCreated: r.DateCreated.UTC()}
+	}
+	return out, nil
+}

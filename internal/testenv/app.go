@@ -1,0 +1,89 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/orgaccounts/orgaccounts/internal/app"
+	"github.com/orgaccounts/orgaccounts/internal/config"
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+)
+
+// RunningApp is the whole service running in-process on a free port.
+type RunningApp struct {
+	*app.App
+	BaseURL string
+	Boot    app.Bootstrapped
+}
+
+// AppOptions tweak MustApp.
+type AppOptions struct {
+	// DatabaseURL: a PostgreSQL URL; empty means SQLite in a temp dir.
+	DatabaseURL string
+	Env         map[string]string
+}
+
+// MustApp starts orgaccounts (API and worker) against the given database
+// and Temporal server, bootstraps its first organization, and stops it
+// when the test ends.
+func MustApp(tb testing.TB, t *Temporal, opts AppOptions) *RunningApp {
+	tb.Helper()
+	port, err := FreePort()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	env := map[string]string{
+		"DATABASE_URL":     opts.DatabaseURL,
+		"DATA_DIR":         tb.TempDir(),
+		"TEMPORAL_ADDRESS": t.Address,
+		"TASK_QUEUE":       RandomName("orgaccounts-test"),
+		"HTTP_ADDR":        fmt.Sprintf("127.0.0.1:%d", port),
+		"PUBLIC_BASE_URL":  fmt.Sprintf("http://127.0.0.1:%d", port),
+		"LOG_LEVEL":        "warn",
+	}
+	for k, v := range opts.Env {
+		env[k] = v
+	}
+	cfg, err := config.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var logOut io.Writer = io.Discard
+	if os.Getenv("TEST_LOGS") != "" {
+		logOut = os.Stderr
+	}
+	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		cancel()
+		tb.Fatalf("starting the app: %v", err)
+	}
+	boot, _, err := app.Bootstrap(ctx, a.Store, domain.SystemClock{}, cfg.BootstrapOrgName, cfg.BootstrapOwnerEmail, false)
+	if err != nil {
+		cancel()
+		a.Close()
+		tb.Fatalf("bootstrap: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, app.ModeServe) }()
+	tb.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				tb.Errorf("app stopped with an error: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			tb.Errorf("app did not stop within 30s")
+		}
+		a.Close()
+	})
+	a.Addr()
+	return &RunningApp{App: a, BaseURL: cfg.PublicBaseURL, Boot: boot}
+}

@@ -1,0 +1,39 @@
+// Package worker registers orgaccounts' workflows and activities on a
+// Temporal worker. The binary and the tests share it, so what is tested is
+// what runs.
+package worker
+
+import (
+	"context"
+	"fmt"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/orgaccounts/orgaccounts/activities"
+	"github.com/orgaccounts/orgaccounts/workflows"
+)
+
+// Register adds every workflow and activity to r.
+func Register(r sdkworker.Registry, acts *activities.Activities) {
+	r.RegisterWorkflow(workflows.CreateAccountWorkflow)
+	r.RegisterActivity(acts)
+}
+
+// New builds a worker on taskQueue with everything registered.
+func New(c client.Client, taskQueue string, acts *activities.Activities) sdkworker.Worker {
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
+	Register(w, acts)
+	return w
+}
+
+// Run starts w and blocks until ctx ends, then stops it gracefully (the
+// activities in flight finish or time out).
+func Run(ctx context.Context, w sdkworker.Worker) error {
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("worker: starting: %w", err)
+	}
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}

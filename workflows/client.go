@@ -1,0 +1,82 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+)
+
+// Client starts and inspects orgaccounts' workflows for the API.
+type Client struct {
+	Temporal  client.Client
+	TaskQueue string
+}
+
+// Started identifies a workflow run.
+type Started struct {
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
+}
+
+func (c Client) options(id, orgSid, accountSid string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:        id,
+		TaskQueue: c.TaskQueue,
+		// A retried request finds the run already there and gets it back
+		// instead of starting a twin.
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowExecutionErrorWhenAlreadyStarted: false,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			OrganizationSidKey.ValueSet(orgSid),
+			AccountSidKey.ValueSet(accountSid),
+		),
+	}
+}
+
+// StartCreateAccount starts (or finds) the creation of an account.
+func (c Client) StartCreateAccount(ctx context.Context, in CreateAccountInput) (Started, error) {
+	run, err := c.Temporal.ExecuteWorkflow(ctx, c.options(CreateAccountWorkflowID(in.AccountSid), in.OrganizationSid, in.AccountSid), CreateAccountWorkflow, in)
+	if err != nil {
+		var already *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &already) {
+			return Started{WorkflowID: CreateAccountWorkflowID(in.AccountSid), RunID: already.RunId}, nil
+		}
+		return Started{}, unavailable(err)
+	}
+	return Started{WorkflowID: run.GetID(), RunID: run.GetRunID()}, nil
+}
+
+// CreateAccountProgress asks the creation workflow of an account for its
+// progress (25101 when there is none).
+func (c Client) CreateAccountProgress(ctx context.Context, accountSid string) (Progress, Started, error) {
+	id := CreateAccountWorkflowID(accountSid)
+	var p Progress
+	resp, err := c.Temporal.QueryWorkflow(ctx, id, "", ProgressQuery)
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return p, Started{}, domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "no creation is known for account %s", accountSid)
+		}
+		return p, Started{}, unavailable(err)
+	}
+	if err := resp.Get(&p); err != nil {
+		return p, Started{}, fmt.Errorf("decoding progress: %w", err)
+	}
+	desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return p, Started{}, unavailable(err)
+	}
+	return p, Started{WorkflowID: id, RunID: desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()}, nil
+}
+
+func unavailable(err error) error {
+	return fmt.Errorf("%w: %v", &domain.Error{Kind: domain.EUnavailable, Code: domain.CodeUnavailable, Message: "the workflow service is unavailable; try again"}, err)
+}

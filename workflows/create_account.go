@@ -1,0 +1,198 @@
+package workflows
+
+import (
+	"crypto/rand"
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orgaccounts/orgaccounts/activities"
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+)
+
+// CreateAccountInput is what the API passes to CreateAccountWorkflow.
+type CreateAccountInput struct {
+	OrganizationSid string
+	AccountSid      string
+	FriendlyName    string
+	OwnerSid        string // empty: the organization owner
+	Flex            bool
+	// CreatorSid is the user who asked; a Standard user who is not the
+	// owner is made Administrator of the account so they can reach it.
+	CreatorSid string
+	Actor      domain.Actor
+}
+
+// CreateAccountResult is the created account.
+type CreateAccountResult struct {
+	Account domain.Account
+}
+
+// Step names of CreateAccountWorkflow.
+const (
+	StepValidateOwner  = "validate_owner"
+	StepPersistAccount = "persist_account"
+	StepActivate       = "activate"
+)
+
+// CreateAccountWorkflow validates the owner, persists the account with its
+// Owner role, runs the Flex provisioning steps for a Flex account, and
+// activates it. A failure after the account was persisted discards it, so
+// no half-created account is ever visible.
+func CreateAccountWorkflow(ctx workflow.Context, in CreateAccountInput) (CreateAccountResult, error) {
+	w, err := newCreateAccount(ctx, in)
+	if err != nil {
+		return CreateAccountResult{}, err
+	}
+	return w.run(ctx)
+}
+
+type createAccount struct {
+	in       CreateAccountInput
+	progress Progress
+	acts     *activities.Activities
+}
+
+func newCreateAccount(ctx workflow.Context, in CreateAccountInput) (*createAccount, error) {
+	if !domain.ValidSID(domain.PrefixAccount, in.AccountSid) || !domain.ValidSID(domain.PrefixOrganization, in.OrganizationSid) {
+		return nil, temporal.NewNonRetryableApplicationError("invalid input: organization and account SIDs are required", activities.ErrorType, nil,
+			activities.DomainFailure{Kind: domain.EInvalid, Code: domain.CodeBadRequest, Message: "invalid workflow input"})
+	}
+	w := &createAccount{in: in, progress: Progress{OrganizationSid: in.OrganizationSid, RequestedBy: in.CreatorSid, Status: StepRunning}}
+	names := []string{StepValidateOwner, StepPersistAccount}
+	if in.Flex {
+		names = append(names, domain.FlexProvisioningSteps...)
+	}
+	names = append(names, StepActivate)
+	for _, n := range names {
+		w.progress.Steps = append(w.progress.Steps, Step{Name: n, Status: StepPending})
+	}
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (Progress, error) { return w.progress, nil }); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// activityOptions: retry transient failures (database down, worker crash)
+// for as long as it takes; domain errors are non-retryable.
+var activityOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:        time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        time.Minute,
+		NonRetryableErrorTypes: []string{activities.ErrorType},
+	},
+}
+
+func (w *createAccount) run(ctx workflow.Context) (CreateAccountResult, error) {
+	ctx = workflow.WithActivityOptions(ctx, activityOptions)
+	logger := workflow.GetLogger(ctx)
+	in := w.in
+
+	var ownerSid string
+	if err := w.step(ctx, StepValidateOwner, func() error {
+		return workflow.ExecuteActivity(ctx, w.acts.ResolveOwner, activities.ResolveOwnerInput{OrganizationSid: in.OrganizationSid, OwnerSid: in.OwnerSid}).Get(ctx, &ownerSid)
+	}); err != nil {
+		return CreateAccountResult{}, err
+	}
+
+	ownerRA, creatorRA := w.newSID(ctx, domain.PrefixRoleAssignment), w.newSID(ctx, domain.PrefixRoleAssignment)
+	acct := domain.Account{
+		Sid: in.AccountSid, OrganizationSid: in.OrganizationSid, FriendlyName: in.FriendlyName,
+		Kind: domain.AccountManaged, OwnerSid: ownerSid, Flex: in.Flex,
+		Require2FA: domain.NewAccountDefaults.Require2FA,
+	}
+	if err := w.step(ctx, StepPersistAccount, func() error {
+		return workflow.ExecuteActivity(ctx, w.acts.CreateAccountRecord, activities.CreateAccountRecordInput{
+			Account: acct, OwnerAssignmentSid: ownerRA, CreatorSid: in.CreatorSid, CreatorAssignmentSid: creatorRA, Actor: in.Actor,
+		}).Get(ctx, &acct)
+	}); err != nil {
+		return CreateAccountResult{}, err
+	}
+
+	steps := []string{}
+	if in.Flex {
+		steps = domain.FlexProvisioningSteps
+	}
+	for _, kind := range steps {
+		if err := w.step(ctx, kind, func() error {
+			return workflow.ExecuteActivity(ctx, w.acts.ProvisionFlexResource, activities.ProvisionInput{
+				OrganizationSid: in.OrganizationSid, AccountSid: in.AccountSid, Kind: kind, Actor: in.Actor,
+			}).Get(ctx, nil)
+		}); err != nil {
+			w.discard(ctx)
+			return CreateAccountResult{}, err
+		}
+	}
+
+	if err := w.step(ctx, StepActivate, func() error {
+		return workflow.ExecuteActivity(ctx, w.acts.ActivateAccount, activities.AccountStepInput{
+			OrganizationSid: in.OrganizationSid, AccountSid: in.AccountSid, Actor: in.Actor,
+		}).Get(ctx, &acct)
+	}); err != nil {
+		w.discard(ctx)
+		return CreateAccountResult{}, err
+	}
+	w.progress.Status = StepCompleted
+	logger.Info("account created", "AccountSid", in.AccountSid)
+	return CreateAccountResult{Account: acct}, nil
+}
+
+// step runs fn as the named step, keeping the progress up to date.
+func (w *createAccount) step(ctx workflow.Context, name string, fn func() error) error {
+	i := w.stepIndex(name)
+	w.progress.Steps[i].Status = StepRunning
+	if err := fn(); err != nil {
+		w.progress.Steps[i].Status = StepFailed
+		w.progress.Steps[i].Error = err.Error()
+		w.progress.Status = StepFailed
+		w.progress.Error = failureOf(err)
+		return err
+	}
+	w.progress.Steps[i].Status = StepCompleted
+	return nil
+}
+
+func (w *createAccount) stepIndex(name string) int {
+	for i, s := range w.progress.Steps {
+		if s.Name == name {
+			return i
+		}
+	}
+	panic("unknown step " + name)
+}
+
+// discard removes the provisional account on a disconnected context, so it
+// runs even when the workflow was cancelled.
+func (w *createAccount) discard(ctx workflow.Context) {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	err := workflow.ExecuteActivity(dctx, w.acts.DiscardAccount, activities.AccountStepInput{
+		OrganizationSid: w.in.OrganizationSid, AccountSid: w.in.AccountSid, Actor: w.in.Actor,
+	}).Get(dctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("discarding the failed account", "AccountSid", w.in.AccountSid, "Error", err)
+	}
+}
+
+// newSID makes a random SID once and records it in the history.
+func (w *createAccount) newSID(ctx workflow.Context, prefix string) string {
+	var sid string
+	_ = workflow.SideEffect(ctx, func(workflow.Context) any {
+		return domain.NewSIDFrom(prefix, time.Now(), rand.Reader)
+	}).Get(&sid)
+	return sid
+}
+
+func failureOf(err error) *Failure {
+	if e, ok := activities.AsDomainError(err); ok {
+		return &Failure{Code: e.Code, Message: e.Message}
+	}
+	var canceled *temporal.CanceledError
+	if errors.As(err, &canceled) {
+		return &Failure{Code: domain.CodeInvalidState, Message: "cancelled"}
+	}
+	return &Failure{Code: domain.CodeInternal, Message: "internal error"}
+}

@@ -1,0 +1,57 @@
+// Package workflows holds orgaccounts' deterministic Temporal workflows,
+// their inputs, results and progress types, and every name an operator or
+// client needs to find them.
+package workflows
+
+import "go.temporal.io/sdk/temporal"
+
+// DefaultTaskQueue is the task queue workers poll unless configured.
+const DefaultTaskQueue = "orgaccounts"
+
+// ProgressQuery is the query every lifecycle workflow answers with its
+// Progress.
+const ProgressQuery = "progress"
+
+// Search attributes, registered on the Temporal server, that let an
+// operator find every workflow of an organization or an account.
+var (
+	OrganizationSidKey = temporal.NewSearchAttributeKeyKeyword("OrganizationSid")
+	AccountSidKey      = temporal.NewSearchAttributeKeyKeyword("AccountSid")
+)
+
+// SearchAttributes lists the custom search attributes to register.
+var SearchAttributes = []temporal.SearchAttributeKey{OrganizationSidKey, AccountSidKey}
+
+// CreateAccountWorkflowID is the workflow ID of an account's creation. It
+// derives from the account SID so a retried request cannot start a twin.
+func CreateAccountWorkflowID(accountSid string) string { return "create-account/" + accountSid }
+
+// Step statuses in Progress.
+const (
+	StepPending   = "pending"
+	StepRunning   = "running"
+	StepCompleted = "completed"
+	StepFailed    = "failed"
+)
+
+// Step is one step of a lifecycle workflow.
+type Step struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Progress is what the progress query returns.
+type Progress struct {
+	OrganizationSid string   `json:"organization_sid"`
+	RequestedBy     string   `json:"requested_by"`
+	Status          string   `json:"status"` // running | completed | failed
+	Steps           []Step   `json:"steps"`
+	Error           *Failure `json:"error,omitempty"`
+}
+
+// Failure is why a workflow failed, with its Twilio code.
+type Failure struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
