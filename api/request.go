@@ -10,6 +10,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -41,6 +42,17 @@ func requestIDMiddleware(c *gin.Context) {
 	}
 	c.Set(ctxRequestID, id)
 	c.Header(RequestIDHeader, id)
+	c.Next()
+}
+
+// queryCheck refuses a query string that does not parse: parameters would
+// otherwise be dropped silently.
+func queryCheck(c *gin.Context) {
+	if _, err := url.ParseQuery(c.Request.URL.RawQuery); err != nil {
+		_ = c.Error(httpError(domain.EInvalid, domain.CodeBadRequest, "the query string is malformed: %v", err))
+		c.Abort()
+		return
+	}
 	c.Next()
 }
 

@@ -75,7 +75,7 @@ func NewHandler(cfg Config) http.Handler {
 		s.log.Error("panic in handler", "request_id", requestID(c), "panic", err)
 		s.writeError(c, httpError(domain.EInternal, domain.CodeInternal, "internal error"))
 	}))
-	r.Use(requestIDMiddleware, s.accessLog, s.errorWriter, bodyReader(cfg.MaxBodyBytes))
+	r.Use(requestIDMiddleware, s.accessLog, s.errorWriter, queryCheck, bodyReader(cfg.MaxBodyBytes))
 	r.NoRoute(func(c *gin.Context) {
 		_ = c.Error(httpError(domain.ENotFound, 20404, "no such resource: %s %s", c.Request.Method, c.Request.URL.Path))
 	})
