@@ -97,8 +97,11 @@ func (c apiClient) do(method, path string, body any) response {
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
-func (c apiClient) get(path string) response            { c.t.Helper(); return c.do(http.MethodGet, path, nil) }
-func (c apiClient) post(path string, body any) response { c.t.Helper(); return c.do(http.MethodPost, path, body) }
+func (c apiClient) get(path string) response { c.t.Helper(); return c.do(http.MethodGet, path, nil) }
+func (c apiClient) post(path string, body any) response {
+	c.t.Helper()
+	return c.do(http.MethodPost, path, body)
+}
 
 // requireError checks an error response in the house format.
 func requireError(t *testing.T, r response, status, code int) {
