@@ -1,0 +1,27 @@
+# orgaccounts: `make run` starts the whole service, `make test` tests it.
+.PHONY: run test build vet bench migrate temporal-cli clean
+
+run: ## the whole service on :8080, Temporal Web UI on :8233, data in ./data
+	@scripts/run.sh
+
+test: ## gofmt, vet, and every test with -race on PostgreSQL and Temporal
+	@scripts/test.sh
+
+build: ## the binary, into ./bin/orgaccounts
+	go build -o bin/orgaccounts ./cmd/orgaccounts
+
+vet:
+	gofmt -l . | (! grep .)
+	go vet ./...
+
+bench: ## BenchmarkListAccounts on PostgreSQL (see docs/BENCHMARKS.md)
+	go test -run '^$$' -bench BenchmarkListAccounts -benchmem -count 5 ./api/
+
+migrate: build ## apply migrations to DATABASE_URL (or the SQLite file)
+	bin/orgaccounts migrate
+
+temporal-cli: ## build the Temporal CLI into ./bin
+	@scripts/temporal-cli.sh
+
+clean: ## remove ./bin and ./data (all local state!)
+	rm -rf bin data

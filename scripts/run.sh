@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make run`: the whole service on one machine. Starts a Temporal dev server
+# (Web UI on :8233, state in ./data/temporal.db) unless TEMPORAL_ADDRESS
+# points at one, then orgaccounts (API + worker) on :8080 with its data in
+# ./data/orgaccounts.db unless DATABASE_URL is set. Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p data bin
+scripts/temporal-cli.sh
+echo "==> building orgaccounts" >&2
+go build -o bin/orgaccounts ./cmd/orgaccounts
+
+temporal_pid=""
+stop() {
+  if [ -n "$temporal_pid" ]; then
+    kill -INT "$temporal_pid" 2>/dev/null || true
+    wait "$temporal_pid" 2>/dev/null || true
+  fi
+}
+trap stop EXIT
+
+if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
+  port=${TEMPORAL_PORT:-7233}
+  ui_port=${TEMPORAL_UI_PORT:-8233}
+  export TEMPORAL_ADDRESS="127.0.0.1:$port"
+  echo "==> starting the Temporal dev server on $TEMPORAL_ADDRESS (Web UI http://localhost:$ui_port, log data/temporal.log)" >&2
+  bin/temporal server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" \
+    --db-filename data/temporal.db --log-level warn \
+    --search-attribute OrganizationSid=Keyword --search-attribute AccountSid=Keyword \
+    >>data/temporal.log 2>&1 &
+  temporal_pid=$!
+  deadline=$((SECONDS + 60))
+  until bin/temporal operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1; do
+    if ! kill -0 "$temporal_pid" 2>/dev/null; then
+      echo "the Temporal dev server exited; see data/temporal.log (is port $port or $ui_port taken?)" >&2
+      exit 1
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      echo "the Temporal dev server did not become healthy within 60s; see data/temporal.log" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+fi
+
+export LOG_FORMAT=${LOG_FORMAT:-text}
+echo "==> starting orgaccounts (Ctrl-C stops everything)" >&2
+bin/orgaccounts serve
