@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -151,15 +152,15 @@ func (s *server) createAccount(c *gin.Context) {
 		return
 	}
 	sid := s.newSID(c, domain.PrefixAccount)
+	now := s.clock.Now().Truncate(time.Second)
 	started, err := s.workflows.StartCreateAccount(c.Request.Context(), workflows.CreateAccountInput{
 		OrganizationSid: p.OrganizationSid, AccountSid: sid, FriendlyName: req.FriendlyName,
-		OwnerSid: owner.Sid, Flex: req.Flex, CreatorSid: p.UserSid, Actor: p.Actor(),
+		OwnerSid: owner.Sid, Flex: req.Flex, CreatorSid: p.UserSid, RequestedAt: now, Actor: p.Actor(),
 	})
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	now := s.clock.Now()
 	acct := s.renderAccount(domain.Account{
 		Sid: sid, OrganizationSid: p.OrganizationSid, FriendlyName: req.FriendlyName, Status: domain.AccountProvisioning,
 		Kind: domain.AccountManaged, OwnerSid: owner.Sid, Flex: req.Flex, Require2FA: domain.NewAccountDefaults.Require2FA,

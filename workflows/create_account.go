@@ -22,7 +22,10 @@ type CreateAccountInput struct {
 	// CreatorSid is the user who asked; a Standard user who is not the
 	// owner is made Administrator of the account so they can reach it.
 	CreatorSid string
-	Actor      domain.Actor
+	// RequestedAt is when the API accepted the request; it becomes the
+	// account's date_created, as the 202 answer already said.
+	RequestedAt time.Time
+	Actor       domain.Actor
 }
 
 // CreateAccountResult is the created account.
@@ -103,7 +106,7 @@ func (w *createAccount) run(ctx workflow.Context) (CreateAccountResult, error) {
 	acct := domain.Account{
 		Sid: in.AccountSid, OrganizationSid: in.OrganizationSid, FriendlyName: in.FriendlyName,
 		Kind: domain.AccountManaged, OwnerSid: ownerSid, Flex: in.Flex,
-		Require2FA: domain.NewAccountDefaults.Require2FA,
+		Require2FA: domain.NewAccountDefaults.Require2FA, DateCreated: in.RequestedAt,
 	}
 	if err := w.step(ctx, StepPersistAccount, func() error {
 		return workflow.ExecuteActivity(ctx, w.acts.CreateAccountRecord, activities.CreateAccountRecordInput{

@@ -50,6 +50,7 @@ func walkthrough(t *testing.T, e *env) {
 	require.Equal(t, e.app.Boot.Owner.Sid, acct["owner_sid"], "the owner defaults to the organization owner")
 	_, err := time.Parse(time.RFC3339, acct["date_created"].(string))
 	require.NoError(t, err)
+	require.Equal(t, created["account"].(map[string]any)["date_created"], acct["date_created"], "the 202 told the truth")
 	for _, k := range []string{"account_sid", "friendly_name", "status", "owner_sid", "date_created"} {
 		require.Contains(t, acct, k)
 	}

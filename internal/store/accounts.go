@@ -26,7 +26,10 @@ func (s *Store) CreateAccount(ctx context.Context, a domain.Account, owner domai
 			return translate(err, nil, nil)
 		}
 		now := s.now()
-		a.DateCreated, a.DateUpdated, a.Version = now, now, 1
+		if a.DateCreated.IsZero() {
+			a.DateCreated = now
+		}
+		a.DateUpdated, a.Version = now, 1
 		r := accountRowFrom(a)
 		if err := tx.Create(&r).Error; err != nil {
 			return translate(err, nil, nil)
