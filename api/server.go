@@ -86,6 +86,7 @@ func NewHandler(cfg Config) http.Handler {
 	r.GET("/healthz", func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
 	r.POST("/v1/token", s.token)
+	registerDocs(r)
 
 	org := r.Group("/Organizations/:org", s.authenticate, s.orgScope, s.idempotency)
 	org.GET("", s.getOrganization)
