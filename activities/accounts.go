@@ -57,6 +57,7 @@ func (a *Activities) CreateAccountRecord(ctx context.Context, in CreateAccountRe
 	if err != nil {
 		return out, wrap(err)
 	}
+	logger(ctx).Info("account persisted", "AccountSid", out.Sid, "OwnerSid", out.OwnerSid)
 	if in.CreatorSid != "" && in.CreatorSid != acct.OwnerSid {
 		ra := domain.RoleAssignment{Sid: in.CreatorAssignmentSid, OrganizationSid: acct.OrganizationSid, RoleSid: domain.RoleAdministrator, Scope: acct.Sid, Identity: in.CreatorSid}
 		_, err := a.Store.CreateRoleAssignment(ctx, ra, domain.NewAuditEvent(in.Actor, acct.OrganizationSid, domain.EventRoleAssigned, ra.Sid, map[string]any{"role_sid": ra.RoleSid, "scope": ra.Scope, "identity": ra.Identity}))
@@ -94,6 +95,9 @@ type AccountStepInput struct {
 func (a *Activities) ActivateAccount(ctx context.Context, in AccountStepInput) (domain.Account, error) {
 	acct, err := a.Store.SetAccountStatus(ctx, in.AccountSid, domain.AccountProvisioning, domain.AccountActive,
 		domain.NewAuditEvent(in.Actor, in.OrganizationSid, domain.EventAccountActivated, in.AccountSid, nil))
+	if err == nil {
+		logger(ctx).Info("account activated", "AccountSid", acct.Sid)
+	}
 	return acct, wrap(err)
 }
 

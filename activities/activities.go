@@ -5,17 +5,28 @@
 package activities
 
 import (
+	"context"
 	"errors"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/log"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/telemetry"
 )
 
 // Activities holds the dependencies of the activities.
 type Activities struct {
 	Store domain.Store
 	Clock domain.Clock
+}
+
+// logger is the activity's logger with the request id that started the
+// workflow (carried in Temporal headers), so its lines join the API's.
+func logger(ctx context.Context) log.Logger {
+	return log.With(activity.GetLogger(ctx), "request_id", telemetry.RequestID(ctx))
 }
 
 // ErrorType is the application error type of failures that carry a domain

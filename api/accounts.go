@@ -161,6 +161,7 @@ func (s *server) createAccount(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
+	s.workflowStarted(c, "CreateAccountWorkflow", started)
 	acct := s.renderAccount(domain.Account{
 		Sid: sid, OrganizationSid: p.OrganizationSid, FriendlyName: req.FriendlyName, Status: domain.AccountProvisioning,
 		Kind: domain.AccountManaged, OwnerSid: owner.Sid, Flex: req.Flex, Require2FA: domain.NewAccountDefaults.Require2FA,
@@ -172,6 +173,16 @@ func (s *server) createAccount(c *gin.Context) {
 		AccountSid: sid, Status: workflows.StepRunning, WorkflowID: started.WorkflowID, RunID: started.RunID,
 		Account: &acct, Links: map[string]string{"creation": creation, "account": acct.URL},
 	})
+}
+
+// workflowStarted counts a start and logs it, so an operator can go from
+// this request's log line to the workflow in the Web UI.
+func (s *server) workflowStarted(c *gin.Context, typ string, w workflows.Started) {
+	if s.metrics != nil {
+		s.metrics.WorkflowStarts.WithLabelValues(typ).Inc()
+	}
+	s.log.InfoContext(c.Request.Context(), "workflow started", "request_id", requestID(c), "workflow_type", typ,
+		"workflow_id", w.WorkflowID, "run_id", w.RunID)
 }
 
 // resolveOwner finds the owner named by SID or email (the organization

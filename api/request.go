@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/telemetry"
 )
 
 // Context keys.
@@ -42,6 +43,7 @@ func requestIDMiddleware(c *gin.Context) {
 	}
 	c.Set(ctxRequestID, id)
 	c.Header(RequestIDHeader, id)
+	c.Request = c.Request.WithContext(telemetry.WithRequestID(c.Request.Context(), id))
 	c.Next()
 }
 

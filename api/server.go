@@ -11,8 +11,14 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/telemetry"
 	"github.com/orgaccounts/orgaccounts/workflows"
 )
 
@@ -34,6 +40,8 @@ type Config struct {
 	MaxBodyBytes int64
 	// Ready reports whether the service can take traffic (nil: always).
 	Ready func(ctx context.Context) error
+	// Metrics, when set, records every request and serves /metrics.
+	Metrics *telemetry.Metrics
 }
 
 type server struct {
@@ -44,6 +52,8 @@ type server struct {
 	baseURL   string
 	tokenTTL  time.Duration
 	ready     func(ctx context.Context) error
+	metrics   *telemetry.Metrics
+	tracer    trace.Tracer
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -53,6 +63,7 @@ func NewHandler(cfg Config) http.Handler {
 	s := &server{
 		store: cfg.Store, workflows: cfg.Workflows, clock: cfg.Clock, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), tokenTTL: cfg.TokenTTL, ready: cfg.Ready,
+		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"),
 	}
 	if s.clock == nil {
 		s.clock = domain.SystemClock{}
@@ -75,7 +86,7 @@ func NewHandler(cfg Config) http.Handler {
 		s.log.Error("panic in handler", "request_id", requestID(c), "panic", err)
 		s.writeError(c, httpError(domain.EInternal, domain.CodeInternal, "internal error"))
 	}))
-	r.Use(requestIDMiddleware, s.accessLog, s.errorWriter, queryCheck, bodyReader(cfg.MaxBodyBytes))
+	r.Use(requestIDMiddleware, s.trace, s.accessLog, s.errorWriter, queryCheck, bodyReader(cfg.MaxBodyBytes))
 	r.NoRoute(func(c *gin.Context) {
 		_ = c.Error(httpError(domain.ENotFound, 20404, "no such resource: %s %s", c.Request.Method, c.Request.URL.Path))
 	})
@@ -85,6 +96,9 @@ func NewHandler(cfg Config) http.Handler {
 
 	r.GET("/healthz", func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.readyz)
+	if s.metrics != nil {
+		r.GET("/metrics", gin.WrapH(s.metrics.Handler()))
+	}
 	r.POST("/v1/token", s.token)
 	registerDocs(r)
 
@@ -113,6 +127,9 @@ func NewHandler(cfg Config) http.Handler {
 func (s *server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
+	if s.metrics != nil {
+		s.metrics.ObserveHTTP(c.FullPath(), c.Request.Method, c.Writer.Status(), time.Since(start))
+	}
 	s.log.InfoContext(c.Request.Context(), "http request", "request_id", requestID(c), "method", c.Request.Method,
 		"route", c.FullPath(), "path", c.Request.URL.Path, "status", c.Writer.Status(),
 		"duration_ms", time.Since(start).Milliseconds(), "client_ip", c.ClientIP())
@@ -126,6 +143,22 @@ func (s *server) readyz(c *gin.Context) {
 		}
 	}
 	c.PureJSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// trace opens a span per request (a no-op unless tracing is configured);
+// the workflow starts the request makes become its children.
+func (s *server) trace(c *gin.Context) {
+	ctx := otel.GetTextMapPropagator().Extract(c.Request.Context(), propagation.HeaderCarrier(c.Request.Header))
+	ctx, span := s.tracer.Start(ctx, c.Request.Method+" "+c.FullPath(), trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("http.request.method", c.Request.Method), attribute.String("http.route", c.FullPath()),
+			attribute.String("orgaccounts.request_id", requestID(c))))
+	defer span.End()
+	c.Request = c.Request.WithContext(ctx)
+	c.Next()
+	span.SetAttributes(attribute.Int("http.response.status_code", c.Writer.Status()))
+	if c.Writer.Status() >= 500 {
+		span.SetStatus(codes.Error, http.StatusText(c.Writer.Status()))
+	}
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -6,6 +6,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -20,9 +21,10 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterActivity(acts)
 }
 
-// New builds a worker on taskQueue with everything registered.
-func New(c client.Client, taskQueue string, acts *activities.Activities) sdkworker.Worker {
-	w := sdkworker.New(c, taskQueue, sdkworker.Options{})
+// New builds a worker on taskQueue with everything registered. On stop it
+// waits up to stopTimeout for the activities in flight.
+func New(c client.Client, taskQueue string, acts *activities.Activities, stopTimeout time.Duration) sdkworker.Worker {
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{WorkerStopTimeout: stopTimeout})
 	Register(w, acts)
 	return w
 }

@@ -25,8 +25,11 @@ type Started struct {
 	RunID      string `json:"run_id"`
 }
 
-func (c Client) options(id, orgSid, accountSid string) client.StartWorkflowOptions {
+func (c Client) options(id, orgSid, accountSid, requestID string) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
+		// The request that started the workflow, shown in the Web UI: the
+		// same id is on the API's log line and on the audit events.
+		Memo:      map[string]any{"request_id": requestID},
 		ID:        id,
 		TaskQueue: c.TaskQueue,
 		// A retried request finds the run already there and gets it back
@@ -43,7 +46,7 @@ func (c Client) options(id, orgSid, accountSid string) client.StartWorkflowOptio
 
 // StartCreateAccount starts (or finds) the creation of an account.
 func (c Client) StartCreateAccount(ctx context.Context, in CreateAccountInput) (Started, error) {
-	run, err := c.Temporal.ExecuteWorkflow(ctx, c.options(CreateAccountWorkflowID(in.AccountSid), in.OrganizationSid, in.AccountSid), CreateAccountWorkflow, in)
+	run, err := c.Temporal.ExecuteWorkflow(ctx, c.options(CreateAccountWorkflowID(in.AccountSid), in.OrganizationSid, in.AccountSid, in.Actor.RequestID), CreateAccountWorkflow, in)
 	if err != nil {
 		var already *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &already) {

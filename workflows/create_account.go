@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -92,8 +93,8 @@ var activityOptions = workflow.ActivityOptions{
 
 func (w *createAccount) run(ctx workflow.Context) (CreateAccountResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, activityOptions)
-	logger := workflow.GetLogger(ctx)
 	in := w.in
+	logger := log.With(workflow.GetLogger(ctx), "request_id", in.Actor.RequestID)
 
 	var ownerSid string
 	if err := w.step(ctx, StepValidateOwner, func() error {
@@ -113,6 +114,10 @@ func (w *createAccount) run(ctx workflow.Context) (CreateAccountResult, error) {
 			Account: acct, OwnerAssignmentSid: ownerRA, CreatorSid: in.CreatorSid, CreatorAssignmentSid: creatorRA, Actor: in.Actor,
 		}).Get(ctx, &acct)
 	}); err != nil {
+		// The record may have been written even so (the workflow was
+		// cancelled while the activity ran, say): discarding is a no-op
+		// when it was not.
+		w.discard(ctx)
 		return CreateAccountResult{}, err
 	}
 

@@ -17,12 +17,14 @@ import (
 
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/orgaccounts/orgaccounts/activities"
 	"github.com/orgaccounts/orgaccounts/api"
 	"github.com/orgaccounts/orgaccounts/internal/config"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/store"
+	"github.com/orgaccounts/orgaccounts/internal/telemetry"
 	"github.com/orgaccounts/orgaccounts/worker"
 	"github.com/orgaccounts/orgaccounts/workflows"
 )
@@ -42,7 +44,9 @@ type App struct {
 	Temporal client.Client
 	Clock    domain.Clock
 	// Out receives the bootstrap banner (stdout in main).
-	Out io.Writer
+	Out     io.Writer
+	Metrics *telemetry.Metrics
+	tracing telemetry.Tracing
 
 	mu   sync.Mutex
 	addr string
@@ -77,27 +81,45 @@ func OpenStore(ctx context.Context, cfg config.Config, clock domain.Clock, log *
 
 // New opens the store (migrating it) and connects to Temporal.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
-	a := &App{Config: cfg, Log: log, Clock: domain.SystemClock{}, Out: os.Stdout, up: make(chan struct{})}
+	a := &App{Config: cfg, Log: log, Clock: domain.SystemClock{}, Out: os.Stdout, up: make(chan struct{}), Metrics: telemetry.NewMetrics()}
 	var err error
+	if a.tracing, err = telemetry.SetupTracing(ctx, cfg.OTLPEndpoint, cfg.ServiceName); err != nil {
+		return nil, err
+	}
 	if a.Store, err = OpenStore(ctx, cfg, a.Clock, log); err != nil {
 		return nil, err
 	}
 	a.Temporal, err = client.DialContext(ctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    tlog.NewStructuredLogger(log.With("component", "temporal")),
+		HostPort:           cfg.TemporalAddress,
+		Namespace:          cfg.TemporalNamespace,
+		Logger:             tlog.NewStructuredLogger(log.With("component", "temporal")),
+		MetricsHandler:     a.Metrics.SDKHandler(),
+		ContextPropagators: []workflow.ContextPropagator{telemetry.RequestIDPropagator{}},
+		Interceptors:       a.tracing.Interceptors,
 	})
 	if err != nil {
 		_ = a.Store.Close()
 		return nil, fmt.Errorf("connecting to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
+	a.Metrics.RegisterGauges("orgaccounts_accounts", "Accounts by status (pending_closure among them).", "status",
+		func(ctx context.Context) (map[string]float64, error) {
+			counts, err := a.Store.CountAccountsByStatus(ctx)
+			out := map[string]float64{}
+			for _, st := range []string{domain.AccountProvisioning, domain.AccountActive, domain.AccountSuspended, domain.AccountPendingClosure, domain.AccountClosed} {
+				out[st] = float64(counts[st])
+			}
+			return out, err
+		})
 	return a, nil
 }
 
-// Close releases the connections.
+// Close releases the connections and flushes traces.
 func (a *App) Close() {
 	a.Temporal.Close()
 	_ = a.Store.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = a.tracing.Shutdown(ctx)
 }
 
 // Addr is the address the HTTP server listens on, once it does.
@@ -119,6 +141,7 @@ func (a *App) Handler() http.Handler {
 		TokenTTL:     a.Config.TokenTTL,
 		MaxBodyBytes: a.Config.MaxBodyBytes,
 		Ready:        a.ready,
+		Metrics:      a.Metrics,
 	})
 }
 
@@ -157,7 +180,7 @@ func (a *App) Run(ctx context.Context, mode string) error {
 	defer stop()
 
 	if mode == ModeServe || mode == ModeWorker {
-		w := worker.New(a.Temporal, a.Config.TaskQueue, &activities.Activities{Store: a.Store, Clock: a.Clock})
+		w := worker.New(a.Temporal, a.Config.TaskQueue, &activities.Activities{Store: a.Store, Clock: a.Clock}, a.Config.ShutdownTimeout)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

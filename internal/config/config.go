@@ -28,6 +28,8 @@ type Config struct {
 	LogFormat           string        // LOG_FORMAT: json or text
 	BootstrapOrgName    string        // BOOTSTRAP_ORG_NAME
 	BootstrapOwnerEmail string        // BOOTSTRAP_OWNER_EMAIL
+	OTLPEndpoint        string        // OTEL_EXPORTER_OTLP_ENDPOINT: tracing is off when empty
+	ServiceName         string        // OTEL_SERVICE_NAME
 }
 
 // Var documents one environment variable.
@@ -49,6 +51,8 @@ var Vars = []Var{
 	{"LOG_FORMAT", "json", "json or text."},
 	{"BOOTSTRAP_ORG_NAME", "Example Organization", "Name of the organization created on first start."},
 	{"BOOTSTRAP_OWNER_EMAIL", "owner@example.com", "Email of its owner; its domain becomes the organization's first verified domain."},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector base URL (http://collector:4318). Empty: tracing off."},
+	{"OTEL_SERVICE_NAME", "orgaccounts", "service.name on the spans."},
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -75,6 +79,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		LogFormat:           get("LOG_FORMAT"),
 		BootstrapOrgName:    get("BOOTSTRAP_ORG_NAME"),
 		BootstrapOwnerEmail: get("BOOTSTRAP_OWNER_EMAIL"),
+		OTLPEndpoint:        strings.TrimRight(get("OTEL_EXPORTER_OTLP_ENDPOINT"), "/"),
+		ServiceName:         get("OTEL_SERVICE_NAME"),
 	}
 	var errs []string
 	dur := func(name string, dst *time.Duration) {
@@ -102,6 +108,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, "PUBLIC_BASE_URL must be an http(s) URL")
+	}
+	if c.OTLPEndpoint != "" {
+		if u, err := url.Parse(c.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, "OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL")
+		}
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("config: %s", strings.Join(errs, "; "))

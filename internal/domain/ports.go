@@ -63,6 +63,8 @@ type AccountStore interface {
 	RecordAccountResource(ctx context.Context, r AccountResource, ev AuditEvent) (AccountResource, error)
 	// ListAccountResources lists what was provisioned for an account.
 	ListAccountResources(ctx context.Context, accountSid string) ([]AccountResource, error)
+	// CountAccountsByStatus counts every account by status (for gauges).
+	CountAccountsByStatus(ctx context.Context) (map[string]int64, error)
 }
 
 // RoleAssignmentStore holds role assignments.

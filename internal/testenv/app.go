@@ -26,6 +26,8 @@ type AppOptions struct {
 	// DatabaseURL: a PostgreSQL URL; empty means SQLite in a temp dir.
 	DatabaseURL string
 	Env         map[string]string
+	// Logs, when set, receives the app's JSON log lines.
+	Logs io.Writer
 }
 
 // MustApp starts orgaccounts (API and worker) against the given database
@@ -56,6 +58,9 @@ func MustApp(tb testing.TB, t *Temporal, opts AppOptions) *RunningApp {
 	var logOut io.Writer = io.Discard
 	if os.Getenv("TEST_LOGS") != "" {
 		logOut = os.Stderr
+	}
+	if opts.Logs != nil {
+		logOut = opts.Logs
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	ctx, cancel := context.WithCancel(context.Background())
