@@ -1,0 +1,146 @@
+package app_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/orgaccounts/orgaccounts/internal/testenv"
+)
+
+// TestReadyzFollowsPostgres stops the database under a running service:
+// /readyz says why it is not ready, /healthz stays up, and both recover
+// when the database is back.
+func TestReadyzFollowsPostgres(t *testing.T) {
+	pg := testenv.MustCluster(t)
+	e := newEnv(t, pg.URL)
+	anon := apiClient{t: t, base: e.app.BaseURL}
+	r := anon.get("/readyz")
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+
+	pg.Stop()
+	require.Eventually(t, func() bool {
+		r = anon.get("/readyz")
+		return r.Status == http.StatusServiceUnavailable
+	}, 20*time.Second, 100*time.Millisecond)
+	m := r.JSON(t)
+	require.Equal(t, "unavailable", m["status"])
+	require.Contains(t, m["reason"], "database")
+	require.Equal(t, http.StatusOK, anon.get("/healthz").Status, "the process itself is alive")
+
+	pg.Start()
+	require.Eventually(t, func() bool { return anon.get("/readyz").Status == http.StatusOK }, 30*time.Second, 100*time.Millisecond)
+	require.Equal(t, http.StatusOK, e.owner.get(e.orgPath("/Accounts")).Status, "requests work again")
+}
+
+// TestSIGTERMDrainsRequests runs the real binary under load and sends it
+// SIGTERM: it exits 0 in time, and no request fails other than by finding
+// the listener already closed.
+func TestSIGTERMDrainsRequests(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "orgaccounts")
+	root, err := testenv.RepoRoot()
+	require.NoError(t, err)
+	build := exec.Command("go", "build", "-o", bin, "./cmd/orgaccounts")
+	build.Dir = root
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	port, err := testenv.FreePort()
+	require.NoError(t, err)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(),
+		"DATABASE_URL="+testenv.MustPostgres(t), "TEMPORAL_ADDRESS="+temporal.Address,
+		"TASK_QUEUE="+testenv.RandomName("sigterm"), fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", port),
+		"PUBLIC_BASE_URL="+base, "SHUTDOWN_TIMEOUT=10s", "LOG_LEVEL=warn")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = io.Discard
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	// The bootstrap banner gives the credentials.
+	curl := regexp.MustCompile(`curl -s -u (SK[0-9a-f]{32}):([A-Za-z0-9]{32}) \S+/Organizations/(OR[0-9a-f]{32})/Accounts`)
+	sc := bufio.NewScanner(stdout)
+	var m []string
+	for m == nil && sc.Scan() {
+		m = curl.FindStringSubmatch(sc.Text())
+	}
+	require.NotNil(t, m, "no bootstrap banner")
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	c := apiClient{t: t, base: base, user: m[1], pass: m[2]}
+	require.Eventually(t, func() bool {
+		r, err := http.Get(base + "/healthz")
+		if err == nil {
+			r.Body.Close()
+		}
+		return err == nil && r.StatusCode == http.StatusOK
+	}, 30*time.Second, 50*time.Millisecond)
+
+	var ok, refused atomic.Int64
+	var mu sync.Mutex
+	var failures []string
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hc := &http.Client{Timeout: 15 * time.Second}
+			for ctx.Err() == nil {
+				req, _ := http.NewRequest(http.MethodGet, base+"/Organizations/"+m[3]+"/Accounts", nil)
+				req.SetBasicAuth(c.user, c.pass)
+				resp, err := hc.Do(req)
+				switch {
+				case err == nil:
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						ok.Add(1)
+					} else {
+						mu.Lock()
+						failures = append(failures, fmt.Sprintf("status %d", resp.StatusCode))
+						mu.Unlock()
+					}
+				case errors.Is(err, syscall.ECONNREFUSED):
+					refused.Add(1) // the listener is closed: expected after SIGTERM
+					return
+				default:
+					mu.Lock()
+					failures = append(failures, err.Error())
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	require.Eventually(t, func() bool { return ok.Load() > 200 }, 30*time.Second, 10*time.Millisecond, "no load")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		require.NoError(t, err, "exit status after SIGTERM")
+	case <-time.After(20 * time.Second):
+		t.Fatal("still running 20s after SIGTERM (SHUTDOWN_TIMEOUT is 10s)")
+	}
+	stop()
+	wg.Wait()
+	require.Empty(t, failures, "requests failed other than by a closed listener: %s", strings.Join(failures, "; "))
+	require.Greater(t, refused.Load(), int64(0), "the load ran until the listener closed")
+}
