@@ -113,6 +113,7 @@ func NewHandler(cfg Config) http.Handler {
 	org.POST("/RoleAssignments", s.createRoleAssignment)
 	org.DELETE("/RoleAssignments/:assignment", s.deleteRoleAssignment)
 	org.GET("/Events", s.listEvents)
+	s.registerPeople(org)
 
 	scim := org.Group("/scim", func(c *gin.Context) { c.Set(ctxSCIM, true) })
 	scim.GET("/Users", s.listSCIMUsers)
