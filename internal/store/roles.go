@@ -13,6 +13,15 @@ var errRoleAssignmentNotFound = domain.Errorf(domain.ENotFound, domain.CodeRoleA
 // CreateRoleAssignment implements domain.RoleAssignmentStore.
 func (s *Store) CreateRoleAssignment(ctx context.Context, ra domain.RoleAssignment, ev domain.AuditEvent) (domain.RoleAssignment, error) {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if s.dialect == Postgres {
+			// Serialize grants on one account, or two concurrent grants
+			// both check against the roles held before either and both
+			// insert (Administrator next to Developer). SQLite transactions
+			// are serialized already.
+			if err := tx.Exec("SELECT 1 FROM accounts WHERE sid = ? FOR NO KEY UPDATE", ra.Scope).Error; err != nil {
+				return translate(err, nil, nil)
+			}
+		}
 		var held []string
 		if err := tx.Model(&roleAssignmentRow{}).Where("scope = ? AND identity = ?", ra.Scope, ra.Identity).Pluck("role_sid", &held).Error; err != nil {
 			return translate(err, nil, nil)

@@ -108,7 +108,9 @@ func (s *Store) DeleteUser(ctx context.Context, orgSid, sid string, ev domain.Au
 			return domain.Errorf(domain.EForbidden, domain.CodeOrgOwnerImmutable, "the organization owner cannot be removed through the API")
 		}
 		var owned int64
-		if err := tx.Model(&accountRow{}).Where("owner_sid = ? AND status <> ?", sid, domain.AccountClosed).Count(&owned).Error; err != nil {
+		// Every account counts, closed ones too: accounts.owner_sid
+		// references the user, so deleting it would break that key.
+		if err := tx.Model(&accountRow{}).Where("owner_sid = ?", sid).Count(&owned).Error; err != nil {
 			return translate(err, nil, nil)
 		}
 		if owned > 0 {
