@@ -16,6 +16,7 @@ fi
 go vet ./...
 
 scripts/temporal-cli.sh
+scripts/mailpit.sh
 
 pg_tmp=""
 cleanup() {
