@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/email"
 	"github.com/orgaccounts/orgaccounts/internal/telemetry"
 )
 
@@ -21,6 +22,10 @@ import (
 type Activities struct {
 	Store domain.Store
 	Clock domain.Clock
+	// Mailer delivers email (SMTP, or the outbox); BaseURL prefixes the
+	// links emails carry.
+	Mailer  email.Sender
+	BaseURL string
 }
 
 // logger is the activity's logger with the request id that started the

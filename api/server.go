@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/orgaccounts/orgaccounts/activities"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/telemetry"
 	"github.com/orgaccounts/orgaccounts/workflows"
@@ -27,6 +28,14 @@ type Workflows interface {
 	StartCreateAccount(ctx context.Context, in workflows.CreateAccountInput) (workflows.Started, error)
 	// CreateAccountProgress returns 25101 when no creation is known.
 	CreateAccountProgress(ctx context.Context, accountSid string) (workflows.Progress, workflows.Started, error)
+	StartInvitation(ctx context.Context, in workflows.InvitationInput) (workflows.Started, error)
+	// ResendInvitation returns 25021 past the resend limits, 25019 when
+	// the invitation is no longer pending (as do the two below).
+	ResendInvitation(ctx context.Context, sid string) (workflows.InvitationState, error)
+	RevokeInvitation(ctx context.Context, sid string, actor domain.Actor) (workflows.InvitationState, error)
+	AnswerInvitation(ctx context.Context, sid string, req workflows.AnswerRequest) (workflows.InvitationState, error)
+	// StartEmail sends a notice with retries.
+	StartEmail(ctx context.Context, orgSid, accountSid, requestID string, in activities.EmailInput) error
 }
 
 // Config holds the handler's dependencies.
@@ -42,18 +51,24 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Metrics, when set, records every request and serves /metrics.
 	Metrics *telemetry.Metrics
+	// InvitationTTL is how long an emailed invitation link lives;
+	// ResendInterval the least time between two sends of one invitation.
+	InvitationTTL  time.Duration
+	ResendInterval time.Duration
 }
 
 type server struct {
-	store     domain.Store
-	workflows Workflows
-	clock     domain.Clock
-	log       *slog.Logger
-	baseURL   string
-	tokenTTL  time.Duration
-	ready     func(ctx context.Context) error
-	metrics   *telemetry.Metrics
-	tracer    trace.Tracer
+	store          domain.Store
+	workflows      Workflows
+	clock          domain.Clock
+	log            *slog.Logger
+	baseURL        string
+	tokenTTL       time.Duration
+	ready          func(ctx context.Context) error
+	metrics        *telemetry.Metrics
+	tracer         trace.Tracer
+	invitationTTL  time.Duration
+	resendInterval time.Duration
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -63,7 +78,11 @@ func NewHandler(cfg Config) http.Handler {
 	s := &server{
 		store: cfg.Store, workflows: cfg.Workflows, clock: cfg.Clock, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), tokenTTL: cfg.TokenTTL, ready: cfg.Ready,
-		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"),
+		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"), invitationTTL: cfg.InvitationTTL,
+		resendInterval: cfg.ResendInterval,
+	}
+	if s.invitationTTL <= 0 {
+		s.invitationTTL = 7 * 24 * time.Hour
 	}
 	if s.clock == nil {
 		s.clock = domain.SystemClock{}
@@ -114,6 +133,16 @@ func NewHandler(cfg Config) http.Handler {
 	org.DELETE("/RoleAssignments/:assignment", s.deleteRoleAssignment)
 	org.GET("/Events", s.listEvents)
 	s.registerPeople(org)
+	org.GET("/Accounts/:account/Invitations", s.listInvitations)
+	org.POST("/Accounts/:account/Invitations", s.invite)
+	org.GET("/Accounts/:account/Invitations/:invitation", s.getInvitation)
+	org.DELETE("/Accounts/:account/Invitations/:invitation", s.revokeInvitation)
+	org.POST("/Accounts/:account/Invitations/:invitation/Resend", s.resendInvitation)
+
+	// Confirmation pages, reached from emailed links without credentials.
+	r.GET("/confirm/:token", s.showConfirm)
+	r.POST("/confirm/:token", s.answerConfirm)
+	r.POST("/confirm/:token/two-factor", s.enrolTwoFactor)
 
 	scim := org.Group("/scim", func(c *gin.Context) { c.Set(ctxSCIM, true) })
 	scim.GET("/Users", s.listSCIMUsers)

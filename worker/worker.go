@@ -18,6 +18,8 @@ import (
 // Register adds every workflow and activity to r.
 func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflow(workflows.CreateAccountWorkflow)
+	r.RegisterWorkflow(workflows.InvitationWorkflow)
+	r.RegisterWorkflow(workflows.SendEmailWorkflow)
 	r.RegisterActivity(acts)
 }
 

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/orgaccounts/orgaccounts/activities"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 )
 
@@ -82,4 +83,70 @@ func (c Client) CreateAccountProgress(ctx context.Context, accountSid string) (P
 
 func unavailable(err error) error {
 	return fmt.Errorf("%w: %v", &domain.Error{Kind: domain.EUnavailable, Code: domain.CodeUnavailable, Message: "the workflow service is unavailable; try again"}, err)
+}
+
+// StartInvitation starts the workflow of an invitation.
+func (c Client) StartInvitation(ctx context.Context, in InvitationInput) (Started, error) {
+	opts := c.options(InvitationWorkflowID(in.InvitationSid), in.OrganizationSid, in.AccountSid, in.Actor.RequestID)
+	run, err := c.Temporal.ExecuteWorkflow(ctx, opts, InvitationWorkflow, in)
+	if err != nil {
+		var already *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &already) {
+			return Started{WorkflowID: opts.ID, RunID: already.RunId}, nil
+		}
+		return Started{}, unavailable(err)
+	}
+	return Started{WorkflowID: run.GetID(), RunID: run.GetRunID()}, nil
+}
+
+// updateInvitation sends an update to an invitation's workflow and waits
+// for its answer. A refusal comes back as the domain error the workflow
+// gave; a workflow that has ended means the invitation is no longer
+// pending.
+func (c Client) updateInvitation(ctx context.Context, sid, name string, args ...any) (InvitationState, error) {
+	var st InvitationState
+	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: InvitationWorkflowID(sid), UpdateName: name, Args: args, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, &st)
+	}
+	if err == nil {
+		return st, nil
+	}
+	if e, ok := activities.AsDomainError(err); ok {
+		return st, e
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return st, domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the invitation is no longer pending")
+	}
+	return st, unavailable(err)
+}
+
+// ResendInvitation emails a fresh link (the old one stops working) and
+// restarts the expiry; 25021 past the limits.
+func (c Client) ResendInvitation(ctx context.Context, sid string) (InvitationState, error) {
+	return c.updateInvitation(ctx, sid, ResendUpdate)
+}
+
+// RevokeInvitation ends a pending invitation.
+func (c Client) RevokeInvitation(ctx context.Context, sid string, actor domain.Actor) (InvitationState, error) {
+	return c.updateInvitation(ctx, sid, RevokeUpdate, actor)
+}
+
+// AnswerInvitation gives the invitee's answer for one link version.
+func (c Client) AnswerInvitation(ctx context.Context, sid string, req AnswerRequest) (InvitationState, error) {
+	return c.updateInvitation(ctx, sid, AnswerUpdate, req)
+}
+
+// StartEmail sends a notice through SendEmailWorkflow.
+func (c Client) StartEmail(ctx context.Context, orgSid, accountSid, requestID string, in activities.EmailInput) error {
+	opts := c.options(SendEmailWorkflowID(in.Key), orgSid, accountSid, requestID)
+	_, err := c.Temporal.ExecuteWorkflow(ctx, opts, SendEmailWorkflow, in)
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &already) {
+		return unavailable(err)
+	}
+	return nil
 }

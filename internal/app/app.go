@@ -23,6 +23,7 @@ import (
 	"github.com/orgaccounts/orgaccounts/api"
 	"github.com/orgaccounts/orgaccounts/internal/config"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/email"
 	"github.com/orgaccounts/orgaccounts/internal/store"
 	"github.com/orgaccounts/orgaccounts/internal/telemetry"
 	"github.com/orgaccounts/orgaccounts/worker"
@@ -133,15 +134,17 @@ func (a *App) Addr() string {
 // Handler builds the HTTP handler.
 func (a *App) Handler() http.Handler {
 	return api.NewHandler(api.Config{
-		Store:        a.Store,
-		Workflows:    workflows.Client{Temporal: a.Temporal, TaskQueue: a.Config.TaskQueue},
-		Clock:        a.Clock,
-		Logger:       a.Log,
-		BaseURL:      a.Config.PublicBaseURL,
-		TokenTTL:     a.Config.TokenTTL,
-		MaxBodyBytes: a.Config.MaxBodyBytes,
-		Ready:        a.ready,
-		Metrics:      a.Metrics,
+		Store:          a.Store,
+		Workflows:      workflows.Client{Temporal: a.Temporal, TaskQueue: a.Config.TaskQueue},
+		Clock:          a.Clock,
+		Logger:         a.Log,
+		BaseURL:        a.Config.PublicBaseURL,
+		TokenTTL:       a.Config.TokenTTL,
+		MaxBodyBytes:   a.Config.MaxBodyBytes,
+		Ready:          a.ready,
+		Metrics:        a.Metrics,
+		InvitationTTL:  a.Config.InvitationTTL,
+		ResendInterval: a.Config.ResendInterval,
 	})
 }
 
@@ -180,7 +183,12 @@ func (a *App) Run(ctx context.Context, mode string) error {
 	defer stop()
 
 	if mode == ModeServe || mode == ModeWorker {
-		w := worker.New(a.Temporal, a.Config.TaskQueue, &activities.Activities{Store: a.Store, Clock: a.Clock}, a.Config.ShutdownTimeout)
+		mailer, err := email.New(a.Config.SMTPURL, a.Config.MailFrom, a.Log)
+		if err != nil {
+			return err
+		}
+		acts := &activities.Activities{Store: a.Store, Clock: a.Clock, Mailer: mailer, BaseURL: a.Config.PublicBaseURL}
+		w := worker.New(a.Temporal, a.Config.TaskQueue, acts, a.Config.ShutdownTimeout)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

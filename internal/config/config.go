@@ -28,6 +28,10 @@ type Config struct {
 	LogFormat           string        // LOG_FORMAT: json or text
 	BootstrapOrgName    string        // BOOTSTRAP_ORG_NAME
 	BootstrapOwnerEmail string        // BOOTSTRAP_OWNER_EMAIL
+	SMTPURL             string        // SMTP_URL: empty keeps email in the outbox
+	MailFrom            string        // MAIL_FROM
+	InvitationTTL       time.Duration // INVITATION_TTL
+	ResendInterval      time.Duration // INVITATION_RESEND_INTERVAL
 	OTLPEndpoint        string        // OTEL_EXPORTER_OTLP_ENDPOINT: tracing is off when empty
 	ServiceName         string        // OTEL_SERVICE_NAME
 }
@@ -51,6 +55,10 @@ var Vars = []Var{
 	{"LOG_FORMAT", "json", "json or text."},
 	{"BOOTSTRAP_ORG_NAME", "Example Organization", "Name of the organization created on first start."},
 	{"BOOTSTRAP_OWNER_EMAIL", "owner@example.com", "Email of its owner; its domain becomes the organization's first verified domain."},
+	{"SMTP_URL", "", "SMTP server for email (smtp://user:pass@host:587, ?tls=none|starttls|opportunistic; smtps:// for TLS). Empty: email stays in the outbox table and each link is printed to the log."},
+	{"MAIL_FROM", "orgaccounts <no-reply@localhost>", "From address of the emails."},
+	{"INVITATION_TTL", "168h", "How long an emailed invitation link lives (a resend restarts it)."},
+	{"INVITATION_RESEND_INTERVAL", "1m", "Least time between two sends of one invitation (at most 5 resends in all)."},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector base URL (http://collector:4318). Empty: tracing off."},
 	{"OTEL_SERVICE_NAME", "orgaccounts", "service.name on the spans."},
 }
@@ -79,6 +87,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		LogFormat:           get("LOG_FORMAT"),
 		BootstrapOrgName:    get("BOOTSTRAP_ORG_NAME"),
 		BootstrapOwnerEmail: get("BOOTSTRAP_OWNER_EMAIL"),
+		SMTPURL:             get("SMTP_URL"),
+		MailFrom:            get("MAIL_FROM"),
 		OTLPEndpoint:        strings.TrimRight(get("OTEL_EXPORTER_OTLP_ENDPOINT"), "/"),
 		ServiceName:         get("OTEL_SERVICE_NAME"),
 	}
@@ -92,6 +102,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	dur("TOKEN_TTL", &c.TokenTTL)
 	dur("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	dur("INVITATION_TTL", &c.InvitationTTL)
+	dur("INVITATION_RESEND_INTERVAL", &c.ResendInterval)
 	n, err := strconv.ParseInt(get("MAX_BODY_BYTES"), 10, 64)
 	if err != nil || n < 1024 {
 		errs = append(errs, "MAX_BODY_BYTES must be an integer of at least 1024")

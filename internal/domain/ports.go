@@ -127,6 +127,39 @@ type Store interface {
 	AuthStore
 	EventStore
 	IdempotencyStore
+	InvitationStore
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// InvitationStore holds invitations, confirmation links and sent emails.
+type InvitationStore interface {
+	// CreateInvitation returns 25019 when a pending invitation exists for
+	// the same account and email.
+	CreateInvitation(ctx context.Context, inv Invitation, ev AuditEvent) error
+	// FindInvitation returns 20404 when the account has no such invitation.
+	FindInvitation(ctx context.Context, accountSid, sid string) (Invitation, error)
+	ListInvitations(ctx context.Context, f InvitationFilter) ([]Invitation, error)
+	// MarkInvitationSent records a send and the new expiry.
+	MarkInvitationSent(ctx context.Context, sid string, sentCount int, at, expires time.Time) error
+	// FinishInvitation moves a pending invitation to status (idempotent
+	// when it is already there) and retires its links.
+	FinishInvitation(ctx context.Context, sid, status, userSid string, ev AuditEvent) (Invitation, error)
+	DeleteInvitation(ctx context.Context, sid string) error
+
+	// IssueLink stores a new link version and supersedes the older ones.
+	IssueLink(ctx context.Context, l ConfirmationLink) error
+	// FindLink returns 20404 when no link has this hash.
+	FindLink(ctx context.Context, tokenHash string) (ConfirmationLink, error)
+
+	// EmailSent reports whether an email with this key was recorded.
+	EmailSent(ctx context.Context, key string) (bool, error)
+	RecordEmail(ctx context.Context, e SentEmail) error
+	ListEmails(ctx context.Context, relatedSid string) ([]SentEmail, error)
+
+	// FindUserByEmailAnywhere finds a user by email in any organization or
+	// none (20404 code 25008 when there is none).
+	FindUserByEmailAnywhere(ctx context.Context, email string) (User, error)
+	// EnrollTwoFactor marks a user as enrolled in two-factor auth.
+	EnrollTwoFactor(ctx context.Context, userSid string) error
 }

@@ -1,0 +1,75 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/email"
+)
+
+// EmailInput is one email to send once.
+type EmailInput struct {
+	Key             string // one email per key, however often the activity runs
+	OrganizationSid string
+	To              string
+	Template        string
+	Data            map[string]any
+	RelatedSid      string
+}
+
+// SendEmail renders and sends an email unless one with the same key was
+// sent already, and records it. A crash between sending and recording may
+// send it twice (at least once, never zero times).
+func (a *Activities) SendEmail(ctx context.Context, in EmailInput) error {
+	done, err := a.Store.EmailSent(ctx, in.Key)
+	if err != nil || done {
+		return wrap(err)
+	}
+	m, err := email.Render(in.Template, in.To, in.Data)
+	if err != nil {
+		return wrap(domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "%v", err))
+	}
+	if err := a.Mailer.Send(ctx, m); err != nil {
+		return err // transient: retried
+	}
+	wfID := ""
+	if activity.IsActivity(ctx) {
+		wfID = activity.GetInfo(ctx).WorkflowExecution.ID
+	}
+	err = a.Store.RecordEmail(ctx, domain.SentEmail{
+		Key: in.Key, OrganizationSid: in.OrganizationSid, To: in.To, Template: in.Template, Subject: m.Subject,
+		BodyText: m.Text, Transport: a.Mailer.Transport(), WorkflowID: wfID, RelatedSid: in.RelatedSid,
+	})
+	if err == nil {
+		logger(ctx).Info("email sent", "to", in.To, "template", in.Template, "transport", a.Mailer.Transport())
+	}
+	return wrap(err)
+}
+
+// roleNames renders role SIDs for people.
+func roleNames(roles []string) string {
+	out := ""
+	for i, r := range roles {
+		if i > 0 {
+			out += " and "
+		}
+		out += RoleName(r)
+	}
+	return out
+}
+
+// RoleName names a role SID for people.
+func RoleName(r string) string {
+	if n, ok := domain.RoleNames[r]; ok {
+		return n
+	}
+	return r
+}
+
+// linkURL is the address of a confirmation link.
+func (a *Activities) linkURL(token string) string {
+	return fmt.Sprintf("%s/confirm/%s", a.BaseURL, token)
+}

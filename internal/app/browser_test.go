@@ -1,0 +1,104 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/testenv"
+)
+
+// pageText reads the text of selector in the browser's current page.
+func pageText(t *testing.T, ctx context.Context, selector string) string {
+	t.Helper()
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(rctx, chromedp.Text(chromedp.CSS(selector)))
+	require.NoError(t, err)
+	return s
+}
+
+// waitText waits until selector's text contains want (a page load after a
+// click lands when it lands).
+func waitText(t *testing.T, ctx context.Context, selector, want string) {
+	t.Helper()
+	var s string
+	require.Eventually(t, func() bool {
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		var err error
+		s, err = chromedp.Run(rctx, chromedp.Text(chromedp.CSS(selector)))
+		return err == nil && strings.Contains(s, want)
+	}, 20*time.Second, 100*time.Millisecond, "%s never showed %q (last: %q)", selector, want, s)
+}
+
+// TestInvitationByEmailInABrowser: invite → a real email through Mailpit →
+// open the link in headless Chromium → click Accept → the user has the
+// roles; a resend makes the first link show "no longer valid"; opening a
+// link (GET only, as a mail scanner does) confirms nothing.
+func TestInvitationByEmailInABrowser(t *testing.T) {
+	mp := testenv.MustMailpit(t)
+	browserCtx := testenv.MustBrowser(t)
+	a := testenv.MustApp(t, temporal, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Env: map[string]string{
+		"SMTP_URL": mp.SMTPURL(), "INVITATION_RESEND_INTERVAL": "1s",
+	}})
+	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}
+	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Browser Land"})
+	invitations := e.orgPath("/Accounts/" + acct + "/Invitations")
+
+	r := e.owner.post(invitations, map[string]any{"email": "alice@partner.test", "roles": []string{domain.RoleDeveloper, domain.RoleBillingManager}})
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	msg := mp.WaitForMessage(t, "alice@partner.test", "invited you", 30*time.Second)
+	require.Contains(t, msg.HTML, "Browser Land")
+	links := msg.Links(a.BaseURL + "/confirm/")
+	require.Len(t, links, 1, "text: %s", msg.Text)
+
+	// A visit alone, as a link scanner makes, answers nothing.
+	require.NoError(t, chromedp.Do(browserCtx, chromedp.Navigate(links[0]), chromedp.WaitVisible(chromedp.CSS("#accept"))))
+	require.Equal(t, "Browser Land", pageText(t, browserCtx, "#account"))
+	require.Equal(t, "Developer, Billing Manager", pageText(t, browserCtx, "#roles"))
+	require.Contains(t, pageText(t, browserCtx, "#inviter"), "owner@example.com")
+	require.Equal(t, "pending", e.owner.get(invitations).JSON(t)["content"].([]any)[0].(map[string]any)["status"])
+
+	require.NoError(t, chromedp.Do(browserCtx, chromedp.Click(chromedp.CSS("#accept"))))
+	waitText(t, browserCtx, "#title", "Welcome to Browser Land")
+
+	u, err := a.Store.FindUserByEmailAnywhere(context.Background(), "alice@partner.test")
+	require.NoError(t, err)
+	r = e.owner.get(e.orgPath("/RoleAssignments?Scope=" + acct + "&Identity=" + u.Sid))
+	require.Len(t, r.JSON(t)["content"], 2, "Alice has both roles: %s", r.Body)
+	mp.WaitForMessage(t, "owner@example.com", "accepted your invitation", 30*time.Second)
+
+	// Resend: the first link stops working, the second works.
+	r = e.owner.post(invitations, map[string]any{"email": "bob@partner.test", "roles": []string{domain.RoleSupport}})
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	sid := r.JSON(t)["sid"].(string)
+	first := mp.WaitForMessage(t, "bob@partner.test", "invited you", 30*time.Second).Links(a.BaseURL + "/confirm/")[0]
+	require.Eventually(t, func() bool { return e.owner.post(invitations+"/"+sid+"/Resend", nil).Status == http.StatusOK }, 15*time.Second, 250*time.Millisecond)
+	var second string
+	require.Eventually(t, func() bool {
+		for _, m := range mp.Messages(t) {
+			if strings.Contains(strings.Join(m.To, ","), "bob@partner.test") {
+				for _, l := range mp.Message(t, m.ID).Links(a.BaseURL + "/confirm/") {
+					if l != first {
+						second = l
+					}
+				}
+			}
+		}
+		return second != ""
+	}, 30*time.Second, 200*time.Millisecond, "no second email for bob")
+	require.NoError(t, chromedp.Do(browserCtx, chromedp.Navigate(first)))
+	waitText(t, browserCtx, "#title", "no longer valid")
+	require.NoError(t, chromedp.Do(browserCtx, chromedp.Navigate(second)))
+	waitText(t, browserCtx, "#title", "You are invited")
+	shot, err := chromedp.Run(browserCtx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(shot), "\x89PNG"), "a PNG screenshot of the invitation page")
+}

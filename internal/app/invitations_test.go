@@ -1,0 +1,296 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/testenv"
+)
+
+// inviteEnv is an app in outbox mode (no SMTP) whose log lines the test
+// reads, as a `make run` user reads the printed links.
+type inviteEnv struct {
+	*env
+	logs *syncBuffer
+}
+
+func newInviteEnv(t *testing.T, extra map[string]string) *inviteEnv {
+	t.Helper()
+	logs := &syncBuffer{}
+	envVars := map[string]string{"LOG_LEVEL": "info", "INVITATION_RESEND_INTERVAL": "1s"}
+	for k, v := range extra {
+		envVars[k] = v
+	}
+	a := testenv.MustApp(t, temporal, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Logs: logs, Env: envVars})
+	return &inviteEnv{env: &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}, logs: logs}
+}
+
+// links returns every confirmation link the outbox logged for to, oldest
+// first.
+func (e *inviteEnv) links(to string) []string {
+	var out []string
+	for _, l := range e.logs.lines() {
+		if l["to"] != to {
+			continue
+		}
+		links, _ := l["links"].([]any)
+		for _, x := range links {
+			if s, _ := x.(string); strings.Contains(s, "/confirm/") {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+func (e *inviteEnv) waitLinks(to string, n int) []string {
+	e.t.Helper()
+	var got []string
+	require.Eventually(e.t, func() bool { got = e.links(to); return len(got) >= n }, 20*time.Second, 50*time.Millisecond,
+		"expected %d emailed link(s) for %s", n, to)
+	return got
+}
+
+// browser is a person with a cookie jar following a link.
+type browser struct {
+	t  *testing.T
+	hc *http.Client
+}
+
+func newBrowser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+}
+
+func (b *browser) get(link string) (int, string) {
+	b.t.Helper()
+	resp, err := b.hc.Get(link)
+	require.NoError(b.t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([A-Za-z0-9]+)"`)
+
+// click submits the page's form for action (accept, decline or enrol).
+func (b *browser) click(link, page, action string) (int, string) {
+	b.t.Helper()
+	m := csrfField.FindStringSubmatch(page)
+	require.NotNil(b.t, m, "no form on the page: %s", page)
+	target, form := link, url.Values{"csrf": {m[1]}, "action": {action}}
+	if action == "enrol" {
+		target = link + "/two-factor"
+	}
+	resp, err := b.hc.PostForm(target, form)
+	require.NoError(b.t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func (e *inviteEnv) invite(c apiClient, acct, email string, roles ...string) response {
+	return c.post(e.orgPath("/Accounts/"+acct+"/Invitations"), map[string]any{"email": email, "roles": roles})
+}
+
+func TestInvitationAcceptedThroughTheLink(t *testing.T) {
+	e := newInviteEnv(t, nil)
+	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Support desk"})
+	r := e.invite(e.owner, acct, "Guest@Partner.test", domain.RoleDeveloper, domain.RoleBillingManager)
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	inv := r.JSON(t)
+	require.Equal(t, "guest@partner.test", inv["email"])
+	require.Equal(t, "pending", inv["status"])
+	sid := inv["sid"].(string)
+
+	link := e.waitLinks("guest@partner.test", 1)[0]
+	pending := e.owner.get(e.orgPath("/Accounts/" + acct + "/Invitations")).JSON(t)["content"].([]any)
+	require.Len(t, pending, 1)
+	require.Equal(t, float64(1), pending[0].(map[string]any)["sent_count"])
+
+	// GET shows who asks for what, and changes nothing (mail scanners).
+	b := newBrowser(t)
+	for i := 0; i < 3; i++ {
+		code, page := b.get(link)
+		require.Equal(t, http.StatusOK, code)
+		require.Contains(t, page, "Support desk")
+		require.Contains(t, page, "Example Organization")
+		require.Contains(t, page, "Developer, Billing Manager")
+		require.Contains(t, page, "owner@example.com")
+	}
+	require.Equal(t, "pending", e.owner.get(e.orgPath("/Accounts/"+acct+"/Invitations/"+sid)).JSON(t)["status"])
+
+	// A POST that did not come from the page answers nothing.
+	resp, err := http.PostForm(link, url.Values{"action": {"accept"}, "csrf": {strings.Repeat("a", 32)}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	require.Equal(t, "pending", e.owner.get(e.orgPath("/Accounts/"+acct+"/Invitations/"+sid)).JSON(t)["status"])
+
+	_, page := b.get(link)
+	code, page := b.click(link, page, "accept")
+	require.Equal(t, http.StatusOK, code, page)
+	require.Contains(t, page, "Welcome to Support desk")
+
+	got := e.owner.get(e.orgPath("/Accounts/" + acct + "/Invitations/" + sid)).JSON(t)
+	require.Equal(t, "accepted", got["status"])
+	u, err := e.app.Store.FindUserByEmailAnywhere(context.Background(), "guest@partner.test")
+	require.NoError(t, err)
+	require.False(t, u.Managed, "partner.test is not a verified domain: an external user")
+	roles, err := e.app.Store.RolesOn(context.Background(), acct, u.Sid)
+	require.NoError(t, err)
+	require.Equal(t, []string{domain.RoleDeveloper, domain.RoleBillingManager}, roles)
+
+	// The inviter is told; the link is spent.
+	require.Eventually(t, func() bool {
+		emails, _ := e.app.Store.ListEmails(context.Background(), sid)
+		for _, m := range emails {
+			if m.Template == "invitation_accepted" && m.To == "owner@example.com" {
+				return true
+			}
+		}
+		return false
+	}, 20*time.Second, 50*time.Millisecond)
+	code, page = b.get(link)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, page, "already accepted")
+	require.NotContains(t, page, `id="accept"`)
+}
+
+func TestInvitationResendRevokeExpire(t *testing.T) {
+	e := newInviteEnv(t, map[string]string{"INVITATION_TTL": "4s"})
+	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Ops"})
+	inv := func(r response) string { require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body); return r.JSON(t)["sid"].(string) }
+	path := func(sid string) string { return e.orgPath("/Accounts/" + acct + "/Invitations/" + sid) }
+
+	t.Run("ResendInvalidatesTheOldLink", func(t *testing.T) {
+		sid := inv(e.invite(e.owner, acct, "resend@partner.test", domain.RoleSupport))
+		first := e.waitLinks("resend@partner.test", 1)[0]
+		requireError(t, e.owner.post(path(sid)+"/Resend", nil), http.StatusTooManyRequests, domain.CodeRateLimited)
+		var r response
+		require.Eventually(t, func() bool {
+			r = e.owner.post(path(sid)+"/Resend", nil)
+			return r.Status == http.StatusOK
+		}, 10*time.Second, 200*time.Millisecond, "resend after the interval: %s", r.Body)
+		require.Equal(t, float64(2), r.JSON(t)["sent_count"])
+		links := e.waitLinks("resend@partner.test", 2)
+		require.NotEqual(t, first, links[1])
+		b := newBrowser(t)
+		_, page := b.get(first)
+		require.Contains(t, page, "no longer valid")
+		code, page := b.get(links[1])
+		require.Equal(t, http.StatusOK, code)
+		require.Contains(t, page, `id="accept"`)
+	})
+
+	t.Run("RevokedLinkSaysSo", func(t *testing.T) {
+		sid := inv(e.invite(e.owner, acct, "revoke@partner.test", domain.RoleSupport))
+		link := e.waitLinks("revoke@partner.test", 1)[0]
+		r := e.owner.do(http.MethodDelete, path(sid), nil)
+		require.Equal(t, http.StatusNoContent, r.Status, "body: %s", r.Body)
+		requireError(t, e.owner.do(http.MethodDelete, path(sid), nil), http.StatusConflict, domain.CodeInvalidState)
+		requireError(t, e.owner.post(path(sid)+"/Resend", nil), http.StatusConflict, domain.CodeInvalidState)
+		_, page := newBrowser(t).get(link)
+		require.Contains(t, page, "revoked")
+		require.Equal(t, "revoked", e.owner.get(path(sid)).JSON(t)["status"])
+	})
+
+	t.Run("Expires", func(t *testing.T) {
+		sid := inv(e.invite(e.owner, acct, "late@partner.test", domain.RoleSupport))
+		link := e.waitLinks("late@partner.test", 1)[0]
+		require.Eventually(t, func() bool { return e.owner.get(path(sid)).JSON(t)["status"] == "expired" }, 30*time.Second, 200*time.Millisecond)
+		_, page := newBrowser(t).get(link)
+		require.Contains(t, page, "expired")
+	})
+
+	t.Run("Declined", func(t *testing.T) {
+		sid := inv(e.invite(e.owner, acct, "no@partner.test", domain.RoleSupport))
+		link := e.waitLinks("no@partner.test", 1)[0]
+		b := newBrowser(t)
+		_, page := b.get(link)
+		code, page := b.click(link, page, "decline")
+		require.Equal(t, http.StatusOK, code, page)
+		require.Equal(t, "declined", e.owner.get(path(sid)).JSON(t)["status"])
+		_, err := e.app.Store.FindUserByEmailAnywhere(context.Background(), "no@partner.test")
+		require.Error(t, err, "declining creates no user")
+	})
+}
+
+func TestInvitationRules(t *testing.T) {
+	e := newInviteEnv(t, nil)
+	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Rules"})
+	invitations := e.orgPath("/Accounts/" + acct + "/Invitations")
+
+	t.Run("ManagedUserGetsAccessAtOnce", func(t *testing.T) {
+		u := e.scimUser("colleague@example.com")
+		r := e.invite(e.owner, acct, "colleague@example.com", domain.RoleDeveloper)
+		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+		require.Equal(t, "granted", r.JSON(t)["status"])
+		roles, err := e.app.Store.RolesOn(context.Background(), acct, u)
+		require.NoError(t, err)
+		require.Equal(t, []string{domain.RoleDeveloper}, roles)
+		require.Empty(t, e.owner.get(invitations).JSON(t)["content"], "no invitation for a managed user")
+	})
+
+	t.Run("Errors", func(t *testing.T) {
+		c := e.owner
+		c.t = t
+		requireError(t, c.post(invitations, map[string]any{"email": "not-an-email", "roles": []string{domain.RoleSupport}}), 400, domain.CodeInvalidEmail)
+		requireError(t, c.post(invitations, map[string]any{"email": "x@partner.test", "roles": []string{}}), 400, domain.CodeInvalidRole)
+		requireError(t, c.post(invitations, map[string]any{"email": "x@partner.test", "roles": []string{domain.RoleOwner}}), 400, domain.CodeInvalidRole)
+		requireError(t, c.post(invitations, map[string]any{"email": "x@partner.test", "roles": []string{domain.RoleSupport}, "note": "hi"}), 400, domain.CodeBadRequest)
+		requireError(t, c.get(invitations+"?Status=maybe"), 400, domain.CodeBadRequest)
+		requireError(t, c.get(invitations+"/INnope"), 400, domain.CodeBadRequest)
+		requireError(t, c.get(invitations+"/IN"+strings.Repeat("0", 32)), 404, 20404)
+		require.Equal(t, http.StatusCreated, e.invite(c, acct, "twice@partner.test", domain.RoleSupport).Status)
+		requireError(t, e.invite(c, acct, "twice@partner.test", domain.RoleDeveloper), 409, domain.CodeInvalidState)
+	})
+
+	t.Run("DeveloperCannotInvite", func(t *testing.T) {
+		dev := e.scimUser("dev-inviter@example.com")
+		require.Equal(t, http.StatusCreated, e.owner.post(e.orgPath("/RoleAssignments"), map[string]any{"role_sid": domain.RoleDeveloper, "scope": acct, "identity": dev}).Status)
+		c := e.clientFor(dev)
+		c.t = t
+		requireError(t, e.invite(c, acct, "friend@partner.test", domain.RoleSupport), 403, domain.CodeForbidden)
+		requireError(t, c.get(invitations), 403, domain.CodeForbidden)
+	})
+
+	t.Run("TamperedLink", func(t *testing.T) {
+		code, page := newBrowser(t).get(e.app.BaseURL + "/confirm/" + strings.Repeat("Z", 32))
+		require.Equal(t, http.StatusNotFound, code)
+		require.Contains(t, page, "not valid")
+		code, _ = newBrowser(t).get(e.app.BaseURL + "/confirm/short")
+		require.Equal(t, http.StatusNotFound, code)
+	})
+
+	t.Run("TwoFactorRequired", func(t *testing.T) {
+		secure := e.createAccount(e.owner, map[string]any{"friendly_name": "Vault"})
+		require.Equal(t, http.StatusOK, e.owner.post(e.orgPath("/Accounts/"+secure), map[string]any{"require_2fa": true}).Status)
+		require.Equal(t, http.StatusCreated, e.invite(e.owner, secure, "careful@partner.test", domain.RoleSupport).Status)
+		link := e.waitLinks("careful@partner.test", 1)[0]
+		b := newBrowser(t)
+		_, page := b.get(link)
+		require.Contains(t, page, "requires two-factor authentication")
+		code, page2 := b.click(link, page, "accept")
+		require.Equal(t, http.StatusConflict, code)
+		require.Contains(t, page2, "Enrol")
+		code, page = b.click(link, page, "enrol")
+		require.Equal(t, http.StatusOK, code, "the enrolment leads back to the invitation")
+		require.NotContains(t, page, "requires two-factor authentication")
+		code, page = b.click(link, page, "accept")
+		require.Equal(t, http.StatusOK, code, page)
+		u, err := e.app.Store.FindUserByEmailAnywhere(context.Background(), "careful@partner.test")
+		require.NoError(t, err)
+		require.True(t, u.TwoFactorEnrolled)
+	})
+}

@@ -1,0 +1,170 @@
+// Package email renders orgaccounts' messages from templates (HTML and
+// plain text) and delivers them: over SMTP when SMTP_URL is set, otherwise
+// into the outbox (a table, with each link printed to the log) so the
+// service runs without a mail server.
+package email
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	mail "github.com/wneessen/go-mail"
+)
+
+//go:embed templates/*
+var files embed.FS
+
+// Templates.
+const (
+	TemplateInvitation         = "invitation"
+	TemplateInvitationAccepted = "invitation_accepted"
+	TemplateOwnershipChanged   = "ownership_changed"
+)
+
+// Message is a rendered email.
+type Message struct {
+	To      string
+	Subject string
+	Text    string
+	HTML    string
+}
+
+var (
+	textTemplates = texttemplate.Must(texttemplate.ParseFS(files, "templates/*.txt"))
+	htmlTemplates = htmltemplate.Must(htmltemplate.ParseFS(files, "templates/*.html"))
+)
+
+// Render renders template name for to with data. The subject is the first
+// line of the text template, after "Subject: ".
+func Render(name, to string, data any) (Message, error) {
+	var text, html bytes.Buffer
+	if err := textTemplates.ExecuteTemplate(&text, name+".txt", data); err != nil {
+		return Message{}, fmt.Errorf("email: rendering %s.txt: %w", name, err)
+	}
+	if err := htmlTemplates.ExecuteTemplate(&html, name+".html", data); err != nil {
+		return Message{}, fmt.Errorf("email: rendering %s.html: %w", name, err)
+	}
+	first, rest, _ := strings.Cut(text.String(), "\n")
+	subject, ok := strings.CutPrefix(first, "Subject: ")
+	if !ok {
+		return Message{}, fmt.Errorf("email: %s.txt must start with a Subject: line", name)
+	}
+	return Message{To: to, Subject: strings.TrimSpace(subject), Text: strings.TrimLeft(rest, "\n"), HTML: html.String()}, nil
+}
+
+// Sender delivers messages.
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+	// Transport names the delivery, recorded with each message.
+	Transport() string
+}
+
+// New returns the SMTP sender for smtpURL, or the outbox when it is empty.
+func New(smtpURL, from string, log *slog.Logger) (Sender, error) {
+	if smtpURL == "" {
+		return Outbox{Log: log}, nil
+	}
+	return NewSMTP(smtpURL, from)
+}
+
+// Outbox keeps messages in the database only (the caller records every
+// message) and logs them, links included, for a person to follow.
+type Outbox struct{ Log *slog.Logger }
+
+// Transport implements Sender.
+func (Outbox) Transport() string { return "outbox" }
+
+// Send implements Sender.
+func (o Outbox) Send(ctx context.Context, m Message) error {
+	o.Log.InfoContext(ctx, "email kept in the outbox (no SMTP_URL)", "to", m.To, "subject", m.Subject, "links", Links(m.Text))
+	return nil
+}
+
+// Links returns the http(s) URLs in a text body.
+func Links(text string) []string {
+	var out []string
+	for _, f := range strings.Fields(text) {
+		if strings.HasPrefix(f, "http://") || strings.HasPrefix(f, "https://") {
+			out = append(out, strings.TrimRight(f, ".,)"))
+		}
+	}
+	return out
+}
+
+// SMTP sends through an SMTP server.
+type SMTP struct {
+	from string
+	host string
+	opts []mail.Option
+}
+
+// NewSMTP reads smtp://[user:pass@]host:port[?tls=none|starttls|opportunistic]
+// or smtps://… for implicit TLS.
+func NewSMTP(raw, from string) (*SMTP, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+		return nil, fmt.Errorf("email: SMTP_URL must look like smtp://user:pass@host:587 or smtps://host:465")
+	}
+	s := &SMTP{from: from, host: u.Hostname()}
+	port := 25
+	if u.Scheme == "smtps" {
+		port = 465
+		s.opts = append(s.opts, mail.WithSSL())
+	}
+	if p := u.Port(); p != "" {
+		if port, err = strconv.Atoi(p); err != nil {
+			return nil, fmt.Errorf("email: bad port in SMTP_URL")
+		}
+	}
+	s.opts = append(s.opts, mail.WithPort(port), mail.WithTimeout(20*time.Second))
+	switch u.Query().Get("tls") {
+	case "", "opportunistic":
+		s.opts = append(s.opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
+	case "starttls":
+		s.opts = append(s.opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	case "none":
+		s.opts = append(s.opts, mail.WithTLSPolicy(mail.NoTLS))
+	default:
+		return nil, fmt.Errorf("email: SMTP_URL tls must be none, starttls or opportunistic")
+	}
+	if u.User != nil {
+		pass, _ := u.User.Password()
+		s.opts = append(s.opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(u.User.Username()), mail.WithPassword(pass))
+	}
+	return s, nil
+}
+
+// Transport implements Sender.
+func (*SMTP) Transport() string { return "smtp" }
+
+// Send implements Sender.
+func (s *SMTP) Send(ctx context.Context, m Message) error {
+	msg := mail.NewMsg()
+	if err := msg.From(s.from); err != nil {
+		return fmt.Errorf("email: from address: %w", err)
+	}
+	if err := msg.To(m.To); err != nil {
+		return fmt.Errorf("email: to address: %w", err)
+	}
+	msg.Subject(m.Subject)
+	msg.SetDate()
+	msg.SetBodyString(mail.TypeTextPlain, m.Text)
+	msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
+	c, err := mail.NewClient(s.host, s.opts...)
+	if err != nil {
+		return fmt.Errorf("email: %w", err)
+	}
+	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
+		return fmt.Errorf("email: sending to %s: %w", m.To, err)
+	}
+	return nil
+}
