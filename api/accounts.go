@@ -153,9 +153,15 @@ func (s *server) createAccount(c *gin.Context) {
 	}
 	sid := s.newSID(c, domain.PrefixAccount)
 	now := s.clock.Now().Truncate(time.Second)
+	// A Standard user who creates an account for someone else becomes its
+	// Administrator, to reach it; organization admins reach it anyway.
+	creator := p.UserSid
+	if p.IsOrgAdmin() {
+		creator = ""
+	}
 	started, err := s.workflows.StartCreateAccount(c.Request.Context(), workflows.CreateAccountInput{
 		OrganizationSid: p.OrganizationSid, AccountSid: sid, FriendlyName: req.FriendlyName,
-		OwnerSid: owner.Sid, Flex: req.Flex, CreatorSid: p.UserSid, RequestedAt: now, Actor: p.Actor(),
+		OwnerSid: owner.Sid, Flex: req.Flex, CreatorSid: creator, RequestedAt: now, Actor: p.Actor(),
 	})
 	if err != nil {
 		_ = c.Error(err)
@@ -232,7 +238,7 @@ func (s *server) getCreation(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	if !p.IsOrgAdmin() && progress.RequestedBy != p.UserSid {
+	if !p.IsOrgAdmin() && (progress.RequestedBy == "" || progress.RequestedBy != p.UserSid) {
 		if _, err := s.account(c, domain.ActionReadAccount); err != nil {
 			_ = c.Error(err)
 			return

@@ -128,14 +128,14 @@ func TestInvitationAcceptedThroughTheLink(t *testing.T) {
 		require.Contains(t, page, "Developer, Billing Manager")
 		require.Contains(t, page, "owner@example.com")
 	}
-	require.Equal(t, "pending", e.owner.get(e.orgPath("/Accounts/"+acct+"/Invitations/"+sid)).JSON(t)["status"])
+	require.Equal(t, "pending", e.owner.get(e.orgPath("/Accounts/" + acct + "/Invitations/" + sid)).JSON(t)["status"])
 
 	// A POST that did not come from the page answers nothing.
 	resp, err := http.PostForm(link, url.Values{"action": {"accept"}, "csrf": {strings.Repeat("a", 32)}})
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
-	require.Equal(t, "pending", e.owner.get(e.orgPath("/Accounts/"+acct+"/Invitations/"+sid)).JSON(t)["status"])
+	require.Equal(t, "pending", e.owner.get(e.orgPath("/Accounts/" + acct + "/Invitations/" + sid)).JSON(t)["status"])
 
 	_, page := b.get(link)
 	code, page := b.click(link, page, "accept")
@@ -170,7 +170,10 @@ func TestInvitationAcceptedThroughTheLink(t *testing.T) {
 func TestInvitationResendRevokeExpire(t *testing.T) {
 	e := newInviteEnv(t, map[string]string{"INVITATION_TTL": "4s"})
 	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Ops"})
-	inv := func(r response) string { require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body); return r.JSON(t)["sid"].(string) }
+	inv := func(r response) string {
+		require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+		return r.JSON(t)["sid"].(string)
+	}
 	path := func(sid string) string { return e.orgPath("/Accounts/" + acct + "/Invitations/" + sid) }
 
 	t.Run("ResendInvalidatesTheOldLink", func(t *testing.T) {

@@ -128,7 +128,9 @@ func (s *Store) Close() error {
 	return sqlDB.Close()
 }
 
-func (s *Store) now() time.Time { return s.clock.Now().UTC() }
+// now is the time stored, at the microsecond precision PostgreSQL keeps,
+// so a value read back equals the value written.
+func (s *Store) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
 
 // tx runs fn in one transaction.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
