@@ -94,19 +94,21 @@ func (s *server) createRoleAssignment(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	acct, err := s.store.FindAccount(ctx, p.OrganizationSid, req.Scope)
-	if err != nil || acct.Kind != domain.AccountManaged || acct.Status == domain.AccountProvisioning || acct.Status == domain.AccountClosed {
-		if err != nil && domain.ErrorKind(err) != domain.ENotFound {
-			_ = c.Error(err)
-			return
-		}
-		_ = c.Error(domain.Errorf(domain.EInvalid, domain.CodeRoleScopeNotManaged, "scope %s is not an open managed account of this organization", req.Scope))
+	if domain.ErrorKind(err) == domain.ENotFound {
+		acct, err = domain.Account{Sid: req.Scope}, nil
+	}
+	if err == nil {
+		err = domain.CheckRoleScope(acct)
+	}
+	if err != nil {
+		_ = c.Error(err)
 		return
 	}
 	roles, err := s.rolesOf(c, acct.Sid)
 	if err == nil {
 		err = p.AuthorizeAccount(domain.ActionManageUsers, roles)
 	}
-	if err == nil && req.RoleSid == domain.RoleAdministrator && !p.IsOrgAdmin() && !contains(roles, domain.RoleOwner) {
+	if err == nil && req.RoleSid == domain.RoleAdministrator && !p.MayManageAdministrators(roles) {
 		err = domain.Errorf(domain.EForbidden, domain.CodeForbidden, "only the account Owner or an organization Owner/Administrator may grant Administrator")
 	}
 	if err != nil {
@@ -149,7 +151,7 @@ func (s *server) deleteRoleAssignment(c *gin.Context) {
 	if err == nil {
 		err = p.AuthorizeAccount(domain.ActionManageUsers, roles)
 	}
-	if err == nil && ra.RoleSid == domain.RoleAdministrator && !p.IsOrgAdmin() && !contains(roles, domain.RoleOwner) {
+	if err == nil && ra.RoleSid == domain.RoleAdministrator && !p.MayManageAdministrators(roles) {
 		err = domain.Errorf(domain.EForbidden, domain.CodeForbidden, "only the account Owner or an organization Owner/Administrator may remove Administrator")
 	}
 	if err != nil {

@@ -56,17 +56,19 @@ type AccountAction int
 
 // Account actions, after Twilio's permission matrix.
 const (
-	ActionReadAccount    AccountAction = iota // every role
-	ActionUpdateSettings                      // Owner, Administrator
-	ActionManageUsers                         // Owner, Administrator
-	ActionCloseAccount                        // Owner
+	ActionReadAccount       AccountAction = iota // every role
+	ActionUpdateSettings                         // Owner, Administrator
+	ActionManageUsers                            // Owner, Administrator
+	ActionCloseAccount                           // Owner
+	ActionTransferOwnership                      // Owner
 )
 
 var actionRoles = map[AccountAction][]string{
-	ActionReadAccount:    {RoleOwner, RoleAdministrator, RoleDeveloper, RoleBillingManager, RoleSupport},
-	ActionUpdateSettings: {RoleOwner, RoleAdministrator},
-	ActionManageUsers:    {RoleOwner, RoleAdministrator},
-	ActionCloseAccount:   {RoleOwner},
+	ActionReadAccount:       {RoleOwner, RoleAdministrator, RoleDeveloper, RoleBillingManager, RoleSupport},
+	ActionUpdateSettings:    {RoleOwner, RoleAdministrator},
+	ActionManageUsers:       {RoleOwner, RoleAdministrator},
+	ActionCloseAccount:      {RoleOwner},
+	ActionTransferOwnership: {RoleOwner},
 }
 
 // AuthorizeAccount decides whether the principal, holding roles on an

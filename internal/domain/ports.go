@@ -128,6 +128,7 @@ type Store interface {
 	EventStore
 	IdempotencyStore
 	InvitationStore
+	AccountUserStore
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -162,4 +163,35 @@ type InvitationStore interface {
 	FindUserByEmailAnywhere(ctx context.Context, email string) (User, error)
 	// EnrollTwoFactor marks a user as enrolled in two-factor auth.
 	EnrollTwoFactor(ctx context.Context, userSid string) error
+}
+
+// AccountUserStore holds the people of an account: who has access, with
+// which roles, and who owns it.
+type AccountUserStore interface {
+	// ListAccountUsers returns one keyset page (Size+1 to tell if more) of
+	// the users holding a role on the account, by user SID, each once with
+	// all its roles there.
+	ListAccountUsers(ctx context.Context, f AccountUserFilter) ([]AccountUser, error)
+	// SetAccountUserRoles replaces the roles a user holds on an account and
+	// returns them (unchanged, without an event, when they were the same):
+	// 25101 when the account is not in the organization, 25200 unless it is
+	// an open managed account, 25201 unless the user is an active managed
+	// user of the organization, 25019 for the account Owner, 25105 when
+	// Administrator would change and the caller may not do that, 25020
+	// should the roles change meanwhile.
+	SetAccountUserRoles(ctx context.Context, c RoleChange, ev AuditEvent) (AccountUser, error)
+	// RemoveAccountUser removes every role a user holds on an account
+	// (c.Roles is ignored): 25101, 25204 when it holds none, 25019 for
+	// the account Owner, 25105 for an Administrator the caller may not
+	// remove.
+	RemoveAccountUser(ctx context.Context, c RoleChange, ev AuditEvent) error
+	// TransferOwnership makes t.NewOwnerSid the Owner of the account (its
+	// other roles there go) and the former owner an Administrator, and
+	// moves accounts.owner_sid, bumping the account's version: 25101 when
+	// the account is not in the organization (400 when it is not managed),
+	// 25020 when its version is not t.ExpectVersion or it changes
+	// meanwhile, 25019 unless it is active, 25103 unless the new owner is
+	// an active managed user of the organization. Transferring to the
+	// current owner changes nothing.
+	TransferOwnership(ctx context.Context, t OwnershipTransfer, ev AuditEvent) (TransferredOwnership, error)
 }
