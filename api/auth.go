@@ -66,17 +66,15 @@ func (s *server) verifySecret(c *gin.Context, id, secret string) (domain.Credent
 }
 
 // authenticate resolves the caller from a bearer token or Basic
-// credentials and stores the principal in the context.
+// credentials (one query either way) and stores the principal in the
+// context.
 func (s *server) authenticate(c *gin.Context) {
-	cred, err := s.credentialOf(c)
+	cred, u, err := s.principalOf(c)
+	if err == nil && !u.Active {
+		err = errAuth
+	}
 	if err != nil {
 		_ = c.Error(err)
-		c.Abort()
-		return
-	}
-	u, err := s.store.FindUser(c.Request.Context(), cred.OrganizationSid, cred.UserSid)
-	if err != nil || !u.Active {
-		_ = c.Error(errAuth)
 		c.Abort()
 		return
 	}
@@ -87,27 +85,27 @@ func (s *server) authenticate(c *gin.Context) {
 	c.Next()
 }
 
-func (s *server) credentialOf(c *gin.Context) (domain.Credential, error) {
+func (s *server) principalOf(c *gin.Context) (domain.Credential, domain.User, error) {
 	h := c.GetHeader("Authorization")
 	switch {
 	case strings.HasPrefix(h, "Bearer "):
 		tok := strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
 		if tok == "" || len(tok) > 256 {
-			return domain.Credential{}, errAuth
+			return domain.Credential{}, domain.User{}, errAuth
 		}
-		at, err := s.store.FindAccessToken(c.Request.Context(), domain.HashSecret(tok), s.clock.Now())
-		if err != nil {
-			return domain.Credential{}, err
-		}
-		return s.store.FindCredential(c.Request.Context(), at.CredentialSid)
+		return s.store.TokenPrincipal(c.Request.Context(), domain.HashSecret(tok), s.clock.Now())
 	case strings.HasPrefix(h, "Basic "):
 		id, secret, ok := c.Request.BasicAuth()
-		if !ok {
-			return domain.Credential{}, errAuth
+		if !ok || !domain.ValidSID(domain.PrefixCredential, id) || !domain.ValidSecret(secret) {
+			return domain.Credential{}, domain.User{}, errAuth
 		}
-		return s.verifySecret(c, id, secret)
+		cred, u, err := s.store.CredentialPrincipal(c.Request.Context(), id)
+		if domain.ErrorKind(err) == domain.EUnauthenticated || (err == nil && !domain.SecretMatches(secret, cred.SecretHash)) {
+			return domain.Credential{}, domain.User{}, errAuth
+		}
+		return cred, u, err
 	}
-	return domain.Credential{}, errAuth
+	return domain.Credential{}, domain.User{}, errAuth
 }
 
 func principal(c *gin.Context) domain.Principal {

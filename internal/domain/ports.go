@@ -91,6 +91,12 @@ type AuthStore interface {
 	CreateAccessToken(ctx context.Context, t AccessToken) error
 	// FindAccessToken returns 20003 when unknown or expired at now.
 	FindAccessToken(ctx context.Context, hash string, now time.Time) (AccessToken, error)
+	// CredentialPrincipal returns a credential and the user it acts as
+	// (only Sid, OrgRole and Active are set) in one query; 20003 when
+	// unknown.
+	CredentialPrincipal(ctx context.Context, sid string) (Credential, User, error)
+	// TokenPrincipal does the same for an unexpired bearer token's hash.
+	TokenPrincipal(ctx context.Context, hash string, now time.Time) (Credential, User, error)
 }
 
 // EventStore holds audit events.
