@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/orgaccounts/orgaccounts/api"
+	"github.com/orgaccounts/orgaccounts/internal/testenv"
 )
 
 // apiClient speaks HTTP to a running orgaccounts, as any client would.
@@ -88,7 +91,7 @@ func (c apiClient) do(method, path string, body any) response {
 	for k, v := range c.headers {
 		req.Header.Set(k, v)
 	}
-	hc := &http.Client{Timeout: 30 * time.Second}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: testenv.OpenAPITransport(c.t, api.OpenAPISpec(), nil)}
 	resp, err := hc.Do(req)
 	require.NoError(c.t, err)
 	defer resp.Body.Close()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/orgaccounts/orgaccounts/api"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/testenv"
 )
@@ -69,7 +70,7 @@ type browser struct {
 
 func newBrowser(t *testing.T) *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	return &browser{t: t, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: testenv.OpenAPITransport(t, api.OpenAPISpec(), nil)}}
 }
 
 func (b *browser) get(link string) (int, string) {
