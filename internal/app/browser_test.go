@@ -71,8 +71,12 @@ func TestInvitationByEmailInABrowser(t *testing.T) {
 
 	u, err := a.Store.FindUserByEmailAnywhere(context.Background(), "alice@partner.test")
 	require.NoError(t, err)
-	r = e.owner.get(e.orgPath("/RoleAssignments?Scope=" + acct + "&Identity=" + u.Sid))
-	require.Len(t, r.JSON(t)["content"], 2, "Alice has both roles: %s", r.Body)
+	r = e.owner.get(e.orgPath("/Accounts/" + acct + "/Users?Role=" + domain.RoleBillingManager))
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	listed := r.JSON(t)["content"].([]any)
+	require.Len(t, listed, 1, "body: %s", r.Body)
+	require.Equal(t, u.Sid, listed[0].(map[string]any)["user_sid"])
+	require.Equal(t, []any{"Developer", "Billing Manager"}, listed[0].(map[string]any)["role_names"], "Alice is listed with both roles")
 	mp.WaitForMessage(t, "owner@example.com", "accepted your invitation", 30*time.Second)
 
 	// Resend: the first link stops working, the second works.
