@@ -111,6 +111,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 			}
 			return out, err
 		})
+	a.Metrics.RegisterGauges("orgaccounts_invitations", "Invitations by status (pending: waiting for an answer).", "status",
+		func(ctx context.Context) (map[string]float64, error) {
+			counts, err := a.Store.CountInvitationsByStatus(ctx)
+			out := map[string]float64{}
+			for _, st := range []string{domain.InvitationPending, domain.InvitationAccepted, domain.InvitationDeclined, domain.InvitationRevoked, domain.InvitationExpired} {
+				out[st] = float64(counts[st])
+			}
+			return out, err
+		})
 	return a, nil
 }
 

@@ -169,6 +169,8 @@ type InvitationStore interface {
 	FindUserByEmailAnywhere(ctx context.Context, email string) (User, error)
 	// EnrollTwoFactor marks a user as enrolled in two-factor auth.
 	EnrollTwoFactor(ctx context.Context, userSid string) error
+	// CountInvitationsByStatus counts every invitation by status (gauges).
+	CountInvitationsByStatus(ctx context.Context) (map[string]int64, error)
 }
 
 // AccountUserStore holds the people of an account: who has access, with
