@@ -88,7 +88,7 @@ func (s *server) invite(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	if roles[0] == domain.RoleAdministrator && !p.IsOrgAdmin() && !contains(callerRoles, domain.RoleOwner) {
+	if roles[0] == domain.RoleAdministrator && !p.MayManageAdministrators(callerRoles) {
 		_ = c.Error(domain.Errorf(domain.EForbidden, domain.CodeForbidden, "only the account Owner or an organization Owner/Administrator may grant Administrator"))
 		return
 	}
