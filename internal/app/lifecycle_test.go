@@ -92,7 +92,8 @@ func TestSIGTERMDrainsRequests(t *testing.T) {
 		return err == nil && r.StatusCode == http.StatusOK
 	}, 30*time.Second, 50*time.Millisecond)
 
-	var ok, refused atomic.Int64
+	var ok, refused, raced atomic.Int64
+	var sigAt atomic.Int64 // unix nanos of the SIGTERM, 0 before
 	var mu sync.Mutex
 	var failures []string
 	ctx, stop := context.WithCancel(context.Background())
@@ -105,6 +106,7 @@ func TestSIGTERMDrainsRequests(t *testing.T) {
 			for ctx.Err() == nil {
 				req, _ := http.NewRequest(http.MethodGet, base+"/Organizations/"+m[3]+"/Accounts", nil)
 				req.SetBasicAuth(c.user, c.pass)
+				started := time.Now().UnixNano()
 				resp, err := hc.Do(req)
 				switch {
 				case err == nil:
@@ -120,6 +122,13 @@ func TestSIGTERMDrainsRequests(t *testing.T) {
 				case errors.Is(err, syscall.ECONNREFUSED):
 					refused.Add(1) // the listener is closed: expected after SIGTERM
 					return
+				case sigAt.Load() != 0 && started >= sigAt.Load():
+					// Sent after SIGTERM, it raced the listener's close (a
+					// connection still in the kernel's queue is dropped):
+					// any server loses those. Requests sent before SIGTERM
+					// must all be answered.
+					raced.Add(1)
+					return
 				default:
 					mu.Lock()
 					failures = append(failures, err.Error())
@@ -130,6 +139,7 @@ func TestSIGTERMDrainsRequests(t *testing.T) {
 		}()
 	}
 	require.Eventually(t, func() bool { return ok.Load() > 200 }, 30*time.Second, 10*time.Millisecond, "no load")
+	sigAt.Store(time.Now().UnixNano())
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -141,6 +151,7 @@ func TestSIGTERMDrainsRequests(t *testing.T) {
 	}
 	stop()
 	wg.Wait()
-	require.Empty(t, failures, "requests failed other than by a closed listener: %s", strings.Join(failures, "; "))
+	require.Empty(t, failures, "requests sent before SIGTERM failed, or failed other than at the listener's close: %s", strings.Join(failures, "; "))
+	t.Logf("%d answered, %d refused after the close, %d raced the close", ok.Load(), refused.Load(), raced.Load())
 	require.Greater(t, refused.Load(), int64(0), "the load ran until the listener closed")
 }
