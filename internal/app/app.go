@@ -102,25 +102,24 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		_ = a.Store.Close()
 		return nil, fmt.Errorf("connecting to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
-	a.Metrics.RegisterGauges("orgaccounts_accounts", "Accounts by status (pending_closure among them).", "status",
-		func(ctx context.Context) (map[string]float64, error) {
-			counts, err := a.Store.CountAccountsByStatus(ctx)
-			out := map[string]float64{}
-			for _, st := range []string{domain.AccountProvisioning, domain.AccountActive, domain.AccountSuspended, domain.AccountPendingClosure, domain.AccountClosed} {
-				out[st] = float64(counts[st])
-			}
-			return out, err
-		})
-	a.Metrics.RegisterGauges("orgaccounts_invitations", "Invitations by status (pending: waiting for an answer).", "status",
-		func(ctx context.Context) (map[string]float64, error) {
-			counts, err := a.Store.CountInvitationsByStatus(ctx)
-			out := map[string]float64{}
-			for _, st := range []string{domain.InvitationPending, domain.InvitationAccepted, domain.InvitationDeclined, domain.InvitationRevoked, domain.InvitationExpired} {
-				out[st] = float64(counts[st])
-			}
-			return out, err
-		})
+	a.statusGauge("orgaccounts_accounts", "Accounts by status (pending_closure among them).", a.Store.CountAccountsByStatus,
+		domain.AccountProvisioning, domain.AccountActive, domain.AccountSuspended, domain.AccountPendingClosure, domain.AccountClosed)
+	a.statusGauge("orgaccounts_invitations", "Invitations by status (pending: waiting for an answer).", a.Store.CountInvitationsByStatus,
+		domain.InvitationPending, domain.InvitationAccepted, domain.InvitationDeclined, domain.InvitationRevoked, domain.InvitationExpired)
 	return a, nil
+}
+
+// statusGauge exposes name{status} read from count at each scrape, with a
+// zero for every known status that has no rows.
+func (a *App) statusGauge(name, help string, count func(context.Context) (map[string]int64, error), statuses ...string) {
+	a.Metrics.RegisterGauges(name, help, "status", func(ctx context.Context) (map[string]float64, error) {
+		counts, err := count(ctx)
+		out := map[string]float64{}
+		for _, st := range statuses {
+			out[st] = float64(counts[st])
+		}
+		return out, err
+	})
 }
 
 // Close releases the connections and flushes traces.

@@ -244,11 +244,16 @@ func (s *Store) ListAccountResources(ctx context.Context, accountSid string) ([]
 
 // CountAccountsByStatus implements domain.AccountStore.
 func (s *Store) CountAccountsByStatus(ctx context.Context) (map[string]int64, error) {
+	return s.countByStatus(ctx, &accountRow{})
+}
+
+// countByStatus counts the rows of model's table by their status column.
+func (s *Store) countByStatus(ctx context.Context, model any) (map[string]int64, error) {
 	var rows []struct {
 		Status string
 		N      int64
 	}
-	if err := s.db.WithContext(ctx).Model(&accountRow{}).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Model(model).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error; err != nil {
 		return nil, translate(err, nil, nil)
 	}
 	out := map[string]int64{}

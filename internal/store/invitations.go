@@ -265,16 +265,5 @@ func (s *Store) EnrollTwoFactor(ctx context.Context, userSid string) error {
 
 // CountInvitationsByStatus implements domain.InvitationStore.
 func (s *Store) CountInvitationsByStatus(ctx context.Context) (map[string]int64, error) {
-	var rows []struct {
-		Status string
-		N      int64
-	}
-	if err := s.db.WithContext(ctx).Model(&invitationRow{}).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error; err != nil {
-		return nil, translate(err, nil, nil)
-	}
-	out := map[string]int64{}
-	for _, r := range rows {
-		out[r.Status] = r.N
-	}
-	return out, nil
+	return s.countByStatus(ctx, &invitationRow{})
 }
