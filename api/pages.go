@@ -26,6 +26,10 @@ type confirmPage struct {
 	Organization, Account, Roles, Inviter, Invitee string
 	Ask, Need2FA                                   bool
 	Token, CSRF                                    string
+	// An import or share request: what it asks, and the buttons' words.
+	Request                                    bool
+	Kind, AccountSid, Requester, Owner, Grants string
+	Effect, Expires, AcceptLabel               string
 }
 
 const csrfCookie = "orgaccounts_csrf"
@@ -54,6 +58,8 @@ type linkContext struct {
 	acct    domain.Account
 	page    confirmPage
 	invitee domain.User // zero when the invitee has no user yet
+	// req is set for an import or share link instead of inv.
+	req *domain.AccountRequest
 }
 
 // loadLink finds the link of the token in the path and what it is about,
@@ -67,6 +73,9 @@ func (s *server) loadLink(c *gin.Context) (lc linkContext, ok bool) {
 	}
 	ctx := c.Request.Context()
 	link, err := s.store.FindLink(ctx, domain.HashSecret(token))
+	if err == nil && (link.Kind == domain.LinkImport || link.Kind == domain.LinkShare) {
+		return s.loadRequestLink(c, token, link)
+	}
 	if err != nil || link.Kind != domain.LinkInvitation {
 		if err != nil && domain.ErrorKind(err) != domain.ENotFound {
 			_ = c.Error(err)
@@ -181,7 +190,11 @@ func (s *server) answerConfirm(c *gin.Context) {
 	}
 	action := c.PostForm("action")
 	if action != "accept" && action != "decline" {
-		renderPage(c, http.StatusBadRequest, confirmPage{Title: "Unknown answer", Tone: "error", Message: "Use Accept or Decline. Nothing was changed."})
+		renderPage(c, http.StatusBadRequest, confirmPage{Title: "Unknown answer", Tone: "error", Message: "Use the buttons on the page. Nothing was changed."})
+		return
+	}
+	if lc.req != nil {
+		s.answerRequest(c, lc, action == "accept")
 		return
 	}
 	if action == "accept" && lc.page.Need2FA {
@@ -217,7 +230,7 @@ func (s *server) enrolTwoFactor(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if !checkCSRF(c) || !lc.page.Ask {
+	if !checkCSRF(c) || !lc.page.Ask || lc.req != nil {
 		renderPage(c, http.StatusForbidden, confirmPage{Title: "Please use the buttons on the page", Tone: "error", Message: "Open the link again. Nothing was changed."})
 		return
 	}

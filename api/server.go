@@ -34,6 +34,11 @@ type Workflows interface {
 	ResendInvitation(ctx context.Context, sid string) (workflows.InvitationState, error)
 	RevokeInvitation(ctx context.Context, sid string, actor domain.Actor) (workflows.InvitationState, error)
 	AnswerInvitation(ctx context.Context, sid string, req workflows.AnswerRequest) (workflows.InvitationState, error)
+	StartAccountRequest(ctx context.Context, kind string, in workflows.AccountRequestInput) (workflows.Started, error)
+	// AnswerAccountRequest and CancelAccountRequest return 25019 when the
+	// request is no longer pending (or the link is stale).
+	AnswerAccountRequest(ctx context.Context, kind, sid string, req workflows.AnswerRequest) (workflows.RequestState, error)
+	CancelAccountRequest(ctx context.Context, kind, sid string, actor domain.Actor) (workflows.RequestState, error)
 	// StartEmail sends a notice with retries.
 	StartEmail(ctx context.Context, orgSid, accountSid, requestID string, in activities.EmailInput) error
 }
@@ -55,6 +60,11 @@ type Config struct {
 	// ResendInterval the least time between two sends of one invitation.
 	InvitationTTL  time.Duration
 	ResendInterval time.Duration
+	// RequestTTL is how long an account's owner has to answer an import
+	// or share request (a reminder goes half-way).
+	RequestTTL time.Duration
+	// SignUpsPerHour limits POST /v1/Accounts per client IP.
+	SignUpsPerHour int
 }
 
 type server struct {
@@ -69,6 +79,8 @@ type server struct {
 	tracer         trace.Tracer
 	invitationTTL  time.Duration
 	resendInterval time.Duration
+	requestTTL     time.Duration
+	signUps        *rateLimiter
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -79,8 +91,15 @@ func NewHandler(cfg Config) http.Handler {
 		store: cfg.Store, workflows: cfg.Workflows, clock: cfg.Clock, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), tokenTTL: cfg.TokenTTL, ready: cfg.Ready,
 		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"), invitationTTL: cfg.InvitationTTL,
-		resendInterval: cfg.ResendInterval,
+		resendInterval: cfg.ResendInterval, requestTTL: cfg.RequestTTL,
 	}
+	if s.requestTTL <= 0 {
+		s.requestTTL = domain.DefaultRequestTTL
+	}
+	if cfg.SignUpsPerHour <= 0 {
+		cfg.SignUpsPerHour = 20
+	}
+	s.signUps = newRateLimiter(cfg.SignUpsPerHour, time.Hour, s.clock)
 	if s.invitationTTL <= 0 {
 		s.invitationTTL = 7 * 24 * time.Hour
 	}
@@ -119,6 +138,7 @@ func NewHandler(cfg Config) http.Handler {
 		r.GET("/metrics", gin.WrapH(s.metrics.Handler()))
 	}
 	r.POST("/v1/token", s.token)
+	r.POST("/v1/Accounts", s.signUp)
 	registerDocs(r)
 
 	org := r.Group("/Organizations/:org", s.authenticate, s.orgScope, s.idempotency)
@@ -132,6 +152,13 @@ func NewHandler(cfg Config) http.Handler {
 	org.POST("/RoleAssignments", s.createRoleAssignment)
 	org.DELETE("/RoleAssignments/:assignment", s.deleteRoleAssignment)
 	org.GET("/Events", s.listEvents)
+	org.POST("/Accounts/Imports", s.importAccount)
+	org.DELETE("/Accounts/Imports/:request", s.cancelRequest(domain.RequestImport))
+	org.POST("/Accounts/Shares", s.shareAccount)
+	org.DELETE("/Accounts/Shares/:request", s.cancelRequest(domain.RequestShare))
+	org.POST("/Accounts/:account/Relinquish", s.relinquish)
+	org.GET("/PendingAccounts", s.listPendingAccounts)
+	org.GET("/PendingAccounts/:request", s.getPendingAccount)
 	s.registerPeople(org)
 	org.GET("/Accounts/:account/Invitations", s.listInvitations)
 	org.POST("/Accounts/:account/Invitations", s.invite)

@@ -20,6 +20,8 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflow(workflows.CreateAccountWorkflow)
 	r.RegisterWorkflow(workflows.InvitationWorkflow)
 	r.RegisterWorkflow(workflows.SendEmailWorkflow)
+	r.RegisterWorkflow(workflows.ImportAccountWorkflow)
+	r.RegisterWorkflow(workflows.ShareAccountWorkflow)
 	r.RegisterActivity(acts)
 }
 

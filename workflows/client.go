@@ -150,3 +150,53 @@ func (c Client) StartEmail(ctx context.Context, orgSid, accountSid, requestID st
 	}
 	return nil
 }
+
+// StartAccountRequest starts the workflow of an import or share request.
+func (c Client) StartAccountRequest(ctx context.Context, kind string, in AccountRequestInput) (Started, error) {
+	id, fn := ImportAccountWorkflowID(in.RequestSid), any(ImportAccountWorkflow)
+	if kind == domain.RequestShare {
+		id, fn = ShareAccountWorkflowID(in.RequestSid), any(ShareAccountWorkflow)
+	}
+	run, err := c.Temporal.ExecuteWorkflow(ctx, c.options(id, in.OrganizationSid, in.AccountSid, in.Actor.RequestID), fn, in)
+	if err != nil {
+		var already *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &already) {
+			return Started{WorkflowID: id, RunID: already.RunId}, nil
+		}
+		return Started{}, unavailable(err)
+	}
+	return Started{WorkflowID: run.GetID(), RunID: run.GetRunID()}, nil
+}
+
+// updateRequest sends an update to a request's workflow and waits for its
+// answer; a workflow that has ended means the request is no longer pending.
+func (c Client) updateRequest(ctx context.Context, kind, sid, name string, args ...any) (RequestState, error) {
+	var st RequestState
+	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: activities.RequestWorkflowID(kind, sid), UpdateName: name, Args: args, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, &st)
+	}
+	if err == nil {
+		return st, nil
+	}
+	if e, ok := activities.AsDomainError(err); ok {
+		return st, e
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return st, domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the request is no longer pending")
+	}
+	return st, unavailable(err)
+}
+
+// AnswerAccountRequest gives the owner's answer for one link version.
+func (c Client) AnswerAccountRequest(ctx context.Context, kind, sid string, req AnswerRequest) (RequestState, error) {
+	return c.updateRequest(ctx, kind, sid, RequestAnswerUpdate, req)
+}
+
+// CancelAccountRequest ends a pending request on the requester's behalf.
+func (c Client) CancelAccountRequest(ctx context.Context, kind, sid string, actor domain.Actor) (RequestState, error) {
+	return c.updateRequest(ctx, kind, sid, RequestCancelUpdate, actor)
+}

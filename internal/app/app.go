@@ -106,6 +106,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		domain.AccountProvisioning, domain.AccountActive, domain.AccountSuspended, domain.AccountPendingClosure, domain.AccountClosed)
 	a.statusGauge("orgaccounts_invitations", "Invitations by status (pending: waiting for an answer).", a.Store.CountInvitationsByStatus,
 		domain.InvitationPending, domain.InvitationAccepted, domain.InvitationDeclined, domain.InvitationRevoked, domain.InvitationExpired)
+	for _, kind := range []string{domain.RequestImport, domain.RequestShare} {
+		a.statusGauge("orgaccounts_"+kind+"_requests", "Account "+kind+" requests by status (pending: waiting for the owner's answer).",
+			requestCounter(a.Store, kind),
+			domain.RequestPending, domain.RequestAccepted, domain.RequestDeclined, domain.RequestCancelled, domain.RequestExpired)
+	}
 	return a, nil
 }
 
@@ -120,6 +125,20 @@ func (a *App) statusGauge(name, help string, count func(context.Context) (map[st
 		}
 		return out, err
 	})
+}
+
+// requestCounter counts the account requests of one kind by status.
+func requestCounter(st domain.Store, kind string) func(context.Context) (map[string]int64, error) {
+	return func(ctx context.Context) (map[string]int64, error) {
+		counts, err := st.CountAccountRequests(ctx)
+		out := map[string]int64{}
+		for k, n := range counts {
+			if k[0] == kind {
+				out[k[1]] = n
+			}
+		}
+		return out, err
+	}
 }
 
 // Close releases the connections and flushes traces.
@@ -153,6 +172,8 @@ func (a *App) Handler() http.Handler {
 		Metrics:        a.Metrics,
 		InvitationTTL:  a.Config.InvitationTTL,
 		ResendInterval: a.Config.ResendInterval,
+		RequestTTL:     a.Config.RequestTTL,
+		SignUpsPerHour: a.Config.SignUpsPerHour,
 	})
 }
 

@@ -32,6 +32,8 @@ type Config struct {
 	MailFrom            string        // MAIL_FROM
 	InvitationTTL       time.Duration // INVITATION_TTL
 	ResendInterval      time.Duration // INVITATION_RESEND_INTERVAL
+	RequestTTL          time.Duration // ACCOUNT_REQUEST_TTL
+	SignUpsPerHour      int           // SIGNUP_RATE_PER_HOUR
 	OTLPEndpoint        string        // OTEL_EXPORTER_OTLP_ENDPOINT: tracing is off when empty
 	ServiceName         string        // OTEL_SERVICE_NAME
 }
@@ -59,6 +61,8 @@ var Vars = []Var{
 	{"MAIL_FROM", "orgaccounts <no-reply@localhost>", "From address of the emails."},
 	{"INVITATION_TTL", "168h", "How long an emailed invitation link lives (a resend restarts it)."},
 	{"INVITATION_RESEND_INTERVAL", "1m", "Least time between two sends of one invitation (at most 5 resends in all)."},
+	{"ACCOUNT_REQUEST_TTL", "360h", "How long an account's owner has to answer an import or share request (a reminder is emailed half-way)."},
+	{"SIGNUP_RATE_PER_HOUR", "20", "Sign-ups (POST /v1/Accounts) allowed per client IP per hour."},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector base URL (http://collector:4318). Empty: tracing off."},
 	{"OTEL_SERVICE_NAME", "orgaccounts", "service.name on the spans."},
 }
@@ -104,6 +108,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	dur("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	dur("INVITATION_TTL", &c.InvitationTTL)
 	dur("INVITATION_RESEND_INTERVAL", &c.ResendInterval)
+	dur("ACCOUNT_REQUEST_TTL", &c.RequestTTL)
+	if v, err := strconv.Atoi(get("SIGNUP_RATE_PER_HOUR")); err != nil || v < 1 {
+		errs = append(errs, "SIGNUP_RATE_PER_HOUR must be a positive integer")
+	} else {
+		c.SignUpsPerHour = v
+	}
 	n, err := strconv.ParseInt(get("MAX_BODY_BYTES"), 10, 64)
 	if err != nil || n < 1024 {
 		errs = append(errs, "MAX_BODY_BYTES must be an integer of at least 1024")

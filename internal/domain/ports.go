@@ -135,6 +135,7 @@ type Store interface {
 	IdempotencyStore
 	InvitationStore
 	AccountUserStore
+	AccountRequestStore
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -28,6 +28,9 @@ const (
 	TemplateInvitation         = "invitation"
 	TemplateInvitationAccepted = "invitation_accepted"
 	TemplateOwnershipChanged   = "ownership_changed"
+	TemplateAccountRequest     = "account_request"
+	TemplateRequestEnded       = "account_request_ended"
+	TemplateRelinquished       = "account_relinquished"
 )
 
 // Message is a rendered email.

@@ -1,0 +1,283 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/testenv"
+)
+
+// signUp creates a standalone account through the public sign-up and
+// returns its SID.
+func (e *env) signUp(emailAddr, name string) string {
+	e.t.Helper()
+	r := apiClient{t: e.t, base: e.app.BaseURL}.post("/v1/Accounts", map[string]any{"email": emailAddr, "friendly_name": name})
+	require.Equal(e.t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	got := r.JSON(e.t)
+	require.Equal(e.t, domain.AccountStandalone, got["kind"])
+	require.True(e.t, domain.ValidSecret(got["auth_token"].(string)), "the owner's credential is shown once")
+	return got["account_sid"].(string)
+}
+
+// pending returns the organization's pending-accounts listing, by SID.
+func (e *env) pending(query string) map[string]map[string]any {
+	e.t.Helper()
+	r := e.owner.get(e.orgPath("/PendingAccounts" + query))
+	require.Equal(e.t, http.StatusOK, r.Status, "body: %s", r.Body)
+	out := map[string]map[string]any{}
+	for _, x := range r.JSON(e.t)["content"].([]any) {
+		m := x.(map[string]any)
+		out[m["sid"].(string)] = m
+	}
+	return out
+}
+
+// listedInTemporal lists the workflow IDs an operator finds with query in
+// the Temporal Web UI's search (the same visibility API).
+func listedInTemporal(t *testing.T, a *testenv.RunningApp, query string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := a.Temporal.WorkflowService().ListWorkflowExecutions(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: query})
+	if err != nil {
+		t.Logf("list %q: %v", query, err)
+		return nil
+	}
+	var ids []string
+	for _, ex := range resp.GetExecutions() {
+		ids = append(ids, ex.GetExecution().GetWorkflowId())
+	}
+	return ids
+}
+
+// TestImportConfirmedInABrowser: sign up on the organization's verified
+// domain, import the account, read the email from a real SMTP server,
+// visit the link (nothing happens), click Confirm in Chromium, and see the
+// account managed by the organization.
+func TestImportConfirmedInABrowser(t *testing.T) {
+	mp := testenv.MustMailpit(t)
+	browserCtx := testenv.MustBrowser(t)
+	a := testenv.MustApp(t, temporal, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Env: map[string]string{"SMTP_URL": mp.SMTPURL()}})
+	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}
+
+	acct := e.signUp("founder@example.com", "Founder's Lab")
+	requireError(t, e.owner.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
+
+	r := e.owner.post(e.orgPath("/Accounts/Imports"), map[string]any{"account_sid": acct})
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	req := r.JSON(t)
+	require.Equal(t, "import", req["kind"])
+	require.Equal(t, "pending", req["status"])
+	require.Equal(t, "founder@example.com", req["owner_email"])
+	require.Equal(t, a.Boot.Owner.Sid, req["requested_by"])
+	rq := req["sid"].(string)
+	require.Equal(t, r.Header.Get("Location"), req["url"])
+	require.Contains(t, e.pending(""), rq, "listed among pending accounts")
+
+	// An operator finds the pending import by organization and by account.
+	require.Eventually(t, func() bool {
+		byOrg := listedInTemporal(t, a, "OrganizationSid = '"+e.org+"' AND WorkflowType = 'ImportAccountWorkflow'")
+		byAcct := listedInTemporal(t, a, "AccountSid = '"+acct+"' AND ExecutionStatus = 'Running'")
+		return contains(byOrg, "import-account/"+rq) && contains(byAcct, "import-account/"+rq)
+	}, 20*time.Second, 200*time.Millisecond)
+
+	msg := mp.WaitForMessage(t, "founder@example.com", "asks to import", 30*time.Second)
+	require.Contains(t, msg.HTML, "Founder&#39;s Lab")
+	links := msg.Links(a.BaseURL + "/confirm/")
+	require.Len(t, links, 1, "text: %s", msg.Text)
+
+	// Opening the link (all a mail scanner does) confirms nothing.
+	require.NoError(t, chromedp.Do(browserCtx, chromedp.Navigate(links[0]), chromedp.WaitVisible(chromedp.CSS("#accept"))))
+	require.Contains(t, pageText(t, browserCtx, "#title"), "asks to import Founder's Lab")
+	require.Contains(t, pageText(t, browserCtx, "#requester"), "owner@example.com")
+	require.Equal(t, "Confirm import", pageText(t, browserCtx, "#accept"))
+	require.Equal(t, "pending", e.pending("")[rq]["status"])
+	requireError(t, e.owner.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
+
+	require.NoError(t, chromedp.Do(browserCtx, chromedp.Click(chromedp.CSS("#accept"))))
+	waitText(t, browserCtx, "#title", "Account imported")
+
+	got := e.owner.get(e.orgPath("/Accounts/" + acct)).JSON(t)
+	require.Equal(t, domain.AccountManaged, got["kind"])
+	require.Equal(t, domain.AccountActive, got["status"])
+	listed := false
+	for _, x := range e.owner.get(e.orgPath("/Accounts")).JSON(t)["content"].([]any) {
+		listed = listed || x.(map[string]any)["account_sid"] == acct
+	}
+	require.True(t, listed, "the account is listed among the organization's accounts")
+	owner, err := a.Store.FindUserByEmailAnywhere(context.Background(), "founder@example.com")
+	require.NoError(t, err)
+	require.True(t, owner.IsManagedBy(e.org), "the owner is now a managed user")
+	require.Equal(t, "accepted", e.pending("")[rq]["status"], "an ended request stays listed")
+	mp.WaitForMessage(t, "owner@example.com", "accepted the import", 30*time.Second)
+
+	// The page of a used link shows so and changes nothing.
+	require.NoError(t, chromedp.Do(browserCtx, chromedp.Navigate(links[0])))
+	waitText(t, browserCtx, "#title", "already answered")
+}
+
+// TestShareAcceptedThenRelinquished: an outsider's account is shared with
+// the organization through the emailed link, the granted user gets the
+// roles, and relinquishing ends the access at once.
+func TestShareAcceptedThenRelinquished(t *testing.T) {
+	mp := testenv.MustMailpit(t)
+	browserCtx := testenv.MustBrowser(t)
+	a := testenv.MustApp(t, temporal, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Env: map[string]string{"SMTP_URL": mp.SMTPURL()}})
+	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}
+	dev := e.scimUser("dev@example.com")
+
+	acct := e.signUp("maker@outside.test", "Maker Shop")
+	r := e.owner.post(e.orgPath("/Accounts/Shares"), map[string]any{"account_sid": acct,
+		"grants": []map[string]any{{"identity": dev, "roles": []string{domain.RoleDeveloper}}}})
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	require.Equal(t, "share", r.JSON(t)["kind"])
+
+	msg := mp.WaitForMessage(t, "maker@outside.test", "asks to share", 30*time.Second)
+	require.Contains(t, msg.Text, "dev@example.com as Developer")
+	links := msg.Links(a.BaseURL + "/confirm/")
+	require.Len(t, links, 1)
+	require.NoError(t, chromedp.Do(browserCtx, chromedp.Navigate(links[0]), chromedp.WaitVisible(chromedp.CSS("#accept"))))
+	require.Contains(t, pageText(t, browserCtx, "#grants"), "dev@example.com as Developer")
+	require.NoError(t, chromedp.Do(browserCtx, chromedp.Click(chromedp.CSS("#accept"))))
+	waitText(t, browserCtx, "#title", "Account shared")
+
+	got := e.owner.get(e.orgPath("/Accounts/" + acct)).JSON(t)
+	require.Equal(t, domain.AccountIndependent, got["kind"])
+	devClient := e.clientFor(dev)
+	require.Equal(t, http.StatusOK, devClient.get(e.orgPath("/Accounts/"+acct)).Status, "the grantee sees the shared account")
+	users := e.owner.get(e.orgPath("/Accounts/" + acct + "/Users?Role=" + domain.RoleDeveloper)).JSON(t)["content"].([]any)
+	require.Len(t, users, 1)
+	require.Equal(t, dev, users[0].(map[string]any)["user_sid"])
+
+	// Relinquish: the access ends at once, the owner is told, the account
+	// itself is as it was.
+	requireError(t, e.clientFor(e.scimUser("std@example.com")).post(e.orgPath("/Accounts/"+acct+"/Relinquish"), nil), http.StatusForbidden, domain.CodeForbidden)
+	r = e.owner.post(e.orgPath("/Accounts/"+acct+"/Relinquish"), nil)
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	require.Equal(t, "relinquished", r.JSON(t)["status"])
+	requireError(t, devClient.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
+	requireError(t, e.owner.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
+	mp.WaitForMessage(t, "maker@outside.test", "gave up its access", 30*time.Second)
+	stored, owner, err := a.Store.FindAnyAccount(context.Background(), acct)
+	require.NoError(t, err)
+	require.Equal(t, "Maker Shop", stored.FriendlyName)
+	require.Equal(t, domain.AccountActive, stored.Status)
+	require.Equal(t, "maker@outside.test", owner.UserName)
+	events := e.owner.get(e.orgPath("/Events?Resource=" + acct)).JSON(t)["content"].([]any)
+	var types []string
+	for _, ev := range events {
+		types = append(types, ev.(map[string]any)["event_type"].(string))
+	}
+	require.Contains(t, types, domain.EventAccountShared)
+	require.Contains(t, types, domain.EventAccountRelinquished)
+
+	// Relinquished, it can be shared again.
+	r = e.owner.post(e.orgPath("/Accounts/Shares"), map[string]any{"account_sid": acct, "grants": []any{}})
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+}
+
+// TestAccountRequestRules: every refusal is a 4xx in the house format that
+// records nothing; decline, cancel and expiry end the request and leave
+// the account alone.
+func TestAccountRequestRules(t *testing.T) {
+	e := newInviteEnv(t, map[string]string{"ACCOUNT_REQUEST_TTL": "6s", "SIGNUP_RATE_PER_HOUR": "12"})
+	imports, shares := e.orgPath("/Accounts/Imports"), e.orgPath("/Accounts/Shares")
+	onDomain := e.signUp("insider@example.com", "Insider")
+	outside := e.signUp("stranger@elsewhere.test", "Stranger")
+
+	// Refusals.
+	requireError(t, e.owner.post(imports, map[string]any{"account_sid": outside}), http.StatusBadRequest, domain.CodeDomainNotVerified)
+	requireError(t, e.owner.post(shares, map[string]any{"account_sid": onDomain}), http.StatusConflict, domain.CodeInvalidState)
+	requireError(t, e.owner.post(imports, map[string]any{"account_sid": "AC" + strings.Repeat("0", 32)}), http.StatusNotFound, domain.CodeAccountNotFound)
+	requireError(t, e.owner.post(imports, map[string]any{"account_sid": "nope"}), http.StatusBadRequest, domain.CodeBadRequest)
+	requireError(t, e.owner.post(imports, map[string]any{"account_sid": onDomain, "extra": 1}), http.StatusBadRequest, domain.CodeBadRequest)
+	requireError(t, e.owner.post(shares, map[string]any{"account_sid": outside, "grants": []map[string]any{{"identity": "US" + strings.Repeat("1", 32), "roles": []string{domain.RoleDeveloper}}}}),
+		http.StatusNotFound, domain.CodeUserNotFound)
+	requireError(t, e.owner.post(shares, map[string]any{"account_sid": outside, "grants": []map[string]any{{"identity": e.app.Boot.Owner.Sid, "roles": []string{domain.RoleOwner}}}}),
+		http.StatusBadRequest, domain.CodeInvalidRole)
+	std := e.clientFor(e.scimUser("standard@example.com"))
+	requireError(t, std.post(imports, map[string]any{"account_sid": onDomain}), http.StatusForbidden, domain.CodeForbidden)
+	requireError(t, std.get(e.orgPath("/PendingAccounts")), http.StatusForbidden, domain.CodeForbidden)
+	managed := e.createAccount(e.owner, map[string]any{"friendly_name": "Ours"})
+	requireError(t, e.owner.post(imports, map[string]any{"account_sid": managed}), http.StatusConflict, domain.CodeInvalidState)
+	requireError(t, e.owner.post(e.orgPath("/Accounts/"+managed+"/Relinquish"), nil), http.StatusConflict, domain.CodeInvalidState)
+	require.Empty(t, e.pending(""), "no refusal recorded anything")
+
+	// A request, then a duplicate from this or another organization.
+	r := e.owner.post(imports, map[string]any{"account_sid": onDomain})
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	first := r.JSON(t)["sid"].(string)
+	requireError(t, e.owner.post(imports, map[string]any{"account_sid": onDomain}), http.StatusConflict, domain.CodeInvalidState)
+	otherSid, other := e.otherOrg()
+	requireError(t, other.post("/Organizations/"+otherSid+"/Accounts/Shares", map[string]any{"account_sid": onDomain}), http.StatusConflict, domain.CodeInvalidState)
+
+	// The owner declines through the link.
+	b := newBrowser(t)
+	links := e.waitLinks("insider@example.com", 1)
+	status, page := b.get(links[0])
+	require.Equal(t, http.StatusOK, status)
+	status, page = b.click(links[0], page, "decline")
+	require.Equal(t, http.StatusOK, status, page)
+	require.Contains(t, page, "Request declined")
+	require.Eventually(t, func() bool { return e.pending("")[first]["status"] == "declined" }, 10*time.Second, 50*time.Millisecond)
+	requireError(t, e.owner.get(e.orgPath("/Accounts/"+onDomain)), http.StatusNotFound, domain.CodeAccountNotFound)
+	_, page = b.get(links[0])
+	require.Contains(t, page, "already declined")
+
+	// Cancelled by the requester: the link then says so, and answering it
+	// changes nothing.
+	r = e.owner.post(imports, map[string]any{"account_sid": onDomain})
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	second := r.JSON(t)["sid"].(string)
+	links = e.waitLinks("insider@example.com", 2)
+	_, page = b.get(links[1])
+	requireError(t, e.owner.do(http.MethodDelete, shares+"/"+second, nil), http.StatusNotFound, 20404)
+	r = e.owner.do(http.MethodDelete, imports+"/"+second, nil)
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	require.Equal(t, "cancelled", r.JSON(t)["status"])
+	requireError(t, e.owner.do(http.MethodDelete, imports+"/"+second, nil), http.StatusConflict, domain.CodeInvalidState)
+	status, page = b.click(links[1], page, "accept")
+	require.Equal(t, http.StatusConflict, status, page)
+	require.Contains(t, page, "cancelled")
+	requireError(t, e.owner.get(e.orgPath("/Accounts/"+onDomain)), http.StatusNotFound, domain.CodeAccountNotFound)
+
+	// Nobody answers: a reminder half-way (its link supersedes the first),
+	// then the request expires.
+	r = e.owner.post(shares, map[string]any{"account_sid": outside})
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	third := r.JSON(t)["sid"].(string)
+	links = e.waitLinks("stranger@elsewhere.test", 2)
+	_, page = b.get(links[0])
+	require.Contains(t, page, "no longer valid")
+	require.Eventually(t, func() bool { return e.pending("")[third]["status"] == "expired" }, 20*time.Second, 100*time.Millisecond)
+	_, page = b.get(links[1])
+	require.Contains(t, page, "has expired")
+	require.Len(t, e.pending("?Status=expired"), 1)
+	require.Len(t, e.pending("?Kind=share"), 1)
+	requireError(t, e.owner.get(e.orgPath("/PendingAccounts?Status=odd")), http.StatusBadRequest, domain.CodeBadRequest)
+	requireError(t, e.owner.get(e.orgPath("/PendingAccounts/"+third+"x")), http.StatusBadRequest, domain.CodeBadRequest)
+	require.Equal(t, http.StatusOK, e.owner.get(e.orgPath("/PendingAccounts/"+third)).Status)
+
+	// Sign-up: validation, one user per email, and a rate per client IP.
+	anon := apiClient{t: t, base: e.app.BaseURL}
+	requireError(t, anon.post("/v1/Accounts", map[string]any{"email": "not-an-email", "friendly_name": "X"}), http.StatusBadRequest, domain.CodeInvalidEmail)
+	requireError(t, anon.post("/v1/Accounts", map[string]any{"email": "a@b.test"}), http.StatusBadRequest, domain.CodeBadRequest)
+	requireError(t, anon.post("/v1/Accounts", map[string]any{"email": "insider@example.com", "friendly_name": "Again"}), http.StatusConflict, domain.CodeDuplicateUser)
+	var last response
+	for i := 0; i < 12; i++ {
+		last = anon.post("/v1/Accounts", map[string]any{"email": "bulk" + string(rune('a'+i)) + "@spam.test", "friendly_name": "Bulk"})
+		if last.Status == http.StatusTooManyRequests {
+			break
+		}
+	}
+	requireError(t, last, http.StatusTooManyRequests, domain.CodeRateLimited)
+	require.NotEmpty(t, last.Header.Get("Retry-After"))
+}

@@ -1,0 +1,222 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orgaccounts/orgaccounts/activities"
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+)
+
+// Updates of the import and share workflows: the owner's answer from the
+// confirmation page, and the requester's cancellation. Their validators
+// refuse what the state does not allow, so callers get the error at once.
+const (
+	RequestAnswerUpdate = "answer"
+	RequestCancelUpdate = "cancel"
+)
+
+// ImportAccountWorkflowID and ShareAccountWorkflowID are the workflow IDs
+// of requests; they derive from the request SID.
+func ImportAccountWorkflowID(requestSid string) string {
+	return activities.RequestWorkflowID(domain.RequestImport, requestSid)
+}
+
+// ShareAccountWorkflowID is the workflow ID of a share request.
+func ShareAccountWorkflowID(requestSid string) string {
+	return activities.RequestWorkflowID(domain.RequestShare, requestSid)
+}
+
+// AccountRequestInput is what the API passes to ImportAccountWorkflow and
+// ShareAccountWorkflow. ExpiresAt was stored with the request; the
+// reminder goes out half-way between the start and it.
+type AccountRequestInput struct {
+	OrganizationSid string
+	AccountSid      string
+	RequestSid      string
+	ExpiresAt       time.Time
+	Actor           domain.Actor
+}
+
+// RequestState is the request as its workflow sees it; the progress query
+// and the updates return it.
+type RequestState struct {
+	Kind        string    `json:"kind"`
+	Status      string    `json:"status"`
+	SentCount   int       `json:"sent_count"`
+	Reminded    bool      `json:"reminded"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	LinkVersion int       `json:"link_version"`
+}
+
+// ImportAccountWorkflow asks an account's owner to confirm that the
+// organization may import the account (it becomes managed), reminds them
+// half-way, and ends when they confirm or decline, the requester cancels,
+// or the request expires.
+func ImportAccountWorkflow(ctx workflow.Context, in AccountRequestInput) (RequestState, error) {
+	return runAccountRequest(ctx, domain.RequestImport, in)
+}
+
+// ShareAccountWorkflow does the same for sharing an independent account
+// with the organization.
+func ShareAccountWorkflow(ctx workflow.Context, in AccountRequestInput) (RequestState, error) {
+	return runAccountRequest(ctx, domain.RequestShare, in)
+}
+
+type accountRequest struct {
+	in    AccountRequestInput
+	state RequestState
+	acts  *activities.Activities
+	log   log.Logger
+	// ending is set while an answer or a cancellation is being carried
+	// out, so the expiry cannot race it.
+	ending bool
+}
+
+func runAccountRequest(ctx workflow.Context, kind string, in AccountRequestInput) (RequestState, error) {
+	w := &accountRequest{in: in, state: RequestState{Kind: kind, Status: domain.RequestPending, ExpiresAt: in.ExpiresAt}}
+	if err := w.setup(ctx); err != nil {
+		return w.state, err
+	}
+	return w.run(ctx)
+}
+
+func (w *accountRequest) refuse(format string, args ...any) error {
+	return domainError(domain.Errorf(domain.EConflict, domain.CodeInvalidState, format, args...))
+}
+
+// open refuses once the request is no longer pending (or is being ended).
+func (w *accountRequest) open(ctx workflow.Context) error {
+	switch {
+	case w.state.Status != domain.RequestPending:
+		return w.refuse("the request is %s", w.state.Status)
+	case w.ending:
+		return w.refuse("the request is being answered")
+	case !workflow.Now(ctx).Before(w.state.ExpiresAt):
+		return w.refuse("the request has expired")
+	}
+	return nil
+}
+
+func (w *accountRequest) setup(ctx workflow.Context) error {
+	if !domain.ValidSID(domain.PrefixAccountRequest, w.in.RequestSid) || w.in.ExpiresAt.IsZero() {
+		return domainError(domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "invalid account request workflow input"))
+	}
+	w.log = log.With(workflow.GetLogger(ctx), "request_id", w.in.Actor.RequestID, "RequestSid", w.in.RequestSid, "kind", w.state.Kind)
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (RequestState, error) { return w.state, nil }); err != nil {
+		return err
+	}
+	validAnswer := func(ctx workflow.Context, req AnswerRequest) error {
+		if err := w.open(ctx); err != nil {
+			return err
+		}
+		if req.LinkVersion != w.state.LinkVersion {
+			return w.refuse("this link is no longer valid: a newer email was sent")
+		}
+		return nil
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, RequestAnswerUpdate, func(ctx workflow.Context, req AnswerRequest) (RequestState, error) {
+		if err := validAnswer(ctx, req); err != nil {
+			return w.state, err
+		}
+		status := domain.RequestDeclined
+		if req.Accept {
+			status = domain.RequestAccepted
+		}
+		return w.finish(ctx, status, req.Actor)
+	}, workflow.UpdateHandlerOptions{Validator: validAnswer}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, RequestCancelUpdate, func(ctx workflow.Context, actor domain.Actor) (RequestState, error) {
+		if err := w.open(ctx); err != nil {
+			return w.state, err
+		}
+		return w.finish(ctx, domain.RequestCancelled, actor)
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, actor domain.Actor) error { return w.open(ctx) }})
+}
+
+// finish ends the request with status through the activity (which, for an
+// acceptance, brings the account into the organization). On a refusal by
+// the store (the account joined another organization meanwhile) the
+// request stays pending and the caller sees why.
+func (w *accountRequest) finish(ctx workflow.Context, status string, actor domain.Actor) (RequestState, error) {
+	w.ending = true
+	defer func() { w.ending = false }()
+	actx := workflow.WithActivityOptions(ctx, activityOptions)
+	var out domain.AccountRequest
+	err := workflow.ExecuteActivity(actx, w.acts.FinishAccountRequest, activities.FinishRequestInput{
+		RequestSid: w.in.RequestSid, Status: status, Actor: actor,
+	}).Get(ctx, &out)
+	if err != nil {
+		w.log.Error("ending the request", "status", status, "Error", err)
+		return w.state, err
+	}
+	w.state.Status = out.Status
+	return w.state, nil
+}
+
+// send emails link version v (1: the request, 2: the reminder).
+func (w *accountRequest) send(ctx workflow.Context, reminder bool) error {
+	next := w.state.LinkVersion + 1
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, activityOptions), w.acts.SendAccountRequest, activities.SendRequestInput{
+		RequestSid: w.in.RequestSid, Version: next, Reminder: reminder, SentAt: workflow.Now(ctx),
+	}).Get(ctx, nil)
+	if err != nil {
+		return err
+	}
+	w.state.LinkVersion, w.state.SentCount, w.state.Reminded = next, next, w.state.Reminded || reminder
+	return nil
+}
+
+func (w *accountRequest) pending() bool { return w.state.Status == domain.RequestPending }
+
+// waitUntil waits for t unless the request ends first; it reports whether
+// t was reached with the request still pending and no answer in flight.
+func (w *accountRequest) waitUntil(ctx workflow.Context, t time.Time) (bool, error) {
+	if d := t.Sub(workflow.Now(ctx)); d > 0 {
+		if _, err := workflow.AwaitWithTimeout(ctx, d, func() bool { return !w.pending() }); err != nil {
+			return false, err
+		}
+	}
+	// An answer being carried out wins over the clock.
+	if err := workflow.Await(ctx, func() bool { return !w.ending }); err != nil {
+		return false, err
+	}
+	return w.pending(), nil
+}
+
+func (w *accountRequest) run(ctx workflow.Context) (RequestState, error) {
+	start := workflow.Now(ctx)
+	if err := w.send(ctx, false); err != nil {
+		_, _ = w.finish(ctx, domain.RequestCancelled, domain.SystemActor)
+		return w.state, err
+	}
+	remindAt := start.Add(w.in.ExpiresAt.Sub(start) / 2)
+	if ok, err := w.waitUntil(ctx, remindAt); err != nil {
+		return w.state, err
+	} else if ok {
+		if err := w.send(ctx, true); err != nil {
+			w.log.Error("sending the reminder", "Error", err)
+		}
+	}
+	if ok, err := w.waitUntil(ctx, w.in.ExpiresAt); err != nil {
+		return w.state, err
+	} else if ok {
+		if _, err := w.finish(ctx, domain.RequestExpired, domain.SystemActor); err != nil {
+			return w.state, err
+		}
+	}
+	// Let answer/cancel handlers finish before the run ends.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return w.state, err
+	}
+	if w.state.Status != domain.RequestCancelled {
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, activityOptions), w.acts.NotifyRequester, w.in.RequestSid).Get(ctx, nil); err != nil {
+			w.log.Error("notifying the requester", "Error", err)
+		}
+	}
+	w.log.Info("account request ended", "status", w.state.Status)
+	return w.state, nil
+}
