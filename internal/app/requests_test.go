@@ -215,6 +215,9 @@ func TestAccountRequestRules(t *testing.T) {
 	r := e.owner.post(imports, map[string]any{"account_sid": onDomain})
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 	first := r.JSON(t)["sid"].(string)
+	scrape := func() string { return string(apiClient{t: t, base: e.app.BaseURL}.get("/metrics").Body) }
+	require.Equal(t, float64(1), metricValue(t, scrape(), "orgaccounts_import_requests", `status="pending"`), "operators see the pending import")
+	require.Equal(t, float64(0), metricValue(t, scrape(), "orgaccounts_share_requests", `status="pending"`))
 	requireError(t, e.owner.post(imports, map[string]any{"account_sid": onDomain}), http.StatusConflict, domain.CodeInvalidState)
 	otherSid, other := e.otherOrg()
 	requireError(t, other.post("/Organizations/"+otherSid+"/Accounts/Shares", map[string]any{"account_sid": onDomain}), http.StatusConflict, domain.CodeInvalidState)
@@ -261,6 +264,8 @@ func TestAccountRequestRules(t *testing.T) {
 	_, page = b.get(links[1])
 	require.Contains(t, page, "has expired")
 	require.Len(t, e.pending("?Status=expired"), 1)
+	require.Equal(t, float64(1), metricValue(t, scrape(), "orgaccounts_share_requests", `status="expired"`))
+	require.Equal(t, float64(0), metricValue(t, scrape(), "orgaccounts_import_requests", `status="pending"`))
 	require.Len(t, e.pending("?Kind=share"), 1)
 	requireError(t, e.owner.get(e.orgPath("/PendingAccounts?Status=odd")), http.StatusBadRequest, domain.CodeBadRequest)
 	requireError(t, e.owner.get(e.orgPath("/PendingAccounts/"+third+"x")), http.StatusBadRequest, domain.CodeBadRequest)
