@@ -34,6 +34,12 @@ type Workflows interface {
 	ResendInvitation(ctx context.Context, sid string) (workflows.InvitationState, error)
 	RevokeInvitation(ctx context.Context, sid string, actor domain.Actor) (workflows.InvitationState, error)
 	AnswerInvitation(ctx context.Context, sid string, req workflows.AnswerRequest) (workflows.InvitationState, error)
+	// StartCloseAccount starts (or finds) an account's closure.
+	StartCloseAccount(ctx context.Context, in workflows.CloseAccountInput) (workflows.Started, error)
+	// CloseAccountProgress returns 25101 when no closure is known.
+	CloseAccountProgress(ctx context.Context, accountSid string) (workflows.ClosureProgress, workflows.Started, error)
+	// ReopenAccount returns 25019 when the closure went too far.
+	ReopenAccount(ctx context.Context, accountSid string, actor domain.Actor) (domain.Account, error)
 	// StartEmail sends a notice with retries.
 	StartEmail(ctx context.Context, orgSid, accountSid, requestID string, in activities.EmailInput) error
 }
@@ -55,6 +61,8 @@ type Config struct {
 	// ResendInterval the least time between two sends of one invitation.
 	InvitationTTL  time.Duration
 	ResendInterval time.Duration
+	// Retention is how long a closed account is kept before its purge.
+	Retention time.Duration
 }
 
 type server struct {
@@ -69,6 +77,7 @@ type server struct {
 	tracer         trace.Tracer
 	invitationTTL  time.Duration
 	resendInterval time.Duration
+	retention      time.Duration
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -79,7 +88,10 @@ func NewHandler(cfg Config) http.Handler {
 		store: cfg.Store, workflows: cfg.Workflows, clock: cfg.Clock, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), tokenTTL: cfg.TokenTTL, ready: cfg.Ready,
 		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"), invitationTTL: cfg.InvitationTTL,
-		resendInterval: cfg.ResendInterval,
+		resendInterval: cfg.ResendInterval, retention: cfg.Retention,
+	}
+	if s.retention <= 0 {
+		s.retention = domain.DefaultRetention
 	}
 	if s.invitationTTL <= 0 {
 		s.invitationTTL = 7 * 24 * time.Hour
@@ -121,7 +133,7 @@ func NewHandler(cfg Config) http.Handler {
 	r.POST("/v1/token", s.token)
 	registerDocs(r)
 
-	org := r.Group("/Organizations/:org", s.authenticate, s.orgScope, s.idempotency)
+	org := r.Group("/Organizations/:org", s.authenticate, s.orgScope, s.accountCredentialScope, s.idempotency)
 	org.GET("", s.getOrganization)
 	org.GET("/Accounts", s.listAccounts)
 	org.POST("/Accounts", s.createAccount)
@@ -138,6 +150,7 @@ func NewHandler(cfg Config) http.Handler {
 	org.GET("/Accounts/:account/Invitations/:invitation", s.getInvitation)
 	org.DELETE("/Accounts/:account/Invitations/:invitation", s.revokeInvitation)
 	org.POST("/Accounts/:account/Invitations/:invitation/Resend", s.resendInvitation)
+	s.registerClosure(org)
 
 	// Confirmation pages, reached from emailed links without credentials.
 	r.GET("/confirm/:token", s.showConfirm)

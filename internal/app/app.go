@@ -153,6 +153,7 @@ func (a *App) Handler() http.Handler {
 		Metrics:        a.Metrics,
 		InvitationTTL:  a.Config.InvitationTTL,
 		ResendInterval: a.Config.ResendInterval,
+		Retention:      a.Config.ClosureRetention,
 	})
 }
 
@@ -195,7 +196,8 @@ func (a *App) Run(ctx context.Context, mode string) error {
 		if err != nil {
 			return err
 		}
-		acts := &activities.Activities{Store: a.Store, Clock: a.Clock, Mailer: mailer, BaseURL: a.Config.PublicBaseURL}
+		acts := &activities.Activities{Store: a.Store, Clock: a.Clock, Mailer: mailer, BaseURL: a.Config.PublicBaseURL,
+			Requests: workflows.Client{Temporal: a.Temporal, TaskQueue: a.Config.TaskQueue}, ReleasePacing: a.Config.ReleasePacing}
 		w := worker.New(a.Temporal, a.Config.TaskQueue, acts, a.Config.ShutdownTimeout)
 		wg.Add(1)
 		go func() {

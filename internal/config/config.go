@@ -32,6 +32,8 @@ type Config struct {
 	MailFrom            string        // MAIL_FROM
 	InvitationTTL       time.Duration // INVITATION_TTL
 	ResendInterval      time.Duration // INVITATION_RESEND_INTERVAL
+	ClosureRetention    time.Duration // CLOSURE_RETENTION: how long a closed account is kept before its purge
+	ReleasePacing       time.Duration // CLOSURE_RELEASE_PACING: wait before each release (tests)
 	OTLPEndpoint        string        // OTEL_EXPORTER_OTLP_ENDPOINT: tracing is off when empty
 	ServiceName         string        // OTEL_SERVICE_NAME
 }
@@ -59,6 +61,8 @@ var Vars = []Var{
 	{"MAIL_FROM", "orgaccounts <no-reply@localhost>", "From address of the emails."},
 	{"INVITATION_TTL", "168h", "How long an emailed invitation link lives (a resend restarts it)."},
 	{"INVITATION_RESEND_INTERVAL", "1m", "Least time between two sends of one invitation (at most 5 resends in all)."},
+	{"CLOSURE_RETENTION", "720h", "How long a closed account's data is kept, and the account may be reopened, before it is purged."},
+	{"CLOSURE_RELEASE_PACING", "0s", "Pause before each number release or charge stop of a closure; 0 in production (tests slow closures down to watch them midway)."},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector base URL (http://collector:4318). Empty: tracing off."},
 	{"OTEL_SERVICE_NAME", "orgaccounts", "service.name on the spans."},
 }
@@ -104,6 +108,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	dur("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	dur("INVITATION_TTL", &c.InvitationTTL)
 	dur("INVITATION_RESEND_INTERVAL", &c.ResendInterval)
+	dur("CLOSURE_RETENTION", &c.ClosureRetention)
+	if d, err := time.ParseDuration(get("CLOSURE_RELEASE_PACING")); err != nil || d < 0 || d > time.Minute {
+		errs = append(errs, "CLOSURE_RELEASE_PACING must be a duration from 0s to 1m")
+	} else {
+		c.ReleasePacing = d
+	}
 	n, err := strconv.ParseInt(get("MAX_BODY_BYTES"), 10, 64)
 	if err != nil || n < 1024 {
 		errs = append(errs, "MAX_BODY_BYTES must be an integer of at least 1024")

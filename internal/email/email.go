@@ -28,6 +28,7 @@ const (
 	TemplateInvitation         = "invitation"
 	TemplateInvitationAccepted = "invitation_accepted"
 	TemplateOwnershipChanged   = "ownership_changed"
+	TemplateAccountClosed      = "account_closed"
 )
 
 // Message is a rendered email.
