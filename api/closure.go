@@ -431,6 +431,6 @@ func (s *server) reopenAccount(c *gin.Context) {
 	}
 	c.PureJSON(http.StatusOK, reopenJSON{
 		Account: s.renderAccount(out), NotRestored: gone,
-		Message: "The account is active again with its owner. Phone numbers and short codes released by the closure went back to the inventory and stopped subscriptions stay stopped: acquire and subscribe again.",
+		Message: "The account is active again with its owner. Released phone numbers and short codes and stopped subscriptions are not restored: acquire and subscribe again.",
 	})
 }

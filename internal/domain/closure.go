@@ -18,7 +18,6 @@ const DefaultRetention = 30 * 24 * time.Hour
 // Audit event types of a closure.
 const (
 	EventClosureRequested   = "account.closure_requested"
-	EventRequestCancelled   = "account.request_cancelled"
 	EventChargeStopped      = "account.charge_stopped"
 	EventNumberReleased     = "account.number_released"
 	EventAccessRemoved      = "account.access_removed"
