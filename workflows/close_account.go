@@ -60,6 +60,17 @@ const (
 	maxChildAttempts       = 5
 )
 
+// releaseOptions are for the per-item steps (one release, one charge
+// stop, one cancellation): each is one short transaction, so a worker
+// that dies mid-call is noticed within seconds and the item retried on
+// another, where its idempotency key makes the retry a no-op if the first
+// call went through.
+var releaseOptions = func() workflow.ActivityOptions {
+	o := activityOptions
+	o.StartToCloseTimeout = 10 * time.Second
+	return o
+}()
+
 // CloseAccountInput is what the API passes to CloseAccountWorkflow.
 type CloseAccountInput struct {
 	OrganizationSid string
@@ -300,12 +311,13 @@ func (w *closeAccount) closeSubaccount(ctx workflow.Context, sub string) workflo
 }
 
 func (w *closeAccount) cancelRequests(ctx, actx workflow.Context) error {
+	rctx := workflow.WithActivityOptions(ctx, releaseOptions)
 	var reqs []domain.PendingRequest
 	if err := workflow.ExecuteActivity(actx, w.acts.ListPendingRequests, w.stepInput()).Get(ctx, &reqs); err != nil {
 		return err
 	}
 	return inParallel(ctx, maxParallelReleases, len(reqs), func(i int) workflow.Future {
-		return workflow.ExecuteActivity(actx, w.acts.CancelPendingRequest, activities.CancelRequestInput{CloseStepInput: w.stepInput(), Request: reqs[i]})
+		return workflow.ExecuteActivity(rctx, w.acts.CancelPendingRequest, activities.CancelRequestInput{CloseStepInput: w.stepInput(), Request: reqs[i]})
 	}, func() { w.progress.Cancelled++ })
 }
 
@@ -323,7 +335,7 @@ func (w *closeAccount) stopCharges(ctx, actx workflow.Context) error {
 		return err
 	}
 	return inParallel(ctx, maxParallelReleases, len(h.Subscriptions), func(i int) workflow.Future {
-		return workflow.ExecuteActivity(actx, w.acts.StopCharge, h.Subscriptions[i])
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, releaseOptions), w.acts.StopCharge, h.Subscriptions[i])
 	}, func() { w.progress.ChargesStopped++ })
 }
 
@@ -333,7 +345,7 @@ func (w *closeAccount) releaseNumbers(ctx, actx workflow.Context) error {
 		return err
 	}
 	return inParallel(ctx, maxParallelReleases, len(h.Numbers), func(i int) workflow.Future {
-		return workflow.ExecuteActivity(actx, w.acts.ReleaseNumber, h.Numbers[i])
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, releaseOptions), w.acts.ReleaseNumber, h.Numbers[i])
 	}, func() { w.progress.Released++ })
 }
 

@@ -62,7 +62,7 @@ var Vars = []Var{
 	{"INVITATION_TTL", "168h", "How long an emailed invitation link lives (a resend restarts it)."},
 	{"INVITATION_RESEND_INTERVAL", "1m", "Least time between two sends of one invitation (at most 5 resends in all)."},
 	{"CLOSURE_RETENTION", "720h", "How long a closed account's data is kept, and the account may be reopened, before it is purged."},
-	{"CLOSURE_RELEASE_PACING", "0s", "Pause before each number release or charge stop of a closure; 0 in production (tests slow closures down to watch them midway)."},
+	{"CLOSURE_RELEASE_PACING", "0s", "Pause (0s to 1s) before each number release or charge stop of a closure; 0 in production (tests slow closures down to watch them midway)."},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector base URL (http://collector:4318). Empty: tracing off."},
 	{"OTEL_SERVICE_NAME", "orgaccounts", "service.name on the spans."},
 }
@@ -109,8 +109,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	dur("INVITATION_TTL", &c.InvitationTTL)
 	dur("INVITATION_RESEND_INTERVAL", &c.ResendInterval)
 	dur("CLOSURE_RETENTION", &c.ClosureRetention)
-	if d, err := time.ParseDuration(get("CLOSURE_RELEASE_PACING")); err != nil || d < 0 || d > time.Minute {
-		errs = append(errs, "CLOSURE_RELEASE_PACING must be a duration from 0s to 1m")
+	if d, err := time.ParseDuration(get("CLOSURE_RELEASE_PACING")); err != nil || d < 0 || d > time.Second {
+		errs = append(errs, "CLOSURE_RELEASE_PACING must be a duration from 0s to 1s")
 	} else {
 		c.ReleasePacing = d
 	}
