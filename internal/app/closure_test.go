@@ -2,7 +2,9 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -186,4 +188,69 @@ func TestCloseAccount_PurgedAfterTheRetentionWindowLeavingATombstone(t *testing.
 	n, err := e.app.Store.ListReleases(context.Background(), acct)
 	require.NoError(t, err)
 	require.Empty(t, n, "nothing was held, nothing released")
+}
+
+// TestCloseAccount_RacingTransferAndInvitationLeaveAConsistentAccount
+// fires a transfer, an invitation and a closure at one account at once,
+// several times: each account ends closed, with no live invitation and
+// nobody holding a role (no new owner either); a transfer or invitation
+// that succeeded did so before the closure began.
+func TestCloseAccount_RacingTransferAndInvitationLeaveAConsistentAccount(t *testing.T) {
+	e := newClosureEnv(t, testenv.MustPostgres(t), map[string]string{"CLOSURE_RETENTION": "1h"})
+	e.createAccount(e.owner, map[string]any{"friendly_name": "Keep"})
+	heir := e.scimUser("heir@example.com")
+	for round := 0; round < 4; round++ {
+		acct := e.createAccount(e.owner, map[string]any{"friendly_name": fmt.Sprintf("Raced %d", round)})
+		base := e.orgPath("/Accounts/" + acct)
+		var transfer, invite, closing response
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for _, f := range []func(){
+			func() { transfer = e.owner.post(base+"/Owner", map[string]any{"owner": heir}) },
+			func() {
+				invite = e.owner.post(base+"/Invitations", map[string]any{"email": fmt.Sprintf("guest%d@partner.example", round), "roles": []string{domain.RoleDeveloper}})
+			},
+			func() { closing = e.owner.post(base+"/Close", acknowledged) },
+		} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				f()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		require.Equal(t, http.StatusAccepted, closing.Status, "round %d: close: %s", round, closing.Body)
+		require.Contains(t, []int{http.StatusOK, http.StatusConflict}, transfer.Status, "round %d: transfer: %s", round, transfer.Body)
+		require.Contains(t, []int{http.StatusCreated, http.StatusConflict}, invite.Status, "round %d: invite: %s", round, invite.Body)
+
+		e.waitStatus(acct, domain.AccountClosed)
+		require.Equal(t, 0, e.count(e.owner, base+"/Users"), "round %d: nobody holds a role, no new owner either", round)
+		require.Equal(t, 0, e.count(e.owner, base+"/Invitations?Status=pending"), "round %d: no live invitation", round)
+		if invite.Status == http.StatusCreated {
+			inv := invite.JSON(t)["sid"].(string)
+			require.Eventually(t, func() bool {
+				return e.owner.get(base + "/Invitations/" + inv).JSON(t)["status"] == "revoked"
+			}, 10*time.Second, 50*time.Millisecond, "round %d: the invitation made before the closure was revoked", round)
+		}
+		// What succeeded came before the closure began.
+		events := e.owner.get(e.orgPath("/Events?Resource=" + acct)).JSON(t)["content"].([]any)
+		closedAt := ""
+		for _, ev := range events {
+			m := ev.(map[string]any)
+			if m["event_type"] == domain.EventClosureRequested {
+				closedAt = m["sid"].(string)
+			}
+		}
+		require.NotEmpty(t, closedAt)
+		for _, ev := range events {
+			m := ev.(map[string]any)
+			if m["event_type"] == domain.EventOwnershipTransferred {
+				require.Equal(t, http.StatusOK, transfer.Status)
+				require.Less(t, m["sid"].(string), closedAt, "round %d: the transfer committed before the closure", round)
+			}
+		}
+		t.Logf("round %d: transfer %d, invitation %d", round, transfer.Status, invite.Status)
+	}
 }
