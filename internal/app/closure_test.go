@@ -165,14 +165,22 @@ func TestCloseAccount_CutsCredentialsAtOnceClosesEverythingAndReopens(t *testing
 }
 
 func TestCloseAccount_PurgedAfterTheRetentionWindowLeavingATombstone(t *testing.T) {
-	e := newClosureEnv(t, testenv.MustPostgres(t), map[string]string{"CLOSURE_RETENTION": "2s"})
+	t.Run("postgres", func(t *testing.T) { purgedAfterTheWindow(t, testenv.MustPostgres(t)) })
+	t.Run("sqlite", func(t *testing.T) { purgedAfterTheWindow(t, "") })
+}
+
+func purgedAfterTheWindow(t *testing.T, databaseURL string) {
+	e := newClosureEnv(t, databaseURL, map[string]string{"CLOSURE_RETENTION": "2s"})
 	e.createAccount(e.owner, map[string]any{"friendly_name": "Keep"})
 	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Short-lived"})
+	sub := e.createAccount(e.owner, map[string]any{"friendly_name": "Short-lived EU", "parent_sid": acct})
+	require.Equal(t, http.StatusCreated, e.owner.post(e.orgPath("/Accounts/"+acct+"/PhoneNumbers"), map[string]any{}).Status)
 	r := e.owner.post(e.orgPath("/Accounts/"+acct+"/Close"), acknowledged)
 	require.Equal(t, http.StatusAccepted, r.Status, "body: %s", r.Body)
 	require.Eventually(t, func() bool {
 		return e.owner.get(e.orgPath("/Accounts/"+acct)).Status == http.StatusNotFound
 	}, 30*time.Second, 100*time.Millisecond, "never purged")
+	requireError(t, e.owner.get(e.orgPath("/Accounts/"+sub)), http.StatusNotFound, domain.CodeAccountNotFound)
 	require.Eventually(t, func() bool {
 		return e.owner.get(e.orgPath("/Accounts/" + acct + "/Closure")).JSON(t)["stage"] == "purged"
 	}, 10*time.Second, 50*time.Millisecond)
@@ -182,12 +190,13 @@ func TestCloseAccount_PurgedAfterTheRetentionWindowLeavingATombstone(t *testing.
 	require.Equal(t, acct, changes["account_sid"])
 	require.Equal(t, e.org, changes["organization_sid"])
 	require.Equal(t, e.app.Boot.Owner.Sid, changes["closed_by"], "the tombstone names who closed it")
+	require.Equal(t, []any{sub}, changes["subaccounts"])
 	require.NotEmpty(t, changes["date_closed"])
 	require.NotEmpty(t, changes["date_purged"])
 	requireError(t, e.owner.post(e.orgPath("/Accounts/"+acct+"/Reopen"), nil), http.StatusNotFound, domain.CodeAccountNotFound)
-	n, err := e.app.Store.ListReleases(context.Background(), acct)
+	released, err := e.app.Store.ListReleases(context.Background(), acct)
 	require.NoError(t, err)
-	require.Empty(t, n, "nothing was held, nothing released")
+	require.Len(t, released, 1, "the release record outlives the purge")
 }
 
 // TestCloseAccount_RacingTransferAndInvitationLeaveAConsistentAccount
