@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/testenv"
@@ -129,6 +130,13 @@ func TestCloseAccount_CutsCredentialsAtOnceClosesEverythingAndReopens(t *testing
 		closure = e.owner.get(base + "/Closure").JSON(t)
 		return closure["stage"] == "retention"
 	}, 30*time.Second, 50*time.Millisecond)
+	// Where the Web UI looks: the closure is found by its stage.
+	require.Eventually(t, func() bool {
+		resp, err := e.app.Temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("WorkflowId = 'close-account/%s' AND LifecycleStage = 'retention'", acct),
+		})
+		return err == nil && len(resp.Executions) == 1
+	}, 20*time.Second, 200*time.Millisecond, "no closure with LifecycleStage=retention in the visibility store")
 	counts := closure["counts"].(map[string]any)
 	require.Equal(t, float64(1), counts["subaccounts_closed"])
 	require.Equal(t, float64(1), counts["requests_cancelled"])
