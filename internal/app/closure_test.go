@@ -115,6 +115,7 @@ func TestCloseAccount_CutsCredentialsAtOnceClosesEverythingAndReopens(t *testing
 	requireError(t, e.owner.post(base+"/Invitations", map[string]any{"email": "late@partner.example", "roles": []string{domain.RoleDeveloper}}), http.StatusConflict, domain.CodeInvalidState)
 	requireError(t, e.owner.post(base+"/Owner", map[string]any{"owner": dev}), http.StatusConflict, domain.CodeInvalidState)
 	requireError(t, e.owner.post(base+"/PhoneNumbers", map[string]any{}), http.StatusConflict, domain.CodeInvalidState)
+	requireError(t, e.owner.post(e.orgPath("/RoleAssignments"), map[string]any{"role_sid": domain.RoleSupport, "scope": acct, "identity": dev}), http.StatusConflict, domain.CodeInvalidState)
 
 	// Closing again returns the running closure.
 	r = e.owner.post(base+"/Close", acknowledged)

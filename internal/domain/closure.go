@@ -40,6 +40,16 @@ func CheckAcceptsNewRequests(a Account) error {
 	return nil
 }
 
+// CheckAccessGrant is the rule "nobody gains a role on a closing or closed
+// account" (its closure removes every role assignment): 25019. It is
+// checked under the account's lock wherever a role is granted.
+func CheckAccessGrant(a Account) error {
+	if a.Status == AccountPendingClosure || a.Status == AccountClosed {
+		return Errorf(EConflict, CodeInvalidState, "the account is %s: no role can be granted on it", a.Status)
+	}
+	return nil
+}
+
 // CheckCredentialAccount is the cut-off of a closing account: a credential
 // scoped to an account works only while that account, and its parent for a
 // subaccount, are active (Twilio's 20005 "Account not active", 403).

@@ -69,8 +69,9 @@ type AccountStore interface {
 
 // RoleAssignmentStore holds role assignments.
 type RoleAssignmentStore interface {
-	// CreateRoleAssignment applies CheckGrant atomically (25019) and, for
-	// Administrator, removes the roles it supersedes.
+	// CreateRoleAssignment applies CheckGrant and CheckAccessGrant
+	// atomically (25019) and, for Administrator, removes the roles it
+	// supersedes.
 	CreateRoleAssignment(ctx context.Context, ra RoleAssignment, ev AuditEvent) (RoleAssignment, error)
 	// ListRoleAssignments returns one keyset page.
 	ListRoleAssignments(ctx context.Context, f RoleAssignmentFilter) ([]RoleAssignment, error)
@@ -187,7 +188,7 @@ type AccountUserStore interface {
 	// SetAccountUserRoles replaces the roles a user holds on an account and
 	// returns them (unchanged, without an event, when they were the same):
 	// 25101 when the account is not in the organization, 25200 unless it is
-	// an open managed account, 25201 unless the user is an active managed
+	// an open managed account, 25019 while it closes (CheckAccessGrant), 25201 unless the user is an active managed
 	// user of the organization, 25019 for the account Owner, 25105 when
 	// Administrator would change and the caller may not do that, 25020
 	// should the roles change meanwhile.

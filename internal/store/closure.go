@@ -374,8 +374,14 @@ func (s *Store) ReopenAccount(ctx context.Context, sid string, ev domain.AuditEv
 		if err := domain.CheckReopenable(cur.domain()); err != nil {
 			return err
 		}
+		// The subaccounts closed with it (not those closed on their own
+		// before it).
 		var subs []accountRow
-		if err := tx.Where("parent_sid = ? AND status IN ?", sid, []string{domain.AccountPendingClosure, domain.AccountClosed}).Find(&subs).Error; err != nil {
+		q := tx.Where("parent_sid = ? AND status IN ?", sid, []string{domain.AccountPendingClosure, domain.AccountClosed})
+		if cur.DateClosureRequested != nil {
+			q = q.Where("date_closure_requested >= ?", *cur.DateClosureRequested)
+		}
+		if err := q.Find(&subs).Error; err != nil {
 			return translate(err, nil, nil)
 		}
 		now := s.now()

@@ -191,3 +191,24 @@ func TestCloseReopenPurge_KeepWhoHadAccessAndLeaveATombstone(t *testing.T) {
 		require.NotEmpty(t, tomb[0].Changes["date_closed"])
 	})
 }
+
+func TestGrants_RefusedOnAClosingAccount(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		org := createOrg(t, s, "nogrants")
+		createAccount(t, s, org, org.Owner, "Keep", domain.AccountActive)
+		a := createAccount(t, s, org, org.Owner, "A", domain.AccountActive)
+		dev := createUser(t, s, org, "dev")
+		_, _, err := s.BeginClosure(ctx, org.Sid, a.Sid, time.Now().Add(time.Hour), domain.AuditEvent{})
+		require.NoError(t, err)
+		_, err = grant(ctx, s, org, a.Sid, dev.Sid, domain.RoleDeveloper)
+		requireCode(t, domain.CodeInvalidState, err)
+		_, err = s.SetAccountUserRoles(ctx, domain.RoleChange{OrganizationSid: org.Sid, AccountSid: a.Sid, UserSid: dev.Sid,
+			Roles: []string{domain.RoleSupport}, MayManageAdministrators: true}, domain.AuditEvent{})
+		requireCode(t, domain.CodeInvalidState, err)
+		roles, err := s.RolesOn(ctx, a.Sid, dev.Sid)
+		require.NoError(t, err)
+		require.Empty(t, roles)
+	})
+}
