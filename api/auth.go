@@ -38,6 +38,10 @@ func (s *server) token(c *gin.Context) {
 		return
 	}
 	cred, err := s.verifySecret(c, id, secret)
+	if err == nil && cred.AccountSid != "" {
+		// No token for the credential of an account that is closing.
+		_, _, err = s.store.CredentialPrincipal(c.Request.Context(), cred.Sid)
+	}
 	if err != nil {
 		_ = c.Error(err)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -99,6 +100,11 @@ func TestCloseAccount_CutsCredentialsAtOnceClosesEverythingAndReopens(t *testing
 	requireError(t, e.owner.post(base+"/Close", partial), http.StatusBadRequest, domain.CodeBadRequest)
 	require.Equal(t, "active", e.owner.get(base).JSON(t)["status"], "a refused close changes nothing")
 
+	r = acctClient.post("/v1/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {acctClient.user}, "client_secret": {acctClient.pass}})
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	bearer := apiClient{t: t, base: e.app.BaseURL, bearer: r.JSON(t)["access_token"].(string)}
+	require.Equal(t, http.StatusOK, bearer.get(base+"/Subscriptions").Status)
+
 	r = e.owner.post(base+"/Close", acknowledged)
 	require.Equal(t, http.StatusAccepted, r.Status, "body: %s", r.Body)
 	first := r.JSON(t)
@@ -112,6 +118,12 @@ func TestCloseAccount_CutsCredentialsAtOnceClosesEverythingAndReopens(t *testing
 	// off, and nothing new starts on it.
 	requireError(t, acctClient.get(base+"/PhoneNumbers"), http.StatusForbidden, domain.CodeAccountNotActive)
 	requireError(t, subClient.get(e.orgPath("/Accounts/"+sub)), http.StatusForbidden, domain.CodeAccountNotActive)
+	requireError(t, acctClient.post("/v1/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {acctClient.user}, "client_secret": {acctClient.pass}}),
+		http.StatusForbidden, domain.CodeAccountNotActive)
+	requireError(t, bearer.get(base+"/Subscriptions"), http.StatusForbidden, domain.CodeAccountNotActive)
+	wrong := acctClient
+	wrong.pass = domain.NewSecret(32)
+	requireError(t, wrong.get(base+"/PhoneNumbers"), http.StatusUnauthorized, domain.CodeUnauthenticated)
 	requireError(t, e.owner.post(base+"/Invitations", map[string]any{"email": "late@partner.example", "roles": []string{domain.RoleDeveloper}}), http.StatusConflict, domain.CodeInvalidState)
 	requireError(t, e.owner.post(base+"/Owner", map[string]any{"owner": dev}), http.StatusConflict, domain.CodeInvalidState)
 	requireError(t, e.owner.post(base+"/PhoneNumbers", map[string]any{}), http.StatusConflict, domain.CodeInvalidState)
