@@ -284,3 +284,31 @@ func TestCloseAccount_RacingTransferAndInvitationLeaveAConsistentAccount(t *test
 		t.Logf("round %d: transfer %d, invitation %d", round, transfer.Status, invite.Status)
 	}
 }
+
+// TestCloseAccount_ByItsOwnerWhoKeepsSeeingTheClosure: the account Owner
+// (a Standard user of the organization) may close it, and still gets the
+// running closure back after its role went with the closure.
+func TestCloseAccount_ByItsOwnerWhoKeepsSeeingTheClosure(t *testing.T) {
+	e := newClosureEnv(t, testenv.MustPostgres(t), map[string]string{"CLOSURE_RETENTION": "1h"})
+	e.createAccount(e.owner, map[string]any{"friendly_name": "Keep"})
+	alice := e.scimUser("alice@example.com")
+	ac := e.clientFor(alice)
+	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Alice's", "owner": alice})
+	r := ac.post(e.orgPath("/Accounts/"+acct+"/Close"), acknowledged)
+	require.Equal(t, http.StatusAccepted, r.Status, "body: %s", r.Body)
+	e.waitStatus(acct, domain.AccountClosed)
+	requireError(t, ac.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
+	r = ac.post(e.orgPath("/Accounts/"+acct+"/Close"), acknowledged)
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	require.Equal(t, "closed", r.JSON(t)["stage"])
+	r = ac.get(e.orgPath("/Accounts/" + acct + "/Closure"))
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	requireError(t, ac.post(e.orgPath("/Accounts/"+acct+"/Reopen"), nil), http.StatusForbidden, domain.CodeForbidden)
+	var mails []domain.SentEmail
+	require.Eventually(t, func() bool {
+		var err error
+		mails, err = e.app.Store.ListEmails(context.Background(), acct)
+		return err == nil && len(mails) == 1
+	}, 10*time.Second, 50*time.Millisecond, "the owner was never emailed")
+	require.Equal(t, "alice@example.com", mails[0].To)
+}
