@@ -7,6 +7,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
@@ -26,6 +27,16 @@ type Activities struct {
 	// links emails carry.
 	Mailer  email.Sender
 	BaseURL string
+	// Carrier releases numbers and Billing stops charges (the store's
+	// database implementations when nil).
+	Carrier domain.Carrier
+	Billing domain.Billing
+	// Requests ends the workflows of an account's pending requests when
+	// the account closes.
+	Requests RequestCanceller
+	// ReleasePacing is waited before each release or charge stop: zero
+	// in production; tests set it to watch a closure midway.
+	ReleasePacing time.Duration
 }
 
 // logger is the activity's logger with the request id that started the
@@ -70,3 +81,7 @@ func AsDomainError(err error) (*domain.Error, bool) {
 	}
 	return nil, false
 }
+
+// NonRetryable turns a domain error into the failure activities return
+// for it (for ports implemented outside this package).
+func NonRetryable(err error) error { return wrap(err) }

@@ -30,6 +30,10 @@ func (a *Activities) SendInvitation(ctx context.Context, in SendInvitationInput)
 	if err != nil {
 		return wrap(err)
 	}
+	if inv.Status != domain.InvitationPending {
+		// Revoked before its workflow could send it (its account closed).
+		return wrap(domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the invitation is %s", inv.Status))
+	}
 	acct, err := a.Store.FindAccount(ctx, inv.OrganizationSid, inv.AccountSid)
 	if err != nil {
 		return wrap(err)

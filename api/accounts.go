@@ -45,6 +45,11 @@ type accountJSON struct {
 	Flex         bool   `json:"flex"`
 	Require2FA   bool   `json:"require_2fa"`
 	URL          string `json:"url"`
+	// A subaccount's parent; a closure's dates while it closes.
+	ParentSid            string  `json:"parent_sid,omitempty"`
+	DateClosureRequested *string `json:"date_closure_requested,omitempty"`
+	DateClosed           *string `json:"date_closed,omitempty"`
+	PurgeAfter           *string `json:"purge_after,omitempty"`
 }
 
 func (s *server) accountURL(orgSid, sid string) string {
@@ -55,7 +60,8 @@ func (s *server) renderAccount(a domain.Account) accountJSON {
 	return accountJSON{
 		AccountSid: a.Sid, FriendlyName: a.FriendlyName, Status: a.Status, OwnerSid: a.OwnerSid,
 		DateCreated: rfc3339(a.DateCreated), DateUpdated: rfc3339(a.DateUpdated), Kind: a.Kind,
-		Flex: a.Flex, Require2FA: a.Require2FA, URL: s.accountURL(a.OrganizationSid, a.Sid),
+		Flex: a.Flex, Require2FA: a.Require2FA, URL: s.accountURL(a.OrganizationSid, a.Sid), ParentSid: a.ParentSid,
+		DateClosureRequested: optTime(a.DateClosureRequested), DateClosed: optTime(a.DateClosed), PurgeAfter: optTime(a.PurgeAfter),
 	}
 }
 
@@ -93,6 +99,14 @@ func (s *server) account(c *gin.Context, action domain.AccountAction) (domain.Ac
 	if err != nil {
 		return a, err
 	}
+	if p.AccountSid != "" {
+		// A credential scoped to this account (accountCredentialScope
+		// checked the path) acts for it on its own resources.
+		if p.AccountSid != sid {
+			return a, domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "account not found in this organization")
+		}
+		return a, nil
+	}
 	var roles []string
 	if !p.IsOrgAdmin() {
 		if roles, err = s.store.RolesOn(c.Request.Context(), sid, p.UserSid); err != nil {
@@ -117,6 +131,9 @@ type createAccountRequest struct {
 	// organization owner.
 	Owner string `json:"owner"`
 	Flex  bool   `json:"flex"`
+	// ParentSid makes the new account a subaccount of an active top-level
+	// account the caller may manage.
+	ParentSid string `json:"parent_sid"`
 }
 
 // creationJSON answers POST …/Accounts and GET …/Accounts/{AC}/Creation.
@@ -151,6 +168,12 @@ func (s *server) createAccount(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
+	if req.ParentSid != "" {
+		if err := s.checkParent(c, req.ParentSid); err != nil {
+			_ = c.Error(err)
+			return
+		}
+	}
 	sid := s.newSID(c, domain.PrefixAccount)
 	now := s.clock.Now().Truncate(time.Second)
 	// A Standard user who creates an account for someone else becomes its
@@ -161,7 +184,7 @@ func (s *server) createAccount(c *gin.Context) {
 	}
 	started, err := s.workflows.StartCreateAccount(c.Request.Context(), workflows.CreateAccountInput{
 		OrganizationSid: p.OrganizationSid, AccountSid: sid, FriendlyName: req.FriendlyName,
-		OwnerSid: owner.Sid, Flex: req.Flex, CreatorSid: creator, RequestedAt: now, Actor: p.Actor(),
+		OwnerSid: owner.Sid, Flex: req.Flex, CreatorSid: creator, RequestedAt: now, Actor: p.Actor(), ParentSid: req.ParentSid,
 	})
 	if err != nil {
 		_ = c.Error(err)
@@ -171,7 +194,7 @@ func (s *server) createAccount(c *gin.Context) {
 	acct := s.renderAccount(domain.Account{
 		Sid: sid, OrganizationSid: p.OrganizationSid, FriendlyName: req.FriendlyName, Status: domain.AccountProvisioning,
 		Kind: domain.AccountManaged, OwnerSid: owner.Sid, Flex: req.Flex, Require2FA: domain.NewAccountDefaults.Require2FA,
-		DateCreated: now, DateUpdated: now,
+		DateCreated: now, DateUpdated: now, ParentSid: req.ParentSid,
 	})
 	creation := s.accountURL(p.OrganizationSid, sid) + "/Creation"
 	c.Header("Location", creation)
@@ -291,4 +314,32 @@ func (s *server) updateAccount(c *gin.Context) {
 		return
 	}
 	c.PureJSON(http.StatusOK, s.renderAccount(out))
+}
+
+// checkParent applies the rules for a subaccount's parent: an active
+// top-level account of the organization that the caller may manage
+// (25101, 25105; 25019 when it is not active or is itself a subaccount).
+func (s *server) checkParent(c *gin.Context, parentSid string) error {
+	if err := domain.CheckSID("parent_sid", domain.PrefixAccount, parentSid); err != nil {
+		return err
+	}
+	p := principal(c)
+	ctx := c.Request.Context()
+	parent, err := s.store.FindAccount(ctx, p.OrganizationSid, parentSid)
+	if err == nil && parent.Status == domain.AccountProvisioning {
+		err = domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "account not found in this organization")
+	}
+	if err != nil {
+		return err
+	}
+	if !p.IsOrgAdmin() {
+		roles, err := s.store.RolesOn(ctx, parentSid, p.UserSid)
+		if err != nil {
+			return err
+		}
+		if err := p.AuthorizeAccount(domain.ActionUpdateSettings, roles); err != nil {
+			return err
+		}
+	}
+	return domain.CheckSubaccountParent(parent)
 }

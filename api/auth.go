@@ -38,6 +38,10 @@ func (s *server) token(c *gin.Context) {
 		return
 	}
 	cred, err := s.verifySecret(c, id, secret)
+	if err == nil && cred.AccountSid != "" {
+		// No token for the credential of an account that is closing.
+		_, _, err = s.store.CredentialPrincipal(c.Request.Context(), cred.Sid)
+	}
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -80,7 +84,7 @@ func (s *server) authenticate(c *gin.Context) {
 	}
 	c.Set(ctxPrincipal, domain.Principal{
 		OrganizationSid: cred.OrganizationSid, UserSid: u.Sid, CredentialSid: cred.Sid, OrgRole: u.OrgRole,
-		SourceIP: c.ClientIP(), RequestID: requestID(c),
+		SourceIP: c.ClientIP(), RequestID: requestID(c), AccountSid: cred.AccountSid,
 	})
 	c.Next()
 }
@@ -100,7 +104,10 @@ func (s *server) principalOf(c *gin.Context) (domain.Credential, domain.User, er
 			return domain.Credential{}, domain.User{}, errAuth
 		}
 		cred, u, err := s.store.CredentialPrincipal(c.Request.Context(), id)
-		if domain.ErrorKind(err) == domain.EUnauthenticated || (err == nil && !domain.SecretMatches(secret, cred.SecretHash)) {
+		// The secret is checked before anything else is said (a closed
+		// account's 20005 included).
+		if domain.ErrorKind(err) == domain.EUnauthenticated || (cred.SecretHash != "" && !domain.SecretMatches(secret, cred.SecretHash)) ||
+			(err == nil && cred.SecretHash == "") {
 			return domain.Credential{}, domain.User{}, errAuth
 		}
 		return cred, u, err

@@ -59,8 +59,8 @@ func (s *server) openAccount(c *gin.Context) (domain.Account, []string, error) {
 	if err != nil {
 		return a, nil, err
 	}
-	if a.Status != domain.AccountActive {
-		return a, nil, domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the account is %s", a.Status)
+	if err := domain.CheckAcceptsNewRequests(a); err != nil {
+		return a, nil, err
 	}
 	roles, err := s.rolesOf(c, a.Sid)
 	return a, roles, err

@@ -39,6 +39,12 @@ type Workflows interface {
 	// request is no longer pending (or the link is stale).
 	AnswerAccountRequest(ctx context.Context, kind, sid string, req workflows.AnswerRequest) (workflows.RequestState, error)
 	CancelAccountRequest(ctx context.Context, kind, sid string, actor domain.Actor) (workflows.RequestState, error)
+	// StartCloseAccount starts (or finds) an account's closure.
+	StartCloseAccount(ctx context.Context, in workflows.CloseAccountInput) (workflows.Started, error)
+	// CloseAccountProgress returns 25101 when no closure is known.
+	CloseAccountProgress(ctx context.Context, accountSid string) (workflows.ClosureProgress, workflows.Started, error)
+	// ReopenAccount returns 25019 when the closure went too far.
+	ReopenAccount(ctx context.Context, accountSid string, actor domain.Actor) (domain.Account, error)
 	// StartEmail sends a notice with retries.
 	StartEmail(ctx context.Context, orgSid, accountSid, requestID string, in activities.EmailInput) error
 }
@@ -65,6 +71,8 @@ type Config struct {
 	RequestTTL time.Duration
 	// SignUpsPerHour limits POST /v1/Accounts per client IP.
 	SignUpsPerHour int
+	// Retention is how long a closed account is kept before its purge.
+	Retention time.Duration
 }
 
 type server struct {
@@ -81,6 +89,7 @@ type server struct {
 	resendInterval time.Duration
 	requestTTL     time.Duration
 	signUps        *rateLimiter
+	retention      time.Duration
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -91,21 +100,24 @@ func NewHandler(cfg Config) http.Handler {
 		store: cfg.Store, workflows: cfg.Workflows, clock: cfg.Clock, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), tokenTTL: cfg.TokenTTL, ready: cfg.Ready,
 		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"), invitationTTL: cfg.InvitationTTL,
-		resendInterval: cfg.ResendInterval, requestTTL: cfg.RequestTTL,
+		resendInterval: cfg.ResendInterval, requestTTL: cfg.RequestTTL, retention: cfg.Retention,
+	}
+	if s.retention <= 0 {
+		s.retention = domain.DefaultRetention
 	}
 	if s.requestTTL <= 0 {
 		s.requestTTL = domain.DefaultRequestTTL
 	}
-	if cfg.SignUpsPerHour <= 0 {
-		cfg.SignUpsPerHour = 20
-	}
-	s.signUps = newRateLimiter(cfg.SignUpsPerHour, time.Hour, s.clock)
 	if s.invitationTTL <= 0 {
 		s.invitationTTL = 7 * 24 * time.Hour
 	}
 	if s.clock == nil {
 		s.clock = domain.SystemClock{}
 	}
+	if cfg.SignUpsPerHour <= 0 {
+		cfg.SignUpsPerHour = 20
+	}
+	s.signUps = newRateLimiter(cfg.SignUpsPerHour, time.Hour, s.clock)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -141,7 +153,7 @@ func NewHandler(cfg Config) http.Handler {
 	r.POST("/v1/Accounts", s.signUp)
 	registerDocs(r)
 
-	org := r.Group("/Organizations/:org", s.authenticate, s.orgScope, s.idempotency)
+	org := r.Group("/Organizations/:org", s.authenticate, s.orgScope, s.accountCredentialScope, s.idempotency)
 	org.GET("", s.getOrganization)
 	org.GET("/Accounts", s.listAccounts)
 	org.POST("/Accounts", s.createAccount)
@@ -165,6 +177,7 @@ func NewHandler(cfg Config) http.Handler {
 	org.GET("/Accounts/:account/Invitations/:invitation", s.getInvitation)
 	org.DELETE("/Accounts/:account/Invitations/:invitation", s.revokeInvitation)
 	org.POST("/Accounts/:account/Invitations/:invitation/Resend", s.resendInvitation)
+	s.registerClosure(org)
 
 	// Confirmation pages, reached from emailed links without credentials.
 	r.GET("/confirm/:token", s.showConfirm)

@@ -26,7 +26,7 @@ if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
   echo "==> starting the Temporal dev server on $TEMPORAL_ADDRESS (Web UI http://localhost:$ui_port, log data/temporal.log)" >&2
   bin/temporal server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" \
     --db-filename data/temporal.db --log-level warn \
-    --search-attribute OrganizationSid=Keyword --search-attribute AccountSid=Keyword \
+    --search-attribute OrganizationSid=Keyword --search-attribute AccountSid=Keyword --search-attribute LifecycleStage=Keyword \
     >>data/temporal.log 2>&1 &
   temporal_pid=$!
   deadline=$((SECONDS + 60))

@@ -22,6 +22,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflow(workflows.SendEmailWorkflow)
 	r.RegisterWorkflow(workflows.ImportAccountWorkflow)
 	r.RegisterWorkflow(workflows.ShareAccountWorkflow)
+	r.RegisterWorkflow(workflows.CloseAccountWorkflow)
 	r.RegisterActivity(acts)
 }
 

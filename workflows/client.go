@@ -151,6 +151,88 @@ func (c Client) StartEmail(ctx context.Context, orgSid, accountSid, requestID st
 	return nil
 }
 
+// StartCloseAccount starts the closure of an account, or finds the one
+// running (closing twice returns the running closure).
+func (c Client) StartCloseAccount(ctx context.Context, in CloseAccountInput) (Started, error) {
+	opts := c.options(CloseAccountWorkflowID(in.AccountSid), in.OrganizationSid, in.AccountSid, in.Actor.RequestID)
+	// A reopened account may be closed again under the same ID.
+	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
+	opts.TypedSearchAttributes = temporal.NewSearchAttributes(
+		OrganizationSidKey.ValueSet(in.OrganizationSid), AccountSidKey.ValueSet(in.AccountSid), LifecycleStageKey.ValueSet(StepBeginClosure))
+	run, err := c.Temporal.ExecuteWorkflow(ctx, opts, CloseAccountWorkflow, in)
+	if err != nil {
+		var already *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &already) {
+			return Started{WorkflowID: opts.ID, RunID: already.RunId}, nil
+		}
+		return Started{}, unavailable(err)
+	}
+	return Started{WorkflowID: run.GetID(), RunID: run.GetRunID()}, nil
+}
+
+// CloseAccountProgress asks the latest closure of an account where it
+// stands (25101 when there is none).
+func (c Client) CloseAccountProgress(ctx context.Context, accountSid string) (ClosureProgress, Started, error) {
+	id := CloseAccountWorkflowID(accountSid)
+	var p ClosureProgress
+	resp, err := c.Temporal.QueryWorkflow(ctx, id, "", ProgressQuery)
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return p, Started{}, domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "no closure is known for account %s", accountSid)
+		}
+		return p, Started{}, unavailable(err)
+	}
+	if err := resp.Get(&p); err != nil {
+		return p, Started{}, fmt.Errorf("decoding progress: %w", err)
+	}
+	desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return p, Started{}, unavailable(err)
+	}
+	return p, Started{WorkflowID: id, RunID: desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()}, nil
+}
+
+// ReopenAccount asks the account's closure to reopen it and waits for the
+// reopened account: 25019 when the closure has gone too far (purging) or
+// there is none running.
+func (c Client) ReopenAccount(ctx context.Context, accountSid string, actor domain.Actor) (domain.Account, error) {
+	var acct domain.Account
+	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: CloseAccountWorkflowID(accountSid), UpdateName: ReopenUpdate, Args: []any{actor}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, &acct)
+	}
+	if err == nil {
+		return acct, nil
+	}
+	if e, ok := activities.AsDomainError(err); ok {
+		return acct, e
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return acct, domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the account has no closure in progress")
+	}
+	return acct, unavailable(err)
+}
+
+// CancelRequest ends the workflow of a pending request for a closing
+// account (activities.RequestCanceller): an invitation is revoked. A
+// request whose workflow ended or never started is not an error. Imports
+// and shares add their case here.
+func (c Client) CancelRequest(ctx context.Context, r domain.PendingRequest, actor domain.Actor) error {
+	switch r.Kind {
+	case domain.RequestInvitation:
+		_, err := c.RevokeInvitation(ctx, r.Sid, actor)
+		if domain.ErrorCode(err) == domain.CodeInvalidState {
+			return nil // no longer pending, or no workflow to tell
+		}
+		return err
+	}
+	return activities.NonRetryable(domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "unknown kind of pending request %q", r.Kind))
+}
+
 // StartAccountRequest starts the workflow of an import or share request.
 func (c Client) StartAccountRequest(ctx context.Context, kind string, in AccountRequestInput) (Started, error) {
 	id, fn := ImportAccountWorkflowID(in.RequestSid), any(ImportAccountWorkflow)

@@ -27,6 +27,8 @@ type CreateAccountInput struct {
 	// account's date_created, as the 202 answer already said.
 	RequestedAt time.Time
 	Actor       domain.Actor
+	// ParentSid makes the account a subaccount.
+	ParentSid string
 }
 
 // CreateAccountResult is the created account.
@@ -107,7 +109,7 @@ func (w *createAccount) run(ctx workflow.Context) (CreateAccountResult, error) {
 	acct := domain.Account{
 		Sid: in.AccountSid, OrganizationSid: in.OrganizationSid, FriendlyName: in.FriendlyName,
 		Kind: domain.AccountManaged, OwnerSid: ownerSid, Flex: in.Flex,
-		Require2FA: domain.NewAccountDefaults.Require2FA, DateCreated: in.RequestedAt,
+		Require2FA: domain.NewAccountDefaults.Require2FA, DateCreated: in.RequestedAt, ParentSid: in.ParentSid,
 	}
 	if err := w.step(ctx, StepPersistAccount, func() error {
 		return workflow.ExecuteActivity(ctx, w.acts.CreateAccountRecord, activities.CreateAccountRecordInput{

@@ -189,6 +189,12 @@ func (w *invitation) run(ctx workflow.Context) (InvitationState, error) {
 	if err := w.send(actx); err != nil {
 		w.state.Status = domain.InvitationRevoked
 		_, _ = w.finish(actx, domain.InvitationRevoked, domain.SystemActor)
+		if e, ok := activities.AsDomainError(err); ok && e.Code == domain.CodeInvalidState {
+			// Revoked before it could be sent (its account started
+			// closing): that is how it ends, not a failure.
+			w.log.Info("invitation ended before it was sent", "status", w.state.Status)
+			return w.state, nil
+		}
 		return w.state, err
 	}
 	for w.state.Status == domain.InvitationPending {

@@ -192,3 +192,17 @@ func TestInvitationResendLimits(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, emails, 1+domain.MaxResends, "one email per send, none for refused resends")
 }
+
+// An invitation revoked by its account's closure before its workflow could
+// send it ends revoked, unsent, and the workflow does not fail.
+func TestInvitationRevokedBeforeItWasSentEndsRevoked(t *testing.T) {
+	f := newInviteFixture(t)
+	_, err := f.st.FinishInvitation(context.Background(), f.inv.Sid, domain.InvitationRevoked, "", domain.AuditEvent{})
+	require.NoError(t, err)
+	env := f.env(t)
+	env.ExecuteWorkflow(workflows.InvitationWorkflow, f.input(7*24*time.Hour))
+	require.Equal(t, domain.InvitationRevoked, f.result(t, env).Status)
+	emails, err := f.st.ListEmails(context.Background(), f.inv.Sid)
+	require.NoError(t, err)
+	require.Empty(t, emails, "nothing was sent")
+}

@@ -17,10 +17,13 @@ const ProgressQuery = "progress"
 var (
 	OrganizationSidKey = temporal.NewSearchAttributeKeyKeyword("OrganizationSid")
 	AccountSidKey      = temporal.NewSearchAttributeKeyKeyword("AccountSid")
+	// LifecycleStageKey is where a closure stands: the step it runs
+	// (stop_charges, retention, …) or how it ended (purged, reopened).
+	LifecycleStageKey = temporal.NewSearchAttributeKeyKeyword("LifecycleStage")
 )
 
 // SearchAttributes lists the custom search attributes to register.
-var SearchAttributes = []temporal.SearchAttributeKey{OrganizationSidKey, AccountSidKey}
+var SearchAttributes = []temporal.SearchAttributeKey{OrganizationSidKey, AccountSidKey, LifecycleStageKey}
 
 // CreateAccountWorkflowID is the workflow ID of an account's creation. It
 // derives from the account SID so a retried request cannot start a twin.

@@ -174,6 +174,7 @@ func (a *App) Handler() http.Handler {
 		ResendInterval: a.Config.ResendInterval,
 		RequestTTL:     a.Config.RequestTTL,
 		SignUpsPerHour: a.Config.SignUpsPerHour,
+		Retention:      a.Config.ClosureRetention,
 	})
 }
 
@@ -216,7 +217,8 @@ func (a *App) Run(ctx context.Context, mode string) error {
 		if err != nil {
 			return err
 		}
-		acts := &activities.Activities{Store: a.Store, Clock: a.Clock, Mailer: mailer, BaseURL: a.Config.PublicBaseURL}
+		acts := &activities.Activities{Store: a.Store, Clock: a.Clock, Mailer: mailer, BaseURL: a.Config.PublicBaseURL,
+			Requests: workflows.Client{Temporal: a.Temporal, TaskQueue: a.Config.TaskQueue}, ReleasePacing: a.Config.ReleasePacing}
 		w := worker.New(a.Temporal, a.Config.TaskQueue, acts, a.Config.ShutdownTimeout)
 		wg.Add(1)
 		go func() {

@@ -34,6 +34,8 @@ type Config struct {
 	ResendInterval      time.Duration // INVITATION_RESEND_INTERVAL
 	RequestTTL          time.Duration // ACCOUNT_REQUEST_TTL
 	SignUpsPerHour      int           // SIGNUP_RATE_PER_HOUR
+	ClosureRetention    time.Duration // CLOSURE_RETENTION: how long a closed account is kept before its purge
+	ReleasePacing       time.Duration // CLOSURE_RELEASE_PACING: wait before each release (tests)
 	OTLPEndpoint        string        // OTEL_EXPORTER_OTLP_ENDPOINT: tracing is off when empty
 	ServiceName         string        // OTEL_SERVICE_NAME
 }
@@ -63,6 +65,8 @@ var Vars = []Var{
 	{"INVITATION_RESEND_INTERVAL", "1m", "Least time between two sends of one invitation (at most 5 resends in all)."},
 	{"ACCOUNT_REQUEST_TTL", "360h", "How long an account's owner has to answer an import or share request (a reminder is emailed half-way)."},
 	{"SIGNUP_RATE_PER_HOUR", "20", "Sign-ups (POST /v1/Accounts) allowed per client IP per hour."},
+	{"CLOSURE_RETENTION", "720h", "How long a closed account's data is kept, and the account may be reopened, before it is purged."},
+	{"CLOSURE_RELEASE_PACING", "0s", "Pause (0s to 1s) before each number release or charge stop of a closure; 0 in production (tests slow closures down to watch them midway)."},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector base URL (http://collector:4318). Empty: tracing off."},
 	{"OTEL_SERVICE_NAME", "orgaccounts", "service.name on the spans."},
 }
@@ -113,6 +117,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, "SIGNUP_RATE_PER_HOUR must be a positive integer")
 	} else {
 		c.SignUpsPerHour = v
+	}
+	dur("CLOSURE_RETENTION", &c.ClosureRetention)
+	if d, err := time.ParseDuration(get("CLOSURE_RELEASE_PACING")); err != nil || d < 0 || d > time.Second {
+		errs = append(errs, "CLOSURE_RELEASE_PACING must be a duration from 0s to 1s")
+	} else {
+		c.ReleasePacing = d
 	}
 	n, err := strconv.ParseInt(get("MAX_BODY_BYTES"), 10, 64)
 	if err != nil || n < 1024 {

@@ -33,6 +33,11 @@ type Account struct {
 	DateCreated     time.Time
 	DateUpdated     time.Time
 	Version         int
+	// Set while the account closes: when the closure was asked for, when
+	// it finished, and from when its data may be purged.
+	DateClosureRequested *time.Time
+	DateClosed           *time.Time
+	PurgeAfter           *time.Time
 }
 
 // NewAccountDefaults are the settings every new account starts from. They

@@ -9,6 +9,9 @@ type Principal struct {
 	OrgRole         OrgRole
 	SourceIP        string
 	RequestID       string
+	// AccountSid is set when the call is made with a credential scoped to
+	// that account.
+	AccountSid string
 }
 
 // Actor returns the principal as the actor of audit events.

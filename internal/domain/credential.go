@@ -17,7 +17,11 @@ type Credential struct {
 	UserSid         string
 	FriendlyName    string
 	SecretHash      string
-	DateCreated     time.Time
+	// AccountSid, when set, scopes the credential to one account: it is
+	// accepted only on that account's endpoints, and only while the
+	// account (and its parent) are active.
+	AccountSid  string
+	DateCreated time.Time
 }
 
 // AccessToken is a short-lived bearer token issued by POST /v1/token.

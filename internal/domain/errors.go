@@ -44,9 +44,15 @@ const (
 	CodeRoleFilterRequired    = 25203
 	CodeRoleAssignmentMissing = 25204
 	CodeUnauthenticated       = 20003
-	CodeIdempotencyMismatch   = 25108
-	CodeInternal              = 20500
-	CodeUnavailable           = 20503
+	// CodeAccountNotActive is Twilio's "Account not active": a call made
+	// with the credentials of an account that is closing or closed.
+	CodeAccountNotActive    = 20005
+	CodeIdempotencyMismatch = 25108
+	// CodeNumberUnavailable is Twilio's "phone number requested is not
+	// available": another account holds it.
+	CodeNumberUnavailable = 21422
+	CodeInternal          = 20500
+	CodeUnavailable       = 20503
 )
 
 // Error is the one error type of the domain: a kind (how the caller should

@@ -131,8 +131,8 @@ func CheckOwnershipTransfer(a Account, newOwner User) error {
 	if a.Kind != AccountManaged {
 		return Errorf(EInvalid, CodeAccountNotFound, "account %s is not a managed account: its ownership cannot be transferred", a.Sid)
 	}
-	if a.Status != AccountActive {
-		return Errorf(EConflict, CodeInvalidState, "the account is %s; only an active account changes owner", a.Status)
+	if err := CheckAcceptsNewRequests(a); err != nil {
+		return err
 	}
 	return CheckManagedOwner(a.OrganizationSid, newOwner)
 }

@@ -69,8 +69,9 @@ type AccountStore interface {
 
 // RoleAssignmentStore holds role assignments.
 type RoleAssignmentStore interface {
-	// CreateRoleAssignment applies CheckGrant atomically (25019) and, for
-	// Administrator, removes the roles it supersedes.
+	// CreateRoleAssignment applies CheckGrant and CheckAccessGrant
+	// atomically (25019) and, for Administrator, removes the roles it
+	// supersedes.
 	CreateRoleAssignment(ctx context.Context, ra RoleAssignment, ev AuditEvent) (RoleAssignment, error)
 	// ListRoleAssignments returns one keyset page.
 	ListRoleAssignments(ctx context.Context, f RoleAssignmentFilter) ([]RoleAssignment, error)
@@ -136,6 +137,9 @@ type Store interface {
 	InvitationStore
 	AccountUserStore
 	AccountRequestStore
+	ClosureStore
+	Carrier
+	Billing
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -143,7 +147,8 @@ type Store interface {
 // InvitationStore holds invitations, confirmation links and sent emails.
 type InvitationStore interface {
 	// CreateInvitation returns 25019 when a pending invitation exists for
-	// the same account and email.
+	// the same account and email, or the account accepts no new requests
+	// (CheckAcceptsNewRequests; 25101 when it is not in the organization).
 	CreateInvitation(ctx context.Context, inv Invitation, ev AuditEvent) error
 	// FindInvitation returns 20404 when the account has no such invitation.
 	FindInvitation(ctx context.Context, accountSid, sid string) (Invitation, error)
@@ -184,7 +189,7 @@ type AccountUserStore interface {
 	// SetAccountUserRoles replaces the roles a user holds on an account and
 	// returns them (unchanged, without an event, when they were the same):
 	// 25101 when the account is not in the organization, 25200 unless it is
-	// an open managed account, 25201 unless the user is an active managed
+	// an open managed account, 25019 while it closes (CheckAccessGrant), 25201 unless the user is an active managed
 	// user of the organization, 25019 for the account Owner, 25105 when
 	// Administrator would change and the caller may not do that, 25020
 	// should the roles change meanwhile.
@@ -203,4 +208,50 @@ type AccountUserStore interface {
 	// an active managed user of the organization. Transferring to the
 	// current owner changes nothing.
 	TransferOwnership(ctx context.Context, t OwnershipTransfer, ev AuditEvent) (TransferredOwnership, error)
+}
+
+// ClosureStore holds what an account owns (numbers, subscriptions) and the
+// steps of closing it.
+type ClosureStore interface {
+	// AcquireNumber assigns a number to an account, taking it from the
+	// inventory when it is there: 25101, 25019 unless the account accepts
+	// new requests, 21422 (409) when another account holds it.
+	AcquireNumber(ctx context.Context, n Number, ev AuditEvent) (Number, error)
+	// ListNumbers lists an account's numbers of a kind (all kinds when
+	// kind is empty), oldest first.
+	ListNumbers(ctx context.Context, accountSid, kind string) ([]Number, error)
+	// CreateSubscription adds a recurring charge: 25101, 25019 unless the
+	// account accepts new requests.
+	CreateSubscription(ctx context.Context, sub Subscription, ev AuditEvent) (Subscription, error)
+	// ListSubscriptions lists an account's subscriptions, oldest first.
+	ListSubscriptions(ctx context.Context, accountSid string) ([]Subscription, error)
+	// ListReleases lists the release and charge-stop records of an account.
+	ListReleases(ctx context.Context, accountSid string) ([]ResourceRelease, error)
+
+	// BeginClosure moves an active account to pending_closure, with the
+	// purge time, applying CheckClosable under a lock (25101, 25019). An
+	// account already closing or closed is returned unchanged with
+	// started false.
+	BeginClosure(ctx context.Context, orgSid, sid string, purgeAfter time.Time, ev AuditEvent) (acct Account, started bool, err error)
+	// ListSubaccounts lists the accounts whose parent is parentSid.
+	ListSubaccounts(ctx context.Context, parentSid string) ([]Account, error)
+	// ListPendingRequests lists the account's requests that wait for an
+	// answer in a workflow (pending invitations; imports and shares join
+	// here).
+	ListPendingRequests(ctx context.Context, accountSid string) ([]PendingRequest, error)
+	// RemoveAccountAccess deletes every role assignment on the account and
+	// returns them; the event records who had which role. Nothing left to
+	// remove: no event.
+	RemoveAccountAccess(ctx context.Context, sid string, ev AuditEvent) ([]RoleAssignment, error)
+	// MarkClosed moves a closing account to closed (no-op when closed;
+	// 25019 otherwise).
+	MarkClosed(ctx context.Context, sid string, ev AuditEvent) (Account, error)
+	// ReopenAccount makes a closing or closed account, and its subaccounts
+	// closed with it, active again with their owners' Owner role (no-op
+	// when active; 25101; 25019 otherwise).
+	ReopenAccount(ctx context.Context, sid string, ev AuditEvent) (Account, error)
+	// PurgeAccount deletes a closed account, its subaccounts and
+	// everything they hold, leaving the audit event ev as the tombstone.
+	// Purging an account that is gone changes nothing.
+	PurgeAccount(ctx context.Context, sid string, ev AuditEvent) error
 }

@@ -20,6 +20,9 @@ const (
 	PrefixCredential     = "SK"
 	PrefixEvent          = "EV"
 	PrefixDomain         = "DM"
+	PrefixPhoneNumber    = "PN"
+	PrefixShortCode      = "SC"
+	PrefixSubscription   = "SB"
 )
 
 var sidPattern = regexp.MustCompile(`^[A-Z]{2}[0-9a-fA-F]{32}$`)

@@ -31,6 +31,7 @@ const (
 	TemplateAccountRequest     = "account_request"
 	TemplateRequestEnded       = "account_request_ended"
 	TemplateRelinquished       = "account_relinquished"
+	TemplateAccountClosed      = "account_closed"
 )
 
 // Message is a rendered email.

@@ -57,7 +57,7 @@ func (s *Store) FindAccount(ctx context.Context, orgSid, sid string) (domain.Acc
 // them.
 const accountColumns = "accounts.sid, accounts.organization_sid, accounts.friendly_name, accounts.status, accounts.kind, " +
 	"accounts.owner_sid, accounts.parent_sid, accounts.flex, accounts.require_2fa, accounts.date_created, " +
-	"accounts.date_updated, accounts.version"
+	"accounts.date_updated, accounts.version, accounts.date_closure_requested, accounts.date_closed, accounts.purge_after"
 
 // ListAccounts implements domain.AccountStore: accounts past provisioning,
 // oldest first, one keyset page. It is the hottest read of the API, so its
@@ -78,7 +78,7 @@ func (s *Store) ListAccounts(ctx context.Context, f domain.AccountFilter) ([]dom
 	for rows.Next() {
 		var r accountRow
 		if err := rows.Scan(&r.Sid, &r.OrganizationSid, &r.FriendlyName, &r.Status, &r.Kind, &r.OwnerSid, &r.ParentSid,
-			&r.Flex, &r.Require2FA, &r.DateCreated, &r.DateUpdated, &r.Version); err != nil {
+			&r.Flex, &r.Require2FA, &r.DateCreated, &r.DateUpdated, &r.Version, &r.DateClosureRequested, &r.DateClosed, &r.PurgeAfter); err != nil {
 			return nil, translate(err, nil, nil)
 		}
 		out = append(out, r.domain())

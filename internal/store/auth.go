@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"gorm.io/gorm"
@@ -14,7 +15,8 @@ var errBadCredentials = domain.Errorf(domain.EUnauthenticated, domain.CodeUnauth
 // CreateCredential implements domain.AuthStore.
 func (s *Store) CreateCredential(ctx context.Context, c domain.Credential, ev domain.AuditEvent) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		r := credentialRow{Sid: c.Sid, OrganizationSid: c.OrganizationSid, UserSid: c.UserSid, FriendlyName: c.FriendlyName, SecretHash: c.SecretHash, DateCreated: s.now()}
+		r := credentialRow{Sid: c.Sid, OrganizationSid: c.OrganizationSid, UserSid: c.UserSid, FriendlyName: c.FriendlyName, SecretHash: c.SecretHash,
+			AccountSid: nullable(c.AccountSid), DateCreated: s.now()}
 		if err := tx.Create(&r).Error; err != nil {
 			return translate(err, nil, nil)
 		}
@@ -26,7 +28,8 @@ func (s *Store) CreateCredential(ctx context.Context, c domain.Credential, ev do
 func (s *Store) FindCredential(ctx context.Context, sid string) (domain.Credential, error) {
 	var r credentialRow
 	err := s.db.WithContext(ctx).Where("sid = ?", sid).Take(&r).Error
-	return domain.Credential{Sid: r.Sid, OrganizationSid: r.OrganizationSid, UserSid: r.UserSid, FriendlyName: r.FriendlyName, SecretHash: r.SecretHash, DateCreated: r.DateCreated.UTC()},
+	return domain.Credential{Sid: r.Sid, OrganizationSid: r.OrganizationSid, UserSid: r.UserSid, FriendlyName: r.FriendlyName, SecretHash: r.SecretHash,
+			AccountSid: r.AccountSid.String, DateCreated: r.DateCreated.UTC()},
 		translate(err, errBadCredentials, nil)
 }
 
@@ -62,26 +65,41 @@ type principalRow struct {
 	OrgRole         string
 	Active          bool
 	ExpiresAt       *time.Time
+	AccountSid      sql.NullString
+	AccountStatus   sql.NullString
+	ParentStatus    sql.NullString
 }
 
-func (r principalRow) split() (domain.Credential, domain.User) {
-	return domain.Credential{Sid: r.Sid, OrganizationSid: r.OrganizationSid, UserSid: r.UserSid, SecretHash: r.SecretHash},
-		domain.User{Sid: r.UserSid, OrganizationSid: r.OrganizationSid, OrgRole: domain.OrgRole(r.OrgRole), Active: r.Active, Managed: true}
+// split returns the credential and its user. A credential scoped to an
+// account that is not active (or whose parent is not) is refused with
+// 20005: the cut-off of a closing account, seen on the very next call.
+func (r principalRow) split() (domain.Credential, domain.User, error) {
+	var err error
+	if r.AccountSid.Valid {
+		err = domain.CheckCredentialAccount(r.AccountStatus.String, r.ParentStatus.String)
+	}
+	return domain.Credential{Sid: r.Sid, OrganizationSid: r.OrganizationSid, UserSid: r.UserSid, SecretHash: r.SecretHash, AccountSid: r.AccountSid.String},
+		domain.User{Sid: r.UserSid, OrganizationSid: r.OrganizationSid, OrgRole: domain.OrgRole(r.OrgRole), Active: r.Active, Managed: true}, err
 }
 
-const principalColumns = "c.sid, c.organization_sid, c.user_sid, c.secret_hash, u.org_role, u.active"
+const principalColumns = "c.sid, c.organization_sid, c.user_sid, c.secret_hash, u.org_role, u.active, c.account_sid, a.status AS account_status, p.status AS parent_status"
+
+// principalJoins adds the credential's account and its parent, if any.
+const principalJoins = " JOIN users u ON u.sid = c.user_sid AND u.organization_sid = c.organization_sid" +
+	" LEFT JOIN accounts a ON a.sid = c.account_sid LEFT JOIN accounts p ON p.sid = a.parent_sid"
 
 // CredentialPrincipal implements domain.AuthStore: the credential and the
 // user it acts as, in one query (this runs on every request).
 func (s *Store) CredentialPrincipal(ctx context.Context, sid string) (domain.Credential, domain.User, error) {
 	var r principalRow
-	err := s.db.WithContext(ctx).Raw("SELECT "+principalColumns+
-		" FROM credentials c JOIN users u ON u.sid = c.user_sid AND u.organization_sid = c.organization_sid WHERE c.sid = ?", sid).Scan(&r).Error
+	err := s.db.WithContext(ctx).Raw("SELECT "+principalColumns+" FROM credentials c"+principalJoins+" WHERE c.sid = ?", sid).Scan(&r).Error
 	if err == nil && r.Sid == "" {
 		err = errBadCredentials
 	}
-	cred, u := r.split()
-	return cred, u, translate(err, errBadCredentials, nil)
+	if err != nil {
+		return domain.Credential{}, domain.User{}, translate(err, errBadCredentials, nil)
+	}
+	return r.split()
 }
 
 // TokenPrincipal implements domain.AuthStore: the credential behind an
@@ -89,11 +107,12 @@ func (s *Store) CredentialPrincipal(ctx context.Context, sid string) (domain.Cre
 func (s *Store) TokenPrincipal(ctx context.Context, hash string, now time.Time) (domain.Credential, domain.User, error) {
 	var r principalRow
 	err := s.db.WithContext(ctx).Raw("SELECT "+principalColumns+", t.expires_at FROM access_tokens t"+
-		" JOIN credentials c ON c.sid = t.credential_sid JOIN users u ON u.sid = c.user_sid AND u.organization_sid = c.organization_sid"+
-		" WHERE t.token_hash = ?", hash).Scan(&r).Error
+		" JOIN credentials c ON c.sid = t.credential_sid"+principalJoins+" WHERE t.token_hash = ?", hash).Scan(&r).Error
 	if err == nil && (r.Sid == "" || r.ExpiresAt == nil || !now.Before(*r.ExpiresAt)) {
 		err = errBadCredentials
 	}
-	cred, u := r.split()
-	return cred, u, translate(err, errBadCredentials, nil)
+	if err != nil {
+		return domain.Credential{}, domain.User{}, translate(err, errBadCredentials, nil)
+	}
+	return r.split()
 }

@@ -79,9 +79,15 @@ func (sentEmailRow) TableName() string { return "sent_emails" }
 
 var errInvitationNotFound = domain.Errorf(domain.ENotFound, 20404, "invitation not found on this account")
 
-// CreateInvitation implements domain.InvitationStore.
+// CreateInvitation implements domain.InvitationStore (25101, and 25019
+// unless the account accepts new requests).
 func (s *Store) CreateInvitation(ctx context.Context, inv domain.Invitation, ev domain.AuditEvent) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
+		// Under the account's lock: an invitation racing with a closure
+		// either commits first (and the closure cancels it) or is refused.
+		if _, err := s.openAccountTx(tx, inv.OrganizationSid, inv.AccountSid); err != nil {
+			return err
+		}
 		r := invitationRow{
 			Sid: inv.Sid, OrganizationSid: inv.OrganizationSid, AccountSid: inv.AccountSid, Email: inv.Email,
 			Roles: strings.Join(inv.Roles, ","), InviterSid: inv.InviterSid, Status: domain.InvitationPending,

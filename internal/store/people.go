@@ -123,6 +123,9 @@ func (s *Store) SetAccountUserRoles(ctx context.Context, c domain.RoleChange, ev
 		if err := domain.CheckRoleScope(a.domain()); err != nil {
 			return err
 		}
+		if err := domain.CheckAccessGrant(a.domain()); err != nil {
+			return err
+		}
 		var u userRow
 		err = tx.Where("sid = ? AND organization_sid = ?", c.UserSid, c.OrganizationSid).Take(&u).Error
 		if err != nil && !isNotFound(err) {

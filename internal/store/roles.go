@@ -13,13 +13,21 @@ var errRoleAssignmentNotFound = domain.Errorf(domain.ENotFound, domain.CodeRoleA
 // CreateRoleAssignment implements domain.RoleAssignmentStore.
 func (s *Store) CreateRoleAssignment(ctx context.Context, ra domain.RoleAssignment, ev domain.AuditEvent) (domain.RoleAssignment, error) {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		// Serialize grants on one account (PostgreSQL; SQLite
+		// transactions are serialized already), or two concurrent grants
+		// both check against the roles held before either and both insert
+		// (Administrator next to Developer), or a grant slips past a
+		// closure's removal of every role.
+		q := tx.Model(&accountRow{}).Where("sid = ?", ra.Scope)
 		if s.dialect == Postgres {
-			// Serialize grants on one account, or two concurrent grants
-			// both check against the roles held before either and both
-			// insert (Administrator next to Developer). SQLite transactions
-			// are serialized already.
-			if err := tx.Exec("SELECT 1 FROM accounts WHERE sid = ? FOR NO KEY UPDATE", ra.Scope).Error; err != nil {
-				return translate(err, nil, nil)
+			q = q.Clauses(forNoKeyUpdate)
+		}
+		var acct accountRow
+		if err := q.Take(&acct).Error; err != nil && !isNotFound(err) {
+			return translate(err, nil, nil)
+		} else if err == nil {
+			if err := domain.CheckAccessGrant(acct.domain()); err != nil {
+				return err
 			}
 		}
 		var held []string

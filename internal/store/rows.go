@@ -92,6 +92,10 @@ type accountRow struct {
 	DateCreated     time.Time
 	DateUpdated     time.Time
 	Version         int
+	// Closure dates.
+	DateClosureRequested *time.Time
+	DateClosed           *time.Time
+	PurgeAfter           *time.Time
 }
 
 func (accountRow) TableName() string { return "accounts" }
@@ -110,7 +114,8 @@ func (r accountRow) domain() domain.Account {
 		Sid: r.Sid, OrganizationSid: r.OrganizationSid.String, FriendlyName: r.FriendlyName,
 		Status: r.Status, Kind: r.Kind, OwnerSid: r.OwnerSid, ParentSid: r.ParentSid.String,
 		Flex: r.Flex, Require2FA: r.Require2FA, DateCreated: r.DateCreated.UTC(),
-		DateUpdated: r.DateUpdated.UTC(), Version: r.Version,
+		DateUpdated: r.DateUpdated.UTC(), Version: r.Version, DateClosureRequested: utcPtr(r.DateClosureRequested),
+		DateClosed: utcPtr(r.DateClosed), PurgeAfter: utcPtr(r.PurgeAfter),
 	}
 }
 
@@ -144,6 +149,7 @@ type credentialRow struct {
 	UserSid         string
 	FriendlyName    string
 	SecretHash      string
+	AccountSid      sql.NullString
 	DateCreated     time.Time
 }
 

@@ -1,0 +1,431 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/orgaccounts/orgaccounts/activities"
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+)
+
+// CloseAccountWorkflowID is the workflow ID of an account's closure. A
+// retried Close finds the running closure; after a reopen, a new closure
+// may reuse the ID.
+func CloseAccountWorkflowID(accountSid string) string { return "close-account/" + accountSid }
+
+// SubaccountClosureWorkflowID is the ID of the child closure of a
+// subaccount, started by its parent's closure.
+func SubaccountClosureWorkflowID(parentSid, subSid string) string {
+	return "close-account/" + parentSid + "/" + subSid
+}
+
+// ReopenUpdate is the update that reopens a closing or closed account
+// before its purge. It answers with the reopened account.
+const ReopenUpdate = "reopen"
+
+// Steps of CloseAccountWorkflow, in order; each is also the value of the
+// LifecycleStage search attribute while it runs.
+const (
+	StepBeginClosure     = "pending_closure"
+	StepCloseSubaccounts = "close_subaccounts"
+	StepCancelRequests   = "cancel_pending_requests"
+	StepStopCharges      = "stop_charges"
+	StepReleaseNumbers   = "release_numbers"
+	StepRemoveAccess     = "remove_role_assignments"
+	StepMarkClosed       = "mark_closed"
+	StepNotifyOwner      = "notify_owner"
+	StepRetention        = "retention"
+	StepPurge            = "purge"
+)
+
+// Final stages of a closure (LifecycleStage and ClosureProgress.Stage).
+const (
+	StageClosed    = "closed" // a subaccount's closure ends here
+	StagePurged    = "purged"
+	StageReopened  = "reopened"
+	StageCancelled = "cancelled"
+	StageFailed    = "failed"
+)
+
+// Bounds of the closure's parallel work.
+const (
+	maxParallelSubaccounts = 3
+	maxParallelReleases    = 10
+	maxChildAttempts       = 5
+)
+
+// releaseOptions are for the per-item steps (one release, one charge
+// stop, one cancellation): each is one short transaction, so a worker
+// that dies mid-call is noticed within seconds and the item retried on
+// another, where its idempotency key makes the retry a no-op if the first
+// call went through.
+var releaseOptions = func() workflow.ActivityOptions {
+	o := activityOptions
+	o.StartToCloseTimeout = 10 * time.Second
+	return o
+}()
+
+// CloseAccountInput is what the API passes to CloseAccountWorkflow.
+type CloseAccountInput struct {
+	OrganizationSid string
+	AccountSid      string
+	// PurgeAfter is when the retention window ends (the API computes it
+	// from the configured retention and stores it on the account).
+	PurgeAfter time.Time
+	// Subaccount marks a child closure started by the parent's: it ends
+	// once the subaccount is closed (no email, no timer; the parent's
+	// purge deletes it).
+	Subaccount bool
+	Actor      domain.Actor
+}
+
+// ClosureProgress is what the progress query returns.
+type ClosureProgress struct {
+	Progress
+	Stage          string    `json:"stage"`
+	PurgeAfter     time.Time `json:"purge_after"`
+	Subaccounts    int       `json:"subaccounts_closed"`
+	Cancelled      int       `json:"requests_cancelled"`
+	ChargesStopped int       `json:"charges_stopped"`
+	Released       int       `json:"numbers_released"`
+	AccessRemoved  int       `json:"role_assignments_removed"`
+}
+
+// ClosureResult is how a closure ended.
+type ClosureResult struct {
+	Stage   string         // purged | reopened | closed (a subaccount)
+	Account domain.Account // the reopened account
+}
+
+// CloseAccountWorkflow closes an account that the API moved to
+// pending_closure: its subaccounts close (child workflows), its pending
+// requests are cancelled, its charges stopped and its numbers released
+// (one idempotent activity each), every role assignment removed, the
+// account marked closed and its owner emailed. A durable timer then waits
+// for the retention window, and the account's data is purged. Until the
+// purge, the reopen update makes the account active again.
+func CloseAccountWorkflow(ctx workflow.Context, in CloseAccountInput) (ClosureResult, error) {
+	w := &closeAccount{in: in}
+	if err := w.setup(ctx); err != nil {
+		return ClosureResult{}, err
+	}
+	return w.run(ctx)
+}
+
+type closeAccount struct {
+	in       CloseAccountInput
+	progress ClosureProgress
+	acts     *activities.Activities
+	log      log.Logger
+
+	reopenBy  *domain.Actor // set by the reopen update
+	reopened  *domain.Account
+	reopenErr error
+}
+
+func (w *closeAccount) setup(ctx workflow.Context) error {
+	in := w.in
+	if !domain.ValidSID(domain.PrefixAccount, in.AccountSid) || !domain.ValidSID(domain.PrefixOrganization, in.OrganizationSid) {
+		return domainError(domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "invalid close-account workflow input"))
+	}
+	w.log = log.With(workflow.GetLogger(ctx), "request_id", in.Actor.RequestID, "AccountSid", in.AccountSid)
+	names := []string{StepBeginClosure, StepCloseSubaccounts, StepCancelRequests, StepStopCharges, StepReleaseNumbers, StepRemoveAccess, StepMarkClosed}
+	if !in.Subaccount {
+		names = append(names, StepNotifyOwner, StepRetention, StepPurge)
+	}
+	w.progress = ClosureProgress{
+		Progress:   Progress{OrganizationSid: in.OrganizationSid, RequestedBy: in.Actor.UserSid, Status: StepRunning},
+		Stage:      StepBeginClosure,
+		PurgeAfter: in.PurgeAfter,
+	}
+	for _, n := range names {
+		w.progress.Steps = append(w.progress.Steps, Step{Name: n, Status: StepPending})
+	}
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (ClosureProgress, error) { return w.progress, nil }); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, ReopenUpdate, func(ctx workflow.Context, actor domain.Actor) (domain.Account, error) {
+		if w.reopenBy == nil {
+			w.reopenBy = &actor
+		}
+		if err := workflow.Await(ctx, func() bool { return w.reopened != nil || w.reopenErr != nil }); err != nil {
+			return domain.Account{}, err
+		}
+		if w.reopenErr != nil {
+			return domain.Account{}, w.reopenErr
+		}
+		return *w.reopened, nil
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, actor domain.Actor) error {
+		if w.in.Subaccount {
+			return domainError(domain.Errorf(domain.EConflict, domain.CodeInvalidState, "this subaccount closes with its parent: reopen the parent"))
+		}
+		switch w.progress.Stage {
+		case StepPurge, StagePurged, StageReopened, StageCancelled, StageFailed:
+			return domainError(domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the closure is %s; the account can no longer be reopened", w.progress.Stage))
+		}
+		return nil
+	}})
+}
+
+func (w *closeAccount) stepInput() activities.CloseStepInput {
+	return activities.CloseStepInput{OrganizationSid: w.in.OrganizationSid, AccountSid: w.in.AccountSid, PurgeAfter: w.in.PurgeAfter, Actor: w.in.Actor}
+}
+
+func (w *closeAccount) run(ctx workflow.Context) (ClosureResult, error) {
+	actx := workflow.WithActivityOptions(ctx, activityOptions)
+	in := w.stepInput()
+	steps := []struct {
+		name string
+		fn   func() error
+	}{
+		{StepBeginClosure, func() error {
+			return workflow.ExecuteActivity(actx, w.acts.BeginAccountClosure, in).Get(ctx, nil)
+		}},
+		{StepCloseSubaccounts, func() error { return w.closeSubaccounts(ctx, actx) }},
+		{StepCancelRequests, func() error { return w.cancelRequests(ctx, actx) }},
+		{StepStopCharges, func() error { return w.stopCharges(ctx, actx) }},
+		{StepReleaseNumbers, func() error { return w.releaseNumbers(ctx, actx) }},
+		{StepRemoveAccess, func() error {
+			return workflow.ExecuteActivity(actx, w.acts.RemoveAccountAccess, in).Get(ctx, &w.progress.AccessRemoved)
+		}},
+		{StepMarkClosed, func() error {
+			return workflow.ExecuteActivity(actx, w.acts.MarkAccountClosed, in).Get(ctx, nil)
+		}},
+	}
+	if !w.in.Subaccount {
+		steps = append(steps, struct {
+			name string
+			fn   func() error
+		}{StepNotifyOwner, func() error {
+			return workflow.ExecuteActivity(actx, w.acts.NotifyAccountClosed, activities.NotifyAccountClosedInput{CloseStepInput: in, Subaccounts: w.progress.Subaccounts}).Get(ctx, nil)
+		}})
+	}
+	for _, s := range steps {
+		if w.reopenBy != nil {
+			return w.reopen(ctx, actx)
+		}
+		if err := w.step(ctx, s.name, s.fn); err != nil {
+			return ClosureResult{}, w.fail(ctx, err)
+		}
+	}
+	if w.in.Subaccount {
+		w.finish(ctx, StageClosed)
+		return ClosureResult{Stage: StageClosed}, nil
+	}
+
+	// The retention window: a durable timer that the reopen update cuts
+	// short.
+	w.setStage(ctx, StepRetention)
+	w.mark(StepRetention, StepRunning, "")
+	if wait := w.in.PurgeAfter.Sub(workflow.Now(ctx)); wait > 0 {
+		if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return w.reopenBy != nil }); err != nil {
+			return ClosureResult{}, w.fail(ctx, err)
+		}
+	}
+	if w.reopenBy != nil {
+		return w.reopen(ctx, actx)
+	}
+	w.mark(StepRetention, StepCompleted, "")
+	if err := w.step(ctx, StepPurge, func() error {
+		return workflow.ExecuteActivity(actx, w.acts.PurgeAccount, in).Get(ctx, nil)
+	}); err != nil {
+		return ClosureResult{}, w.fail(ctx, err)
+	}
+	w.finish(ctx, StagePurged)
+	w.log.Info("account purged")
+	return ClosureResult{Stage: StagePurged}, nil
+}
+
+// reopen makes the account active again for the reopen update, then
+// ends the closure.
+func (w *closeAccount) reopen(ctx, actx workflow.Context) (ClosureResult, error) {
+	in := w.stepInput()
+	in.Actor = *w.reopenBy
+	var acct domain.Account
+	err := workflow.ExecuteActivity(actx, w.acts.ReopenAccount, in).Get(ctx, &acct)
+	if err != nil {
+		w.reopenErr = err
+	} else {
+		w.reopened = &acct
+	}
+	// The update handler answers the caller before the run ends.
+	if werr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); werr != nil && err == nil {
+		err = werr
+	}
+	if err != nil {
+		return ClosureResult{}, w.fail(ctx, err)
+	}
+	if w.progress.Stage == StepRetention {
+		w.mark(StepRetention, StepCompleted, "")
+	}
+	w.finish(ctx, StageReopened)
+	w.log.Info("account reopened")
+	return ClosureResult{Stage: StageReopened, Account: acct}, nil
+}
+
+func (w *closeAccount) closeSubaccounts(ctx, actx workflow.Context) error {
+	var subs []string
+	if err := workflow.ExecuteActivity(actx, w.acts.ListSubaccounts, w.stepInput()).Get(ctx, &subs); err != nil {
+		return err
+	}
+	return inParallel(ctx, maxParallelSubaccounts, len(subs), func(i int) workflow.Future {
+		return w.closeSubaccount(ctx, subs[i])
+	}, func() { w.progress.Subaccounts++ })
+}
+
+// closeSubaccount runs the child closure of one subaccount, starting it
+// again (after a pause) when it fails, up to maxChildAttempts times.
+func (w *closeAccount) closeSubaccount(ctx workflow.Context, sub string) workflow.Future {
+	f, set := workflow.NewFuture(ctx)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		var err error
+		for attempt := 1; ; attempt++ {
+			cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+				WorkflowID:            SubaccountClosureWorkflowID(w.in.AccountSid, sub),
+				WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+				TypedSearchAttributes: temporal.NewSearchAttributes(
+					OrganizationSidKey.ValueSet(w.in.OrganizationSid), AccountSidKey.ValueSet(sub), LifecycleStageKey.ValueSet(StepBeginClosure)),
+			})
+			err = workflow.ExecuteChildWorkflow(cctx, CloseAccountWorkflow, CloseAccountInput{
+				OrganizationSid: w.in.OrganizationSid, AccountSid: sub, PurgeAfter: w.in.PurgeAfter, Subaccount: true, Actor: w.in.Actor,
+			}).Get(ctx, nil)
+			var canceled *temporal.CanceledError
+			if err == nil || attempt >= maxChildAttempts || errors.As(err, &canceled) {
+				break
+			}
+			w.log.Warn("subaccount closure failed; starting it again", "Subaccount", sub, "attempt", attempt, "Error", err)
+			if serr := workflow.Sleep(ctx, time.Duration(attempt)*10*time.Second); serr != nil {
+				err = serr
+				break
+			}
+		}
+		set.Set(nil, err)
+	})
+	return f
+}
+
+func (w *closeAccount) cancelRequests(ctx, actx workflow.Context) error {
+	rctx := workflow.WithActivityOptions(ctx, releaseOptions)
+	var reqs []domain.PendingRequest
+	if err := workflow.ExecuteActivity(actx, w.acts.ListPendingRequests, w.stepInput()).Get(ctx, &reqs); err != nil {
+		return err
+	}
+	return inParallel(ctx, maxParallelReleases, len(reqs), func(i int) workflow.Future {
+		return workflow.ExecuteActivity(rctx, w.acts.CancelPendingRequest, activities.CancelRequestInput{CloseStepInput: w.stepInput(), Request: reqs[i]})
+	}, func() { w.progress.Cancelled++ })
+}
+
+// holdings lists what the account still holds, once per step (the list is
+// in the history, so a retried step acts on the same items).
+func (w *closeAccount) holdings(ctx, actx workflow.Context) (activities.Holdings, error) {
+	var h activities.Holdings
+	err := workflow.ExecuteActivity(actx, w.acts.ListHoldings, w.stepInput()).Get(ctx, &h)
+	return h, err
+}
+
+func (w *closeAccount) stopCharges(ctx, actx workflow.Context) error {
+	h, err := w.holdings(ctx, actx)
+	if err != nil {
+		return err
+	}
+	return inParallel(ctx, maxParallelReleases, len(h.Subscriptions), func(i int) workflow.Future {
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, releaseOptions), w.acts.StopCharge, h.Subscriptions[i])
+	}, func() { w.progress.ChargesStopped++ })
+}
+
+func (w *closeAccount) releaseNumbers(ctx, actx workflow.Context) error {
+	h, err := w.holdings(ctx, actx)
+	if err != nil {
+		return err
+	}
+	return inParallel(ctx, maxParallelReleases, len(h.Numbers), func(i int) workflow.Future {
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, releaseOptions), w.acts.ReleaseNumber, h.Numbers[i])
+	}, func() { w.progress.Released++ })
+}
+
+// inParallel starts n futures, at most limit at a time, and waits for
+// them all; done runs after each success. It returns the first error.
+func inParallel(ctx workflow.Context, limit, n int, start func(i int) workflow.Future, done func()) error {
+	var first error
+	sel := workflow.NewSelector(ctx)
+	running := 0
+	wait := func() {
+		sel.Select(ctx)
+		running--
+	}
+	for i := 0; i < n; i++ {
+		if running == limit {
+			wait()
+		}
+		sel.AddFuture(start(i), func(f workflow.Future) {
+			if err := f.Get(ctx, nil); err != nil {
+				if first == nil {
+					first = err
+				}
+				return
+			}
+			done()
+		})
+		running++
+	}
+	for running > 0 {
+		wait()
+	}
+	return first
+}
+
+// step runs fn as the named step, keeping the progress and the
+// LifecycleStage search attribute up to date.
+func (w *closeAccount) step(ctx workflow.Context, name string, fn func() error) error {
+	w.setStage(ctx, name)
+	w.mark(name, StepRunning, "")
+	if err := fn(); err != nil {
+		w.mark(name, StepFailed, err.Error())
+		return err
+	}
+	w.mark(name, StepCompleted, "")
+	return nil
+}
+
+func (w *closeAccount) mark(name, status, errMsg string) {
+	for i := range w.progress.Steps {
+		if w.progress.Steps[i].Name == name {
+			w.progress.Steps[i].Status, w.progress.Steps[i].Error = status, errMsg
+			return
+		}
+	}
+	panic(fmt.Sprintf("unknown step %s", name))
+}
+
+func (w *closeAccount) setStage(ctx workflow.Context, stage string) {
+	w.progress.Stage = stage
+	if err := workflow.UpsertTypedSearchAttributes(ctx, LifecycleStageKey.ValueSet(stage)); err != nil {
+		w.log.Warn("setting LifecycleStage", "Error", err)
+	}
+}
+
+func (w *closeAccount) finish(ctx workflow.Context, stage string) {
+	w.progress.Status = StepCompleted
+	w.setStage(ctx, stage)
+}
+
+// fail records why the closure stopped (cancelled or failed) and returns
+// err.
+func (w *closeAccount) fail(ctx workflow.Context, err error) error {
+	w.progress.Status = StepFailed
+	w.progress.Error = failureOf(err)
+	stage := StageFailed
+	var canceled *temporal.CanceledError
+	if errors.As(err, &canceled) {
+		stage = StageCancelled
+	}
+	w.setStage(ctx, stage)
+	w.log.Error("closure stopped", "stage", stage, "Error", err)
+	return err
+}
