@@ -26,6 +26,8 @@ type Activities struct {
 	// links emails carry.
 	Mailer  email.Sender
 	BaseURL string
+	// Resolver looks up the TXT records that verify domains.
+	Resolver domain.TXTResolver
 }
 
 // logger is the activity's logger with the request id that started the

@@ -20,6 +20,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflow(workflows.CreateAccountWorkflow)
 	r.RegisterWorkflow(workflows.InvitationWorkflow)
 	r.RegisterWorkflow(workflows.SendEmailWorkflow)
+	r.RegisterWorkflow(workflows.DomainVerificationWorkflow)
 	r.RegisterActivity(acts)
 }
 

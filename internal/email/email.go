@@ -28,6 +28,10 @@ const (
 	TemplateInvitation         = "invitation"
 	TemplateInvitationAccepted = "invitation_accepted"
 	TemplateOwnershipChanged   = "ownership_changed"
+	TemplateDomainVerified     = "domain_verified"
+	TemplateDomainFailed       = "domain_failed"
+	TemplateDomainLapsed       = "domain_lapsed"
+	TemplateDomainRemoved      = "domain_removed"
 )
 
 // Message is a rendered email.
