@@ -34,6 +34,10 @@ type Workflows interface {
 	ResendInvitation(ctx context.Context, sid string) (workflows.InvitationState, error)
 	RevokeInvitation(ctx context.Context, sid string, actor domain.Actor) (workflows.InvitationState, error)
 	AnswerInvitation(ctx context.Context, sid string, req workflows.AnswerRequest) (workflows.InvitationState, error)
+	StartDomainVerification(ctx context.Context, in workflows.DomainVerificationInput) (workflows.Started, error)
+	// CancelDomainVerification ends a domain's verification (no error
+	// when it has ended already).
+	CancelDomainVerification(ctx context.Context, domainSid string) error
 	// StartEmail sends a notice with retries.
 	StartEmail(ctx context.Context, orgSid, accountSid, requestID string, in activities.EmailInput) error
 }
@@ -55,6 +59,8 @@ type Config struct {
 	// ResendInterval the least time between two sends of one invitation.
 	InvitationTTL  time.Duration
 	ResendInterval time.Duration
+	// DomainTimings are the intervals of domain verification.
+	DomainTimings workflows.DomainTimings
 }
 
 type server struct {
@@ -69,6 +75,7 @@ type server struct {
 	tracer         trace.Tracer
 	invitationTTL  time.Duration
 	resendInterval time.Duration
+	domainTimings  workflows.DomainTimings
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -79,7 +86,7 @@ func NewHandler(cfg Config) http.Handler {
 		store: cfg.Store, workflows: cfg.Workflows, clock: cfg.Clock, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), tokenTTL: cfg.TokenTTL, ready: cfg.Ready,
 		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"), invitationTTL: cfg.InvitationTTL,
-		resendInterval: cfg.ResendInterval,
+		resendInterval: cfg.ResendInterval, domainTimings: cfg.DomainTimings,
 	}
 	if s.invitationTTL <= 0 {
 		s.invitationTTL = 7 * 24 * time.Hour
@@ -138,6 +145,7 @@ func NewHandler(cfg Config) http.Handler {
 	org.GET("/Accounts/:account/Invitations/:invitation", s.getInvitation)
 	org.DELETE("/Accounts/:account/Invitations/:invitation", s.revokeInvitation)
 	org.POST("/Accounts/:account/Invitations/:invitation/Resend", s.resendInvitation)
+	s.registerDomains(org)
 
 	// Confirmation pages, reached from emailed links without credentials.
 	r.GET("/confirm/:token", s.showConfirm)

@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -32,6 +33,11 @@ type Config struct {
 	MailFrom            string        // MAIL_FROM
 	InvitationTTL       time.Duration // INVITATION_TTL
 	ResendInterval      time.Duration // INVITATION_RESEND_INTERVAL
+	DNSResolver         string        // DNS_RESOLVER: host:port; empty for /etc/resolv.conf
+	DomainCheck         time.Duration // DOMAIN_CHECK_INTERVAL
+	DomainWindow        time.Duration // DOMAIN_VERIFICATION_WINDOW
+	DomainRecheck       time.Duration // DOMAIN_RECHECK_INTERVAL
+	DomainGrace         time.Duration // DOMAIN_GRACE_PERIOD
 	OTLPEndpoint        string        // OTEL_EXPORTER_OTLP_ENDPOINT: tracing is off when empty
 	ServiceName         string        // OTEL_SERVICE_NAME
 }
@@ -59,6 +65,11 @@ var Vars = []Var{
 	{"MAIL_FROM", "orgaccounts <no-reply@localhost>", "From address of the emails."},
 	{"INVITATION_TTL", "168h", "How long an emailed invitation link lives (a resend restarts it)."},
 	{"INVITATION_RESEND_INTERVAL", "1m", "Least time between two sends of one invitation (at most 5 resends in all)."},
+	{"DNS_RESOLVER", "", "DNS server (host:port) asked for domain verification records. Empty: the nameservers of /etc/resolv.conf."},
+	{"DOMAIN_CHECK_INTERVAL", "5m", "How often a pending domain's TXT record is looked up."},
+	{"DOMAIN_VERIFICATION_WINDOW", "72h", "How long a pending domain is checked before it fails."},
+	{"DOMAIN_RECHECK_INTERVAL", "24h", "How often a verified domain's record is looked up again."},
+	{"DOMAIN_GRACE_PERIOD", "720h", "How long a verified domain's record may stay missing before the domain is removed."},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector base URL (http://collector:4318). Empty: tracing off."},
 	{"OTEL_SERVICE_NAME", "orgaccounts", "service.name on the spans."},
 }
@@ -88,6 +99,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		BootstrapOrgName:    get("BOOTSTRAP_ORG_NAME"),
 		BootstrapOwnerEmail: get("BOOTSTRAP_OWNER_EMAIL"),
 		SMTPURL:             get("SMTP_URL"),
+		DNSResolver:         get("DNS_RESOLVER"),
 		MailFrom:            get("MAIL_FROM"),
 		OTLPEndpoint:        strings.TrimRight(get("OTEL_EXPORTER_OTLP_ENDPOINT"), "/"),
 		ServiceName:         get("OTEL_SERVICE_NAME"),
@@ -104,6 +116,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	dur("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	dur("INVITATION_TTL", &c.InvitationTTL)
 	dur("INVITATION_RESEND_INTERVAL", &c.ResendInterval)
+	dur("DOMAIN_CHECK_INTERVAL", &c.DomainCheck)
+	dur("DOMAIN_VERIFICATION_WINDOW", &c.DomainWindow)
+	dur("DOMAIN_RECHECK_INTERVAL", &c.DomainRecheck)
+	dur("DOMAIN_GRACE_PERIOD", &c.DomainGrace)
+	if c.DNSResolver != "" {
+		if host, port, err := net.SplitHostPort(c.DNSResolver); err != nil || host == "" || port == "" {
+			errs = append(errs, "DNS_RESOLVER must be host:port, such as 127.0.0.1:53 (or empty for /etc/resolv.conf)")
+		}
+	}
 	n, err := strconv.ParseInt(get("MAX_BODY_BYTES"), 10, 64)
 	if err != nil || n < 1024 {
 		errs = append(errs, "MAX_BODY_BYTES must be an integer of at least 1024")
