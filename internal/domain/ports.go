@@ -18,7 +18,9 @@ type OrganizationStore interface {
 	// CreateOrganization creates an organization, its owner (a managed
 	// user), its verified domain and a credential for the owner.
 	CreateOrganization(ctx context.Context, org Organization, owner User, dom VerifiedDomain, cred Credential, ev AuditEvent) error
-	// IsVerifiedDomain reports whether domain is verified for the org.
+	// IsVerifiedDomain reports whether domain is verified for the org. A
+	// verified domain whose TXT record vanished still counts during its
+	// grace period, until its verification workflow removes it.
 	IsVerifiedDomain(ctx context.Context, orgSid, domain string) (bool, error)
 }
 
