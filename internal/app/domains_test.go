@@ -216,3 +216,56 @@ func (e *env) eventTypesOfType(typ string) []string {
 	}
 	return out
 }
+
+func TestDomains_VanishedRecordRestoredThenRemovedAfterGrace(t *testing.T) {
+	dns := testenv.MustDNS(t)
+	a := testenv.MustApp(t, temporal, testenv.AppOptions{Env: map[string]string{
+		"DNS_RESOLVER": dns.Addr, "DOMAIN_CHECK_INTERVAL": "100ms", "DOMAIN_VERIFICATION_WINDOW": "1m",
+		"DOMAIN_RECHECK_INTERVAL": "200ms", "DOMAIN_GRACE_PERIOD": "5s",
+	}})
+	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}
+
+	r := e.owner.post(e.orgPath("/Domains"), map[string]any{"domain_name": "corp.example"})
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	sid := r.JSON(t)["sid"].(string)
+	record := r.JSON(t)["txt_record"].(map[string]any)
+	name, value := record["name"].(string), record["value"].(string)
+	dns.SetTXT(name, value)
+
+	wait := func(what string, cond func(d map[string]any) bool) map[string]any {
+		t.Helper()
+		var got map[string]any
+		require.Eventually(t, func() bool {
+			got = e.owner.get(e.orgPath("/Domains/" + sid)).JSON(t)
+			return cond(got)
+		}, 30*time.Second, 20*time.Millisecond, "the domain never %s: %v", what, got)
+		return got
+	}
+	wait("became verified", func(d map[string]any) bool { return d["status"] == "verified" })
+
+	dns.RemoveTXT(name)
+	lapsed := wait("lapsed", func(d map[string]any) bool { return d["record_missing_since"] != nil })
+	assert.Equal(t, "verified", lapsed["status"], "still verified during the grace period")
+	require.NotNil(t, lapsed["removal_date"])
+	dns.SetTXT(name, value)
+	restored := wait("was restored", func(d map[string]any) bool { return d["record_missing_since"] == nil })
+	assert.Equal(t, "verified", restored["status"])
+	assert.Nil(t, restored["removal_date"])
+
+	dns.RemoveTXT(name)
+	wait("was removed", func(d map[string]any) bool { return d["status"] == "removed" })
+	ok, err := e.app.Store.IsVerifiedDomain(context.Background(), e.org, "corp.example")
+	require.NoError(t, err)
+	assert.False(t, ok)
+	assert.Equal(t, []string{domain.EventDomainCreated, domain.EventDomainVerified, domain.EventDomainLapsed, domain.EventDomainRestored,
+		domain.EventDomainLapsed, domain.EventDomainRemoved}, e.eventTypes(sid))
+	require.Eventually(t, func() bool {
+		desc, err := e.app.Temporal.DescribeWorkflowExecution(context.Background(), workflows.DomainVerificationWorkflowID(sid), "")
+		return err == nil && desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	}, 30*time.Second, 100*time.Millisecond, "the workflow ends once the domain is removed")
+
+	// Removed, the domain can be added anew.
+	r = e.owner.post(e.orgPath("/Domains"), map[string]any{"domain_name": "corp.example"})
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	assert.NotEqual(t, sid, r.JSON(t)["sid"])
+}
