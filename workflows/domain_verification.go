@@ -103,7 +103,8 @@ type DomainVerificationInput struct {
 // Determinism: every decision reads workflow.Now and activity results
 // only. Changing this function's commands changes the history of runs in
 // flight, which live forever here: guard any change with
-// workflow.GetVersion (a new run after continue-as-new takes the new code).
+// workflow.GetVersion (a new run after continue-as-new takes the new code);
+// the histories recorded in testdata must keep replaying.
 func DomainVerificationWorkflow(ctx workflow.Context, in DomainVerificationInput) (DomainVerificationState, error) {
 	w := &domainVerification{in: in, state: in.State}
 	if err := w.setup(ctx); err != nil {
