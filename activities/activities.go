@@ -37,6 +37,8 @@ type Activities struct {
 	// ReleasePacing is waited before each release or charge stop: zero
 	// in production; tests set it to watch a closure midway.
 	ReleasePacing time.Duration
+	// Resolver looks up the TXT records that verify domains.
+	Resolver domain.TXTResolver
 }
 
 // logger is the activity's logger with the request id that started the

@@ -45,6 +45,10 @@ type Workflows interface {
 	CloseAccountProgress(ctx context.Context, accountSid string) (workflows.ClosureProgress, workflows.Started, error)
 	// ReopenAccount returns 25019 when the closure went too far.
 	ReopenAccount(ctx context.Context, accountSid string, actor domain.Actor) (domain.Account, error)
+	StartDomainVerification(ctx context.Context, in workflows.DomainVerificationInput) (workflows.Started, error)
+	// CancelDomainVerification ends a domain's verification (no error
+	// when it has ended already).
+	CancelDomainVerification(ctx context.Context, domainSid string) error
 	// StartEmail sends a notice with retries.
 	StartEmail(ctx context.Context, orgSid, accountSid, requestID string, in activities.EmailInput) error
 }
@@ -73,6 +77,8 @@ type Config struct {
 	SignUpsPerHour int
 	// Retention is how long a closed account is kept before its purge.
 	Retention time.Duration
+	// DomainTimings are the intervals of domain verification.
+	DomainTimings workflows.DomainTimings
 }
 
 type server struct {
@@ -90,6 +96,7 @@ type server struct {
 	requestTTL     time.Duration
 	signUps        *rateLimiter
 	retention      time.Duration
+	domainTimings  workflows.DomainTimings
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -101,6 +108,7 @@ func NewHandler(cfg Config) http.Handler {
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), tokenTTL: cfg.TokenTTL, ready: cfg.Ready,
 		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"), invitationTTL: cfg.InvitationTTL,
 		resendInterval: cfg.ResendInterval, requestTTL: cfg.RequestTTL, retention: cfg.Retention,
+		domainTimings: cfg.DomainTimings,
 	}
 	if s.retention <= 0 {
 		s.retention = domain.DefaultRetention
@@ -178,6 +186,7 @@ func NewHandler(cfg Config) http.Handler {
 	org.DELETE("/Accounts/:account/Invitations/:invitation", s.revokeInvitation)
 	org.POST("/Accounts/:account/Invitations/:invitation/Resend", s.resendInvitation)
 	s.registerClosure(org)
+	s.registerDomains(org)
 
 	// Confirmation pages, reached from emailed links without credentials.
 	r.GET("/confirm/:token", s.showConfirm)

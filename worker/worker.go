@@ -23,6 +23,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflow(workflows.ImportAccountWorkflow)
 	r.RegisterWorkflow(workflows.ShareAccountWorkflow)
 	r.RegisterWorkflow(workflows.CloseAccountWorkflow)
+	r.RegisterWorkflow(workflows.DomainVerificationWorkflow)
 	r.RegisterActivity(acts)
 }
 

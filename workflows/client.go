@@ -282,3 +282,31 @@ func (c Client) AnswerAccountRequest(ctx context.Context, kind, sid string, req 
 func (c Client) CancelAccountRequest(ctx context.Context, kind, sid string, actor domain.Actor) (RequestState, error) {
 	return c.updateRequest(ctx, kind, sid, RequestCancelUpdate, actor)
 }
+
+// StartDomainVerification starts (or finds) the verification workflow of
+// a domain, findable in the Web UI by OrganizationSid.
+func (c Client) StartDomainVerification(ctx context.Context, in DomainVerificationInput) (Started, error) {
+	id := DomainVerificationWorkflowID(in.DomainSid)
+	opts := c.options(id, in.OrganizationSid, "", in.Actor.RequestID)
+	opts.TypedSearchAttributes = temporal.NewSearchAttributes(OrganizationSidKey.ValueSet(in.OrganizationSid))
+	run, err := c.Temporal.ExecuteWorkflow(ctx, opts, DomainVerificationWorkflow, in)
+	if err != nil {
+		var already *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &already) {
+			return Started{WorkflowID: id, RunID: already.RunId}, nil
+		}
+		return Started{}, unavailable(err)
+	}
+	return Started{WorkflowID: run.GetID(), RunID: run.GetRunID()}, nil
+}
+
+// CancelDomainVerification cancels the verification workflow of a domain
+// (its current run); one that has ended already is no error.
+func (c Client) CancelDomainVerification(ctx context.Context, domainSid string) error {
+	err := c.Temporal.CancelWorkflow(ctx, DomainVerificationWorkflowID(domainSid), "")
+	var nf *serviceerror.NotFound
+	if err == nil || errors.As(err, &nf) {
+		return nil
+	}
+	return unavailable(err)
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/orgaccounts/orgaccounts/activities"
 	"github.com/orgaccounts/orgaccounts/api"
 	"github.com/orgaccounts/orgaccounts/internal/config"
+	"github.com/orgaccounts/orgaccounts/internal/dnstxt"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/email"
 	"github.com/orgaccounts/orgaccounts/internal/store"
@@ -175,6 +176,10 @@ func (a *App) Handler() http.Handler {
 		RequestTTL:     a.Config.RequestTTL,
 		SignUpsPerHour: a.Config.SignUpsPerHour,
 		Retention:      a.Config.ClosureRetention,
+		DomainTimings: workflows.DomainTimings{
+			CheckInterval: a.Config.DomainCheck, Window: a.Config.DomainWindow,
+			RecheckInterval: a.Config.DomainRecheck, GracePeriod: a.Config.DomainGrace,
+		},
 	})
 }
 
@@ -219,6 +224,13 @@ func (a *App) Run(ctx context.Context, mode string) error {
 		}
 		acts := &activities.Activities{Store: a.Store, Clock: a.Clock, Mailer: mailer, BaseURL: a.Config.PublicBaseURL,
 			Requests: workflows.Client{Temporal: a.Temporal, TaskQueue: a.Config.TaskQueue}, ReleasePacing: a.Config.ReleasePacing}
+		if r, err := dnstxt.New(a.Config.DNSResolver); err != nil {
+			// Look-ups then fail: pending domains fail in the end, verified
+			// ones stay as they are.
+			a.Log.Warn("no DNS resolver: domains cannot be verified", "error", err)
+		} else {
+			acts.Resolver = r
+		}
 		w := worker.New(a.Temporal, a.Config.TaskQueue, acts, a.Config.ShutdownTimeout)
 		wg.Add(1)
 		go func() {

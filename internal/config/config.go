@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -36,6 +37,11 @@ type Config struct {
 	SignUpsPerHour      int           // SIGNUP_RATE_PER_HOUR
 	ClosureRetention    time.Duration // CLOSURE_RETENTION: how long a closed account is kept before its purge
 	ReleasePacing       time.Duration // CLOSURE_RELEASE_PACING: wait before each release (tests)
+	DNSResolver         string        // DNS_RESOLVER: host:port; empty for /etc/resolv.conf
+	DomainCheck         time.Duration // DOMAIN_CHECK_INTERVAL
+	DomainWindow        time.Duration // DOMAIN_VERIFICATION_WINDOW
+	DomainRecheck       time.Duration // DOMAIN_RECHECK_INTERVAL
+	DomainGrace         time.Duration // DOMAIN_GRACE_PERIOD
 	OTLPEndpoint        string        // OTEL_EXPORTER_OTLP_ENDPOINT: tracing is off when empty
 	ServiceName         string        // OTEL_SERVICE_NAME
 }
@@ -67,6 +73,11 @@ var Vars = []Var{
 	{"SIGNUP_RATE_PER_HOUR", "20", "Sign-ups (POST /v1/Accounts) allowed per client IP per hour."},
 	{"CLOSURE_RETENTION", "720h", "How long a closed account's data is kept, and the account may be reopened, before it is purged."},
 	{"CLOSURE_RELEASE_PACING", "0s", "Pause (0s to 1s) before each number release or charge stop of a closure; 0 in production (tests slow closures down to watch them midway)."},
+	{"DNS_RESOLVER", "", "DNS server (host:port) asked for domain verification records. Empty: the nameservers of /etc/resolv.conf."},
+	{"DOMAIN_CHECK_INTERVAL", "5m", "How often a pending domain's TXT record is looked up."},
+	{"DOMAIN_VERIFICATION_WINDOW", "72h", "How long a pending domain is checked before it fails."},
+	{"DOMAIN_RECHECK_INTERVAL", "24h", "How often a verified domain's record is looked up again."},
+	{"DOMAIN_GRACE_PERIOD", "720h", "How long a verified domain's record may stay missing before the domain is removed."},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector base URL (http://collector:4318). Empty: tracing off."},
 	{"OTEL_SERVICE_NAME", "orgaccounts", "service.name on the spans."},
 }
@@ -96,6 +107,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		BootstrapOrgName:    get("BOOTSTRAP_ORG_NAME"),
 		BootstrapOwnerEmail: get("BOOTSTRAP_OWNER_EMAIL"),
 		SMTPURL:             get("SMTP_URL"),
+		DNSResolver:         get("DNS_RESOLVER"),
 		MailFrom:            get("MAIL_FROM"),
 		OTLPEndpoint:        strings.TrimRight(get("OTEL_EXPORTER_OTLP_ENDPOINT"), "/"),
 		ServiceName:         get("OTEL_SERVICE_NAME"),
@@ -123,6 +135,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, "CLOSURE_RELEASE_PACING must be a duration from 0s to 1s")
 	} else {
 		c.ReleasePacing = d
+	}
+	dur("DOMAIN_CHECK_INTERVAL", &c.DomainCheck)
+	dur("DOMAIN_VERIFICATION_WINDOW", &c.DomainWindow)
+	dur("DOMAIN_RECHECK_INTERVAL", &c.DomainRecheck)
+	dur("DOMAIN_GRACE_PERIOD", &c.DomainGrace)
+	if c.DNSResolver != "" {
+		if host, port, err := net.SplitHostPort(c.DNSResolver); err != nil || host == "" || port == "" {
+			errs = append(errs, "DNS_RESOLVER must be host:port, such as 127.0.0.1:53 (or empty for /etc/resolv.conf)")
+		}
 	}
 	n, err := strconv.ParseInt(get("MAX_BODY_BYTES"), 10, 64)
 	if err != nil || n < 1024 {

@@ -20,6 +20,11 @@ func TestFromEnvDefaults(t *testing.T) {
 	require.Equal(t, "orgaccounts", c.TaskQueue)
 	require.Equal(t, time.Hour, c.TokenTTL)
 	require.Equal(t, int64(65536), c.MaxBodyBytes)
+	require.Equal(t, "", c.DNSResolver)
+	require.Equal(t, 5*time.Minute, c.DomainCheck)
+	require.Equal(t, 72*time.Hour, c.DomainWindow)
+	require.Equal(t, 24*time.Hour, c.DomainRecheck)
+	require.Equal(t, 30*24*time.Hour, c.DomainGrace)
 }
 
 func TestFromEnvOverrides(t *testing.T) {
@@ -35,13 +40,16 @@ func TestFromEnvOverrides(t *testing.T) {
 
 func TestFromEnvErrors(t *testing.T) {
 	tests := map[string]string{
-		"DATABASE_URL":     "mysql://x",
-		"TOKEN_TTL":        "forever",
-		"SHUTDOWN_TIMEOUT": "-1s",
-		"MAX_BODY_BYTES":   "12",
-		"LOG_LEVEL":        "loud",
-		"LOG_FORMAT":       "xml",
-		"PUBLIC_BASE_URL":  "localhost:8080",
+		"DATABASE_URL":          "mysql://x",
+		"TOKEN_TTL":             "forever",
+		"SHUTDOWN_TIMEOUT":      "-1s",
+		"MAX_BODY_BYTES":        "12",
+		"LOG_LEVEL":             "loud",
+		"LOG_FORMAT":            "xml",
+		"PUBLIC_BASE_URL":       "localhost:8080",
+		"DNS_RESOLVER":          "127.0.0.1",
+		"DOMAIN_CHECK_INTERVAL": "often",
+		"DOMAIN_GRACE_PERIOD":   "0s",
 	}
 	for name, val := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -14,25 +14,6 @@ type Organization struct {
 	DateUpdated  time.Time
 }
 
-// VerifiedDomain is an email domain an organization has proven it controls.
-// Users signing up on it can become managed users of that organization.
-type VerifiedDomain struct {
-	Sid               string
-	OrganizationSid   string
-	DomainName        string
-	Status            string // pending | verified | failed
-	VerificationToken string
-	DateCreated       time.Time
-	DateVerified      *time.Time
-}
-
-// Domain statuses.
-const (
-	DomainPending  = "pending"
-	DomainVerified = "verified"
-	DomainFailed   = "failed"
-)
-
 // ValidateFriendlyName checks a human-readable name given for an
 // organization or account.
 func ValidateFriendlyName(field, name string) error {

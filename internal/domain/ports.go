@@ -18,7 +18,9 @@ type OrganizationStore interface {
 	// CreateOrganization creates an organization, its owner (a managed
 	// user), its verified domain and a credential for the owner.
 	CreateOrganization(ctx context.Context, org Organization, owner User, dom VerifiedDomain, cred Credential, ev AuditEvent) error
-	// IsVerifiedDomain reports whether domain is verified for the org.
+	// IsVerifiedDomain reports whether domain is verified for the org. A
+	// verified domain whose TXT record vanished still counts during its
+	// grace period, until its verification workflow removes it.
 	IsVerifiedDomain(ctx context.Context, orgSid, domain string) (bool, error)
 }
 
@@ -140,6 +142,7 @@ type Store interface {
 	ClosureStore
 	Carrier
 	Billing
+	DomainStore
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -254,4 +257,41 @@ type ClosureStore interface {
 	// everything they hold, leaving the audit event ev as the tombstone.
 	// Purging an account that is gone changes nothing.
 	PurgeAccount(ctx context.Context, sid string, ev AuditEvent) error
+}
+
+// DomainStore holds an organization's verified domains (the first one,
+// created with the organization, is OrganizationStore's).
+type DomainStore interface {
+	// CreateDomain stores a pending domain: 25019 when the organization
+	// already has it pending or verified (find that one instead).
+	CreateDomain(ctx context.Context, d VerifiedDomain, ev AuditEvent) error
+	// FindDomain returns 25313 when the organization (any, when orgSid is
+	// empty) has no domain with this SID.
+	FindDomain(ctx context.Context, orgSid, sid string) (VerifiedDomain, error)
+	// FindLiveDomain returns the organization's pending or verified domain
+	// of this name (25313 when there is none).
+	FindLiveDomain(ctx context.Context, orgSid, name string) (VerifiedDomain, error)
+	// FindVerifiedDomain returns the domain of this name verified by any
+	// organization (25313 when none has).
+	FindVerifiedDomain(ctx context.Context, name string) (VerifiedDomain, error)
+	// ListDomains returns one keyset page (Size+1 rows to tell if more).
+	ListDomains(ctx context.Context, f DomainFilter) ([]VerifiedDomain, error)
+	// RecordDomainCheck notes the time of a DNS look-up (25313).
+	RecordDomainCheck(ctx context.Context, sid string, at time.Time) error
+	// TransitionDomain applies VerifiedDomain.Apply in one transaction and
+	// writes ev only when something changed: 25313, 25019 when the state
+	// does not allow it, 25312 when verifying a domain another organization
+	// verified meanwhile.
+	TransitionDomain(ctx context.Context, sid string, t DomainTransition, ev AuditEvent) (VerifiedDomain, error)
+	// DeleteDomain removes a domain of the organization: 25313, 25314 for
+	// its last verified domain.
+	DeleteDomain(ctx context.Context, orgSid, sid string, ev AuditEvent) error
+}
+
+// TXTResolver looks up DNS TXT records.
+type TXTResolver interface {
+	// LookupTXT returns the TXT values at name (each record's strings
+	// joined), none when the name does not exist; an error only when the
+	// answer could not be had (timeout, server failure).
+	LookupTXT(ctx context.Context, name string) ([]string, error)
 }

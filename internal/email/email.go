@@ -32,6 +32,10 @@ const (
 	TemplateRequestEnded       = "account_request_ended"
 	TemplateRelinquished       = "account_relinquished"
 	TemplateAccountClosed      = "account_closed"
+	TemplateDomainVerified     = "domain_verified"
+	TemplateDomainFailed       = "domain_failed"
+	TemplateDomainLapsed       = "domain_lapsed"
+	TemplateDomainRemoved      = "domain_removed"
 )
 
 // Message is a rendered email.

@@ -75,6 +75,9 @@ type domainRow struct {
 	VerificationToken string
 	DateCreated       time.Time
 	DateVerified      *time.Time
+	LastCheckedAt     *time.Time
+	MissingSince      *time.Time
+	RemoveAfter       *time.Time
 }
 
 func (domainRow) TableName() string { return "verified_domains" }
