@@ -47,15 +47,7 @@ func (c Client) options(id, orgSid, accountSid, requestID string) client.StartWo
 
 // StartCreateAccount starts (or finds) the creation of an account.
 func (c Client) StartCreateAccount(ctx context.Context, in CreateAccountInput) (Started, error) {
-	run, err := c.Temporal.ExecuteWorkflow(ctx, c.options(CreateAccountWorkflowID(in.AccountSid), in.OrganizationSid, in.AccountSid, in.Actor.RequestID), CreateAccountWorkflow, in)
-	if err != nil {
-		var already *serviceerror.WorkflowExecutionAlreadyStarted
-		if errors.As(err, &already) {
-			return Started{WorkflowID: CreateAccountWorkflowID(in.AccountSid), RunID: already.RunId}, nil
-		}
-		return Started{}, unavailable(err)
-	}
-	return Started{WorkflowID: run.GetID(), RunID: run.GetRunID()}, nil
+	return c.start(ctx, c.options(CreateAccountWorkflowID(in.AccountSid), in.OrganizationSid, in.AccountSid, in.Actor.RequestID), CreateAccountWorkflow, in)
 }
 
 // CreateAccountProgress asks the creation workflow of an account for its
@@ -85,10 +77,10 @@ func unavailable(err error) error {
 	return fmt.Errorf("%w: %v", &domain.Error{Kind: domain.EUnavailable, Code: domain.CodeUnavailable, Message: "the workflow service is unavailable; try again"}, err)
 }
 
-// StartInvitation starts the workflow of an invitation.
-func (c Client) StartInvitation(ctx context.Context, in InvitationInput) (Started, error) {
-	opts := c.options(InvitationWorkflowID(in.InvitationSid), in.OrganizationSid, in.AccountSid, in.Actor.RequestID)
-	run, err := c.Temporal.ExecuteWorkflow(ctx, opts, InvitationWorkflow, in)
+// start starts a workflow, or finds the run already there under its ID
+// (a retried request gets that run back instead of a twin).
+func (c Client) start(ctx context.Context, opts client.StartWorkflowOptions, fn, in any) (Started, error) {
+	run, err := c.Temporal.ExecuteWorkflow(ctx, opts, fn, in)
 	if err != nil {
 		var already *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &already) {
@@ -99,29 +91,42 @@ func (c Client) StartInvitation(ctx context.Context, in InvitationInput) (Starte
 	return Started{WorkflowID: run.GetID(), RunID: run.GetRunID()}, nil
 }
 
+// update sends an update to a workflow and waits for its answer. A refusal
+// comes back as the domain error the workflow gave; a workflow that is not
+// there (ended and gone, or never started) gives gone.
+func update[T any](ctx context.Context, c Client, workflowID, name string, gone *domain.Error, args ...any) (T, error) {
+	var out T
+	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: name, Args: args, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, &out)
+	}
+	if err == nil {
+		return out, nil
+	}
+	if e, ok := activities.AsDomainError(err); ok {
+		return out, e
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return out, gone
+	}
+	return out, unavailable(err)
+}
+
+// StartInvitation starts the workflow of an invitation.
+func (c Client) StartInvitation(ctx context.Context, in InvitationInput) (Started, error) {
+	return c.start(ctx, c.options(InvitationWorkflowID(in.InvitationSid), in.OrganizationSid, in.AccountSid, in.Actor.RequestID), InvitationWorkflow, in)
+}
+
 // updateInvitation sends an update to an invitation's workflow and waits
 // for its answer. A refusal comes back as the domain error the workflow
 // gave; a workflow that has ended means the invitation is no longer
 // pending.
 func (c Client) updateInvitation(ctx context.Context, sid, name string, args ...any) (InvitationState, error) {
-	var st InvitationState
-	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: InvitationWorkflowID(sid), UpdateName: name, Args: args, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, &st)
-	}
-	if err == nil {
-		return st, nil
-	}
-	if e, ok := activities.AsDomainError(err); ok {
-		return st, e
-	}
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		return st, domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the invitation is no longer pending")
-	}
-	return st, unavailable(err)
+	return update[InvitationState](ctx, c, InvitationWorkflowID(sid), name,
+		domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the invitation is no longer pending"), args...)
 }
 
 // ResendInvitation emails a fresh link (the old one stops working) and
@@ -142,13 +147,8 @@ func (c Client) AnswerInvitation(ctx context.Context, sid string, req AnswerRequ
 
 // StartEmail sends a notice through SendEmailWorkflow.
 func (c Client) StartEmail(ctx context.Context, orgSid, accountSid, requestID string, in activities.EmailInput) error {
-	opts := c.options(SendEmailWorkflowID(in.Key), orgSid, accountSid, requestID)
-	_, err := c.Temporal.ExecuteWorkflow(ctx, opts, SendEmailWorkflow, in)
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &already) {
-		return unavailable(err)
-	}
-	return nil
+	_, err := c.start(ctx, c.options(SendEmailWorkflowID(in.Key), orgSid, accountSid, requestID), SendEmailWorkflow, in)
+	return err
 }
 
 // StartCloseAccount starts the closure of an account, or finds the one
@@ -159,15 +159,7 @@ func (c Client) StartCloseAccount(ctx context.Context, in CloseAccountInput) (St
 	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
 	opts.TypedSearchAttributes = temporal.NewSearchAttributes(
 		OrganizationSidKey.ValueSet(in.OrganizationSid), AccountSidKey.ValueSet(in.AccountSid), LifecycleStageKey.ValueSet(StepBeginClosure))
-	run, err := c.Temporal.ExecuteWorkflow(ctx, opts, CloseAccountWorkflow, in)
-	if err != nil {
-		var already *serviceerror.WorkflowExecutionAlreadyStarted
-		if errors.As(err, &already) {
-			return Started{WorkflowID: opts.ID, RunID: already.RunId}, nil
-		}
-		return Started{}, unavailable(err)
-	}
-	return Started{WorkflowID: run.GetID(), RunID: run.GetRunID()}, nil
+	return c.start(ctx, opts, CloseAccountWorkflow, in)
 }
 
 // CloseAccountProgress asks the latest closure of an account where it
@@ -197,24 +189,8 @@ func (c Client) CloseAccountProgress(ctx context.Context, accountSid string) (Cl
 // reopened account: 25019 when the closure has gone too far (purging) or
 // there is none running.
 func (c Client) ReopenAccount(ctx context.Context, accountSid string, actor domain.Actor) (domain.Account, error) {
-	var acct domain.Account
-	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: CloseAccountWorkflowID(accountSid), UpdateName: ReopenUpdate, Args: []any{actor}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, &acct)
-	}
-	if err == nil {
-		return acct, nil
-	}
-	if e, ok := activities.AsDomainError(err); ok {
-		return acct, e
-	}
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		return acct, domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the account has no closure in progress")
-	}
-	return acct, unavailable(err)
+	return update[domain.Account](ctx, c, CloseAccountWorkflowID(accountSid), ReopenUpdate,
+		domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the account has no closure in progress"), actor)
 }
 
 // CancelRequest ends the workflow of a pending request for a closing
@@ -239,38 +215,14 @@ func (c Client) StartAccountRequest(ctx context.Context, kind string, in Account
 	if kind == domain.RequestShare {
 		id, fn = ShareAccountWorkflowID(in.RequestSid), any(ShareAccountWorkflow)
 	}
-	run, err := c.Temporal.ExecuteWorkflow(ctx, c.options(id, in.OrganizationSid, in.AccountSid, in.Actor.RequestID), fn, in)
-	if err != nil {
-		var already *serviceerror.WorkflowExecutionAlreadyStarted
-		if errors.As(err, &already) {
-			return Started{WorkflowID: id, RunID: already.RunId}, nil
-		}
-		return Started{}, unavailable(err)
-	}
-	return Started{WorkflowID: run.GetID(), RunID: run.GetRunID()}, nil
+	return c.start(ctx, c.options(id, in.OrganizationSid, in.AccountSid, in.Actor.RequestID), fn, in)
 }
 
 // updateRequest sends an update to a request's workflow and waits for its
 // answer; a workflow that has ended means the request is no longer pending.
 func (c Client) updateRequest(ctx context.Context, kind, sid, name string, args ...any) (RequestState, error) {
-	var st RequestState
-	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: activities.RequestWorkflowID(kind, sid), UpdateName: name, Args: args, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, &st)
-	}
-	if err == nil {
-		return st, nil
-	}
-	if e, ok := activities.AsDomainError(err); ok {
-		return st, e
-	}
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		return st, domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the request is no longer pending")
-	}
-	return st, unavailable(err)
+	return update[RequestState](ctx, c, activities.RequestWorkflowID(kind, sid), name,
+		domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the request is no longer pending"), args...)
 }
 
 // AnswerAccountRequest gives the owner's answer for one link version.
@@ -286,18 +238,9 @@ func (c Client) CancelAccountRequest(ctx context.Context, kind, sid string, acto
 // StartDomainVerification starts (or finds) the verification workflow of
 // a domain, findable in the Web UI by OrganizationSid.
 func (c Client) StartDomainVerification(ctx context.Context, in DomainVerificationInput) (Started, error) {
-	id := DomainVerificationWorkflowID(in.DomainSid)
-	opts := c.options(id, in.OrganizationSid, "", in.Actor.RequestID)
+	opts := c.options(DomainVerificationWorkflowID(in.DomainSid), in.OrganizationSid, "", in.Actor.RequestID)
 	opts.TypedSearchAttributes = temporal.NewSearchAttributes(OrganizationSidKey.ValueSet(in.OrganizationSid))
-	run, err := c.Temporal.ExecuteWorkflow(ctx, opts, DomainVerificationWorkflow, in)
-	if err != nil {
-		var already *serviceerror.WorkflowExecutionAlreadyStarted
-		if errors.As(err, &already) {
-			return Started{WorkflowID: id, RunID: already.RunId}, nil
-		}
-		return Started{}, unavailable(err)
-	}
-	return Started{WorkflowID: run.GetID(), RunID: run.GetRunID()}, nil
+	return c.start(ctx, opts, DomainVerificationWorkflow, in)
 }
 
 // CancelDomainVerification cancels the verification workflow of a domain
