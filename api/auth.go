@@ -58,7 +58,17 @@ func (s *server) token(c *gin.Context) {
 	c.PureJSON(http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int(s.tokenTTL.Seconds())})
 }
 
+// clientID maps the client id a caller gives to a credential SID: an
+// Account SID names that account's auth token (Twilio's own Basic scheme).
+func clientID(id string) string {
+	if domain.ValidSID(domain.PrefixAccount, id) {
+		return domain.AuthTokenCredentialSid(id)
+	}
+	return id
+}
+
 func (s *server) verifySecret(c *gin.Context, id, secret string) (domain.Credential, error) {
+	id = clientID(id)
 	if !domain.ValidSID(domain.PrefixCredential, id) || !domain.ValidSecret(secret) {
 		return domain.Credential{}, errAuth
 	}
@@ -100,6 +110,7 @@ func (s *server) principalOf(c *gin.Context) (domain.Credential, domain.User, er
 		return s.store.TokenPrincipal(c.Request.Context(), domain.HashSecret(tok), s.clock.Now())
 	case strings.HasPrefix(h, "Basic "):
 		id, secret, ok := c.Request.BasicAuth()
+		id = clientID(id)
 		if !ok || !domain.ValidSID(domain.PrefixCredential, id) || !domain.ValidSecret(secret) {
 			return domain.Credential{}, domain.User{}, errAuth
 		}

@@ -19,12 +19,19 @@ import (
 // returns its SID.
 func (e *env) signUp(emailAddr, name string) string {
 	e.t.Helper()
+	sid, _ := e.signUpToken(emailAddr, name)
+	return sid
+}
+
+// signUpToken signs up and returns the account SID and its auth token.
+func (e *env) signUpToken(emailAddr, name string) (string, string) {
+	e.t.Helper()
 	r := apiClient{t: e.t, base: e.app.BaseURL}.post("/v1/Accounts", map[string]any{"email": emailAddr, "friendly_name": name})
 	require.Equal(e.t, http.StatusCreated, r.Status, "body: %s", r.Body)
 	got := r.JSON(e.t)
 	require.Equal(e.t, domain.AccountStandalone, got["kind"])
 	require.True(e.t, domain.ValidSecret(got["auth_token"].(string)), "the owner's credential is shown once")
-	return got["account_sid"].(string)
+	return got["account_sid"].(string), got["auth_token"].(string)
 }
 
 // pending returns the organization's pending-accounts listing, by SID.
@@ -68,8 +75,12 @@ func TestImportConfirmedInABrowser(t *testing.T) {
 	a := testenv.MustApp(t, temporal, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Env: map[string]string{"SMTP_URL": mp.SMTPURL()}})
 	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}
 
-	acct := e.signUp("founder@example.com", "Founder's Lab")
+	acct, authToken := e.signUpToken("founder@example.com", "Founder's Lab")
 	requireError(t, e.owner.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
+	// Twilio's Basic scheme: the Account SID and its auth token. Outside
+	// any organization the token opens nothing here.
+	founder := apiClient{t: t, base: a.BaseURL, user: acct, pass: authToken}
+	requireError(t, founder.get(e.orgPath("/Accounts/"+acct+"/PhoneNumbers")), http.StatusUnauthorized, domain.CodeUnauthenticated)
 
 	r := e.owner.post(e.orgPath("/Accounts/Imports"), map[string]any{"account_sid": acct})
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
@@ -116,6 +127,12 @@ func TestImportConfirmedInABrowser(t *testing.T) {
 	owner, err := a.Store.FindUserByEmailAnywhere(context.Background(), "founder@example.com")
 	require.NoError(t, err)
 	require.True(t, owner.IsManagedBy(e.org), "the owner is now a managed user")
+	// The auth token now works on the account's own endpoints, as the owner.
+	r = founder.get(e.orgPath("/Accounts/" + acct + "/PhoneNumbers"))
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	requireError(t, founder.get(e.orgPath("/Accounts")), http.StatusForbidden, domain.CodeForbidden)
+	requireError(t, apiClient{t: t, base: a.BaseURL, user: acct, pass: strings.Repeat("x", 32)}.get(e.orgPath("/Accounts/"+acct+"/PhoneNumbers")),
+		http.StatusUnauthorized, domain.CodeUnauthenticated)
 	require.Equal(t, "accepted", e.pending("")[rq]["status"], "an ended request stays listed")
 	mp.WaitForMessage(t, "owner@example.com", "accepted the import", 30*time.Second)
 
@@ -134,7 +151,8 @@ func TestShareAcceptedThenRelinquished(t *testing.T) {
 	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}
 	dev := e.scimUser("dev@example.com")
 
-	acct := e.signUp("maker@outside.test", "Maker Shop")
+	acct, authToken := e.signUpToken("maker@outside.test", "Maker Shop")
+	maker := apiClient{t: t, base: a.BaseURL, user: acct, pass: authToken}
 	r := e.owner.post(e.orgPath("/Accounts/Shares"), map[string]any{"account_sid": acct,
 		"grants": []map[string]any{{"identity": dev, "roles": []string{domain.RoleDeveloper}}}})
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
@@ -153,6 +171,7 @@ func TestShareAcceptedThenRelinquished(t *testing.T) {
 	require.Equal(t, domain.AccountIndependent, got["kind"])
 	devClient := e.clientFor(dev)
 	require.Equal(t, http.StatusOK, devClient.get(e.orgPath("/Accounts/"+acct)).Status, "the grantee sees the shared account")
+	require.Equal(t, http.StatusOK, maker.get(e.orgPath("/Accounts/"+acct+"/PhoneNumbers")).Status, "the owner's auth token works while shared")
 	users := e.owner.get(e.orgPath("/Accounts/" + acct + "/Users?Role=" + domain.RoleDeveloper)).JSON(t)["content"].([]any)
 	require.Len(t, users, 1)
 	require.Equal(t, dev, users[0].(map[string]any)["user_sid"])
@@ -165,6 +184,7 @@ func TestShareAcceptedThenRelinquished(t *testing.T) {
 	require.Equal(t, "relinquished", r.JSON(t)["status"])
 	requireError(t, devClient.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
 	requireError(t, e.owner.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
+	requireError(t, maker.get(e.orgPath("/Accounts/"+acct+"/PhoneNumbers")), http.StatusUnauthorized, domain.CodeUnauthenticated)
 	mp.WaitForMessage(t, "maker@outside.test", "gave up its access", 30*time.Second)
 	stored, owner, err := a.Store.FindAnyAccount(context.Background(), acct)
 	require.NoError(t, err)

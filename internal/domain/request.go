@@ -82,6 +82,15 @@ type AccountRequestFilter struct {
 	Page            PageRequest
 }
 
+// AuthTokenCredentialSid is the client id under which an account's auth
+// token (given at sign-up) is kept once the account is in an organization:
+// an account-scoped credential acting as the owner. Clients authenticate
+// Twilio's way, with the Account SID and the auth token, and the Account
+// SID names this credential.
+func AuthTokenCredentialSid(accountSid string) string {
+	return PrefixCredential + accountSid[len(PrefixAccount):]
+}
+
 // LinkKind is the kind of confirmation link of a request kind.
 func LinkKind(requestKind string) string {
 	if requestKind == RequestShare {

@@ -84,8 +84,11 @@ func (r principalRow) split() (domain.Credential, domain.User, error) {
 
 const principalColumns = "c.sid, c.organization_sid, c.user_sid, c.secret_hash, u.org_role, u.active, c.account_sid, a.status AS account_status, p.status AS parent_status"
 
-// principalJoins adds the credential's account and its parent, if any.
-const principalJoins = " JOIN users u ON u.sid = c.user_sid AND u.organization_sid = c.organization_sid" +
+// principalJoins adds the user, the credential's account and its parent, if
+// any. An organization credential acts as one of its users; an account
+// credential may act as the account's outside owner (the auth token of a
+// shared account).
+const principalJoins = " JOIN users u ON u.sid = c.user_sid AND (u.organization_sid = c.organization_sid OR c.account_sid IS NOT NULL)" +
 	" LEFT JOIN accounts a ON a.sid = c.account_sid LEFT JOIN accounts p ON p.sid = a.parent_sid"
 
 // CredentialPrincipal implements domain.AuthStore: the credential and the

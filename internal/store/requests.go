@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"time"
@@ -274,6 +275,19 @@ func (s *Store) AcceptAccountRequest(ctx context.Context, sid string, ev domain.
 			}
 			granted = append(granted, g.Identity)
 		}
+		// The auth token given at sign-up becomes the owner's credential
+		// for the account in the organization.
+		var hashes []sql.NullString
+		if err := tx.Model(&accountRow{}).Where("sid = ?", a.Sid).Pluck("auth_token_hash", &hashes).Error; err != nil {
+			return translate(err, nil, nil)
+		}
+		if len(hashes) == 1 && hashes[0].Valid {
+			cred := credentialRow{Sid: domain.AuthTokenCredentialSid(a.Sid), OrganizationSid: req.OrganizationSid, UserSid: a.OwnerSid,
+				FriendlyName: "auth token", SecretHash: hashes[0].String, AccountSid: nullable(a.Sid), DateCreated: now}
+			if err := tx.Create(&cred).Error; err != nil && !isDuplicate(err) {
+				return translate(err, nil, nil)
+			}
+		}
 		if ev.Changes == nil {
 			ev.Changes = map[string]any{}
 		}
@@ -303,6 +317,16 @@ func (s *Store) Relinquish(ctx context.Context, orgSid, accountSid string, ev do
 			return translate(err, nil, nil)
 		}
 		if err := tx.Where("scope = ?", accountSid).Delete(&roleAssignmentRow{}).Error; err != nil {
+			return translate(err, nil, nil)
+		}
+		// The organization's credentials for the account go with its
+		// access (the owner's auth token among them: it works again if the
+		// account is shared again).
+		if err := tx.Where("credential_sid IN (SELECT sid FROM credentials WHERE account_sid = ? AND organization_sid = ?)", accountSid, orgSid).
+			Delete(&accessTokenRow{}).Error; err != nil {
+			return translate(err, nil, nil)
+		}
+		if err := tx.Where("account_sid = ? AND organization_sid = ?", accountSid, orgSid).Delete(&credentialRow{}).Error; err != nil {
 			return translate(err, nil, nil)
 		}
 		now := s.now()
