@@ -107,6 +107,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		domain.AccountProvisioning, domain.AccountActive, domain.AccountSuspended, domain.AccountPendingClosure, domain.AccountClosed)
 	a.statusGauge("orgaccounts_invitations", "Invitations by status (pending: waiting for an answer).", a.Store.CountInvitationsByStatus,
 		domain.InvitationPending, domain.InvitationAccepted, domain.InvitationDeclined, domain.InvitationRevoked, domain.InvitationExpired)
+	a.statusGauge("orgaccounts_domains", "Domains by status (lapsed: verified, but the TXT record vanished; removal follows the grace period).",
+		a.Store.CountDomainsByStatus, domain.DomainPending, domain.DomainVerified, domain.DomainLapsed, domain.DomainFailed, domain.DomainRemoved)
 	for _, kind := range []string{domain.RequestImport, domain.RequestShare} {
 		a.statusGauge("orgaccounts_"+kind+"_requests", "Account "+kind+" requests by status (pending: waiting for the owner's answer).",
 			requestCounter(a.Store, kind),

@@ -34,6 +34,9 @@ const (
 	DomainVerified = "verified" // the record was found (it may be missing now, within the grace period)
 	DomainFailed   = "failed"   // the record was not found within the verification window
 	DomainRemoved  = "removed"  // the record stayed missing past the grace period
+	// DomainLapsed is not stored: it is how gauges show a verified domain
+	// whose record vanished (within its grace period).
+	DomainLapsed = "lapsed"
 )
 
 // Audit event types of verified domains.

@@ -286,6 +286,9 @@ type DomainStore interface {
 	// DeleteDomain removes a domain of the organization: 25313, 25314 for
 	// its last verified domain.
 	DeleteDomain(ctx context.Context, orgSid, sid string, ev AuditEvent) error
+	// CountDomainsByStatus counts every domain by status, a verified one
+	// whose record vanished as DomainLapsed (for gauges).
+	CountDomainsByStatus(ctx context.Context) (map[string]int64, error)
 }
 
 // TXTResolver looks up DNS TXT records.

@@ -247,13 +247,18 @@ func (s *Store) CountAccountsByStatus(ctx context.Context) (map[string]int64, er
 	return s.countByStatus(ctx, &accountRow{})
 }
 
-// countByStatus counts the rows of model's table by their status column.
-func (s *Store) countByStatus(ctx context.Context, model any) (map[string]int64, error) {
+// countByStatus counts the rows of model's table by their status column
+// (or by the expression statusExpr, when given).
+func (s *Store) countByStatus(ctx context.Context, model any, statusExpr ...string) (map[string]int64, error) {
 	var rows []struct {
 		Status string
 		N      int64
 	}
-	if err := s.db.WithContext(ctx).Model(model).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error; err != nil {
+	expr := "status"
+	if len(statusExpr) > 0 {
+		expr = statusExpr[0]
+	}
+	if err := s.db.WithContext(ctx).Model(model).Select(expr + " AS status, COUNT(*) AS n").Group(expr).Scan(&rows).Error; err != nil {
 		return nil, translate(err, nil, nil)
 	}
 	out := map[string]int64{}

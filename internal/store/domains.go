@@ -149,3 +149,9 @@ func (s *Store) DeleteDomain(ctx context.Context, orgSid, sid string, ev domain.
 		return s.audit(tx, ev)
 	})
 }
+
+// CountDomainsByStatus implements domain.DomainStore. A verified domain
+// whose record has vanished counts as lapsed.
+func (s *Store) CountDomainsByStatus(ctx context.Context) (map[string]int64, error) {
+	return s.countByStatus(ctx, &domainRow{}, "CASE WHEN status = '"+domain.DomainVerified+"' AND missing_since IS NOT NULL THEN '"+domain.DomainLapsed+"' ELSE status END")
+}
