@@ -53,13 +53,19 @@ func (c Client) StartCreateAccount(ctx context.Context, in CreateAccountInput) (
 // CreateAccountProgress asks the creation workflow of an account for its
 // progress (25101 when there is none).
 func (c Client) CreateAccountProgress(ctx context.Context, accountSid string) (Progress, Started, error) {
-	id := CreateAccountWorkflowID(accountSid)
-	var p Progress
+	return progress[Progress](ctx, c, CreateAccountWorkflowID(accountSid),
+		domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "no creation is known for account %s", accountSid))
+}
+
+// progress asks a workflow's latest run for its progress, and names the
+// run; a workflow that is not there gives notFound.
+func progress[T any](ctx context.Context, c Client, id string, notFound *domain.Error) (T, Started, error) {
+	var p T
 	resp, err := c.Temporal.QueryWorkflow(ctx, id, "", ProgressQuery)
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
-			return p, Started{}, domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "no creation is known for account %s", accountSid)
+			return p, Started{}, notFound
 		}
 		return p, Started{}, unavailable(err)
 	}
@@ -165,24 +171,8 @@ func (c Client) StartCloseAccount(ctx context.Context, in CloseAccountInput) (St
 // CloseAccountProgress asks the latest closure of an account where it
 // stands (25101 when there is none).
 func (c Client) CloseAccountProgress(ctx context.Context, accountSid string) (ClosureProgress, Started, error) {
-	id := CloseAccountWorkflowID(accountSid)
-	var p ClosureProgress
-	resp, err := c.Temporal.QueryWorkflow(ctx, id, "", ProgressQuery)
-	if err != nil {
-		var nf *serviceerror.NotFound
-		if errors.As(err, &nf) {
-			return p, Started{}, domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "no closure is known for account %s", accountSid)
-		}
-		return p, Started{}, unavailable(err)
-	}
-	if err := resp.Get(&p); err != nil {
-		return p, Started{}, fmt.Errorf("decoding progress: %w", err)
-	}
-	desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
-	if err != nil {
-		return p, Started{}, unavailable(err)
-	}
-	return p, Started{WorkflowID: id, RunID: desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()}, nil
+	return progress[ClosureProgress](ctx, c, CloseAccountWorkflowID(accountSid),
+		domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "no closure is known for account %s", accountSid))
 }
 
 // ReopenAccount asks the account's closure to reopen it and waits for the
