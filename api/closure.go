@@ -23,6 +23,8 @@ func (s *server) registerClosure(org *gin.RouterGroup) {
 	org.GET("/Accounts/:account/Subscriptions", s.listSubscriptions)
 	org.POST("/Accounts/:account/Subscriptions", s.createSubscription)
 	org.POST("/Accounts/:account/Credentials", s.createAccountCredential)
+	org.GET("/Accounts/:account/Credentials", s.listAccountCredentials)
+	org.DELETE("/Accounts/:account/Credentials/:credential", s.revokeAccountCredential)
 	org.POST("/Accounts/:account/Close", s.closeAccount)
 	org.GET("/Accounts/:account/Closure", s.getClosure)
 	org.POST("/Accounts/:account/Reopen", s.reopenAccount)
@@ -269,6 +271,58 @@ func (s *server) createAccountCredential(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.PureJSON(http.StatusCreated, gin.H{"sid": cred.Sid, "account_sid": acct.Sid, "friendly_name": cred.FriendlyName, "secret": secret})
+}
+
+// credentialJSON is an account credential on the wire, without its secret.
+type credentialJSON struct {
+	Sid          string `json:"sid"`
+	AccountSid   string `json:"account_sid"`
+	FriendlyName string `json:"friendly_name"`
+	UserSid      string `json:"user_sid"`
+	DateCreated  string `json:"date_created"`
+}
+
+// listAccountCredentials lists the credentials scoped to the account
+// (the auth token of an imported or shared account among them).
+func (s *server) listAccountCredentials(c *gin.Context) {
+	acct, err := s.account(c, domain.ActionUpdateSettings)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	creds, err := s.store.ListAccountCredentials(c.Request.Context(), acct.OrganizationSid, acct.Sid)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	out := make([]credentialJSON, len(creds))
+	for i, cr := range creds {
+		out[i] = credentialJSON{Sid: cr.Sid, AccountSid: cr.AccountSid, FriendlyName: cr.FriendlyName, UserSid: cr.UserSid, DateCreated: rfc3339(cr.DateCreated)}
+	}
+	c.PureJSON(http.StatusOK, gin.H{"credentials": out})
+}
+
+// revokeAccountCredential deletes a credential scoped to the account: it
+// stops working at once, bearer tokens issued from it included. Revoking
+// is allowed whatever the account's status.
+func (s *server) revokeAccountCredential(c *gin.Context) {
+	acct, err := s.account(c, domain.ActionUpdateSettings)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	sid, err := sidParam(c, "credential", domain.PrefixCredential)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	p := principal(c)
+	if err := s.store.RevokeAccountCredential(c.Request.Context(), acct.OrganizationSid, acct.Sid, sid,
+		domain.NewAuditEvent(p.Actor(), p.OrganizationSid, domain.EventCredentialRevoked, acct.Sid, map[string]any{"credential_sid": sid})); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }
 
 // closureJSON answers Close and GET …/Closure.

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +134,22 @@ func TestImportConfirmedInABrowser(t *testing.T) {
 	requireError(t, founder.get(e.orgPath("/Accounts")), http.StatusForbidden, domain.CodeForbidden)
 	requireError(t, apiClient{t: t, base: a.BaseURL, user: acct, pass: strings.Repeat("x", 32)}.get(e.orgPath("/Accounts/"+acct+"/PhoneNumbers")),
 		http.StatusUnauthorized, domain.CodeUnauthenticated)
+	// It is listed among the account's credentials and can be revoked.
+	creds := e.owner.get(e.orgPath("/Accounts/" + acct + "/Credentials")).JSON(t)["credentials"].([]any)
+	require.Len(t, creds, 1)
+	tokenCred := creds[0].(map[string]any)
+	require.Equal(t, "auth token", tokenCred["friendly_name"])
+	require.Equal(t, owner.Sid, tokenCred["user_sid"])
+	requireError(t, founder.get(e.orgPath("/Accounts/"+acct+"/Credentials")), http.StatusForbidden, domain.CodeForbidden)
+	requireError(t, e.owner.do(http.MethodDelete, e.orgPath("/Accounts/"+acct+"/Credentials/SK"+strings.Repeat("0", 32)), nil), http.StatusNotFound, 20404)
+	r = apiClient{t: t, base: a.BaseURL}.post("/v1/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {acct}, "client_secret": {authToken}})
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	bearer := apiClient{t: t, base: a.BaseURL, bearer: r.JSON(t)["access_token"].(string)}
+	require.Equal(t, http.StatusOK, bearer.get(e.orgPath("/Accounts/"+acct+"/PhoneNumbers")).Status)
+	require.Equal(t, http.StatusNoContent, e.owner.do(http.MethodDelete, e.orgPath("/Accounts/"+acct+"/Credentials/"+tokenCred["sid"].(string)), nil).Status)
+	requireError(t, founder.get(e.orgPath("/Accounts/"+acct+"/PhoneNumbers")), http.StatusUnauthorized, domain.CodeUnauthenticated)
+	requireError(t, bearer.get(e.orgPath("/Accounts/"+acct+"/PhoneNumbers")), http.StatusUnauthorized, domain.CodeUnauthenticated)
+	require.Empty(t, e.owner.get(e.orgPath("/Accounts/" + acct + "/Credentials")).JSON(t)["credentials"])
 	require.Equal(t, "accepted", e.pending("")[rq]["status"], "an ended request stays listed")
 	mp.WaitForMessage(t, "owner@example.com", "accepted the import", 30*time.Second)
 

@@ -27,6 +27,7 @@ const (
 	EventNumberAcquired     = "account.number_acquired"
 	EventSubscriptionAdded  = "account.subscription_created"
 	EventAccountCredentials = "account.credential_created"
+	EventCredentialRevoked  = "account.credential_revoked"
 )
 
 // CheckAcceptsNewRequests is the rule "an account accepts no new

@@ -100,6 +100,13 @@ type AuthStore interface {
 	CredentialPrincipal(ctx context.Context, sid string) (Credential, User, error)
 	// TokenPrincipal does the same for an unexpired bearer token's hash.
 	TokenPrincipal(ctx context.Context, hash string, now time.Time) (Credential, User, error)
+	// ListAccountCredentials lists the organization's credentials scoped
+	// to the account, oldest first (no secrets: only their hashes exist).
+	ListAccountCredentials(ctx context.Context, orgSid, accountSid string) ([]Credential, error)
+	// RevokeAccountCredential deletes one of them and its bearer tokens:
+	// it stops working at once (20404 when the account has no such
+	// credential).
+	RevokeAccountCredential(ctx context.Context, orgSid, accountSid, sid string, ev AuditEvent) error
 }
 
 // EventStore holds audit events.

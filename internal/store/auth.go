@@ -119,3 +119,35 @@ func (s *Store) TokenPrincipal(ctx context.Context, hash string, now time.Time) 
 	}
 	return r.split()
 }
+
+// ListAccountCredentials implements domain.AuthStore.
+func (s *Store) ListAccountCredentials(ctx context.Context, orgSid, accountSid string) ([]domain.Credential, error) {
+	var rows []credentialRow
+	if err := s.db.WithContext(ctx).Where("organization_sid = ? AND account_sid = ?", orgSid, accountSid).Order("date_created ASC, sid ASC").Find(&rows).Error; err != nil {
+		return nil, translate(err, nil, nil)
+	}
+	out := make([]domain.Credential, len(rows))
+	for i, r := range rows {
+		out[i] = domain.Credential{Sid: r.Sid, OrganizationSid: r.OrganizationSid, UserSid: r.UserSid, FriendlyName: r.FriendlyName,
+			AccountSid: r.AccountSid.String, DateCreated: r.DateCreated.UTC()}
+	}
+	return out, nil
+}
+
+// RevokeAccountCredential implements domain.AuthStore.
+func (s *Store) RevokeAccountCredential(ctx context.Context, orgSid, accountSid, sid string, ev domain.AuditEvent) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("credential_sid IN (SELECT sid FROM credentials WHERE sid = ? AND organization_sid = ? AND account_sid = ?)", sid, orgSid, accountSid).
+			Delete(&accessTokenRow{}).Error; err != nil {
+			return translate(err, nil, nil)
+		}
+		res := tx.Where("sid = ? AND organization_sid = ? AND account_sid = ?", sid, orgSid, accountSid).Delete(&credentialRow{})
+		if res.Error != nil {
+			return translate(res.Error, nil, nil)
+		}
+		if res.RowsAffected == 0 {
+			return domain.Errorf(domain.ENotFound, 20404, "the account has no credential %s", sid)
+		}
+		return s.audit(tx, ev)
+	})
+}
