@@ -163,3 +163,34 @@ func TestShareGrantsAndRelinquish(t *testing.T) {
 		requireCode(t, domain.CodeAccountNotFound, err)
 	})
 }
+
+func TestAccountCredentialsListedAndRevoked(t *testing.T) {
+	eachDialect(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		org := createOrg(t, s, "acme")
+		other := createOrg(t, s, "other")
+		acct := createAccount(t, s, org, org.Owner, "Desk", domain.AccountActive)
+		cred := domain.Credential{Sid: newSID(domain.PrefixCredential), OrganizationSid: org.Sid, UserSid: org.Owner.Sid, FriendlyName: "app",
+			SecretHash: domain.HashSecret(domain.NewSecret(32)), AccountSid: acct.Sid}
+		require.NoError(t, s.CreateCredential(ctx, cred, domain.AuditEvent{}))
+		tok := domain.AccessToken{TokenHash: domain.HashSecret(domain.NewSecret(48)), CredentialSid: cred.Sid, ExpiresAt: time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)}
+		require.NoError(t, s.CreateAccessToken(ctx, tok))
+
+		listed, err := s.ListAccountCredentials(ctx, org.Sid, acct.Sid)
+		require.NoError(t, err)
+		require.Equal(t, []string{cred.Sid}, sids(listed, func(c domain.Credential) string { return c.Sid }))
+		require.Empty(t, listed[0].SecretHash, "no secret material is listed")
+		listed, err = s.ListAccountCredentials(ctx, other.Sid, acct.Sid)
+		require.NoError(t, err)
+		require.Empty(t, listed, "another organization sees none")
+
+		requireCode(t, 20404, s.RevokeAccountCredential(ctx, other.Sid, acct.Sid, cred.Sid, domain.AuditEvent{}))
+		require.NoError(t, s.RevokeAccountCredential(ctx, org.Sid, acct.Sid, cred.Sid, domain.AuditEvent{Type: domain.EventCredentialRevoked, OrganizationSid: org.Sid, ResourceSid: acct.Sid}))
+		_, _, err = s.CredentialPrincipal(ctx, cred.Sid)
+		requireCode(t, domain.CodeUnauthenticated, err)
+		_, _, err = s.TokenPrincipal(ctx, tok.TokenHash, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+		requireCode(t, domain.CodeUnauthenticated, err) // its bearer tokens stop at once
+		requireCode(t, 20404, s.RevokeAccountCredential(ctx, org.Sid, acct.Sid, cred.Sid, domain.AuditEvent{}))
+		require.Len(t, eventsOf(t, s, org.Sid, domain.EventCredentialRevoked), 1)
+	})
+}
