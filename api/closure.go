@@ -150,20 +150,21 @@ func (s *server) listNumbers(kind string) gin.HandlerFunc {
 			_ = c.Error(err)
 			return
 		}
-		items, err := s.store.ListNumbers(c.Request.Context(), acct.Sid, kind)
+		prefix := domain.PrefixPhoneNumber
+		if kind == domain.NumberShortCode {
+			prefix = domain.PrefixShortCode
+		}
+		page, err := pageRequest(c, prefix, domain.DefaultPageSize, domain.MaxPageSize)
 		if err != nil {
 			_ = c.Error(err)
 			return
 		}
-		out := make([]numberJSON, len(items))
-		for i, n := range items {
-			out[i] = s.renderNumber(n)
+		items, err := s.store.PageNumbers(c.Request.Context(), acct.Sid, kind, page)
+		if err != nil {
+			_ = c.Error(err)
+			return
 		}
-		key := "phone_numbers"
-		if kind == domain.NumberShortCode {
-			key = "short_codes"
-		}
-		c.PureJSON(http.StatusOK, gin.H{key: out})
+		c.PureJSON(http.StatusOK, envelope(s, c, domain.PageFrom(page, items), func(n domain.Number) string { return n.Sid }, s.renderNumber))
 	}
 }
 
@@ -222,16 +223,17 @@ func (s *server) listSubscriptions(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	items, err := s.store.ListSubscriptions(c.Request.Context(), acct.Sid)
+	page, err := pageRequest(c, domain.PrefixSubscription, domain.DefaultPageSize, domain.MaxPageSize)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out := make([]subscriptionJSON, len(items))
-	for i, sub := range items {
-		out[i] = renderSubscription(sub)
+	items, err := s.store.PageSubscriptions(c.Request.Context(), acct.Sid, page)
+	if err != nil {
+		_ = c.Error(err)
+		return
 	}
-	c.PureJSON(http.StatusOK, gin.H{"subscriptions": out})
+	c.PureJSON(http.StatusOK, envelope(s, c, domain.PageFrom(page, items), func(sub domain.Subscription) string { return sub.Sid }, renderSubscription))
 }
 
 type accountCredentialRequest struct {

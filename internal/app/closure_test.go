@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -156,9 +157,9 @@ func TestCloseAccount_CutsCredentialsAtOnceClosesEverythingAndReopens(t *testing
 	require.Equal(t, float64(1), counts["charges_stopped"])
 	require.Equal(t, float64(3), counts["numbers_released"])
 	require.Equal(t, "revoked", e.owner.get(base + "/Invitations/" + invitation).JSON(t)["status"])
-	require.Equal(t, 0, len(e.owner.get(base + "/PhoneNumbers").JSON(t)["phone_numbers"].([]any)))
+	require.Equal(t, 0, len(e.owner.get(base + "/PhoneNumbers").JSON(t)["content"].([]any)))
 	require.Equal(t, 0, e.count(e.owner, base+"/Users"), "nobody has access any more")
-	require.Equal(t, "stopped", e.owner.get(base + "/Subscriptions").JSON(t)["subscriptions"].([]any)[0].(map[string]any)["status"])
+	require.Equal(t, "stopped", e.owner.get(base + "/Subscriptions").JSON(t)["content"].([]any)[0].(map[string]any)["status"])
 	// The released number is back in the inventory: another account
 	// may take it.
 	require.Equal(t, http.StatusCreated, e.owner.post(e.orgPath("/Accounts/"+keep+"/PhoneNumbers"), map[string]any{"phone_number": "+15005550006"}).Status)
@@ -311,4 +312,35 @@ func TestCloseAccount_ByItsOwnerWhoKeepsSeeingTheClosure(t *testing.T) {
 		return err == nil && len(mails) == 1
 	}, 10*time.Second, 50*time.Millisecond, "the owner was never emailed")
 	require.Equal(t, "alice@example.com", mails[0].To)
+}
+
+// TestAccountNumbersArePaged: numbers, short codes and charges come in the
+// page envelope, each page after the last SID of the one before.
+func TestAccountNumbersArePaged(t *testing.T) {
+	e := newClosureEnv(t, testenv.MustPostgres(t), nil)
+	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Many lines"})
+	base := e.orgPath("/Accounts/" + acct)
+	var want []any
+	for i := 0; i < 5; i++ {
+		r := e.owner.post(base+"/PhoneNumbers", map[string]any{})
+		require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+		want = append(want, r.JSON(t)["sid"])
+	}
+	var got []any
+	next := base + "/PhoneNumbers?PageSize=2"
+	for pages := 0; next != ""; pages++ {
+		require.Less(t, pages, 3, "5 numbers fit in 3 pages of 2")
+		body := e.owner.get(next).JSON(t)
+		for _, n := range body["content"].([]any) {
+			got = append(got, n.(map[string]any)["sid"])
+		}
+		next = ""
+		if u, ok := body["meta"].(map[string]any)["next_page_url"].(string); ok {
+			next = strings.TrimPrefix(u, e.app.BaseURL)
+		}
+	}
+	require.ElementsMatch(t, want, got, "every number once")
+	require.Empty(t, e.owner.get(base + "/ShortCodes").JSON(t)["content"])
+	requireError(t, e.owner.get(base+"/PhoneNumbers?PageSize=0"), http.StatusBadRequest, domain.CodeBadRequest)
+	requireError(t, e.owner.get(base+"/Subscriptions?PageToken=nope"), http.StatusBadRequest, domain.CodeInvalidPageToken)
 }

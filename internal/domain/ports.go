@@ -230,11 +230,16 @@ type ClosureStore interface {
 	// ListNumbers lists an account's numbers of a kind (all kinds when
 	// kind is empty), oldest first.
 	ListNumbers(ctx context.Context, accountSid, kind string) ([]Number, error)
+	// PageNumbers returns one keyset page of them (Size+1 to tell if more).
+	PageNumbers(ctx context.Context, accountSid, kind string, p PageRequest) ([]Number, error)
 	// CreateSubscription adds a recurring charge: 25101, 25019 unless the
 	// account accepts new requests.
 	CreateSubscription(ctx context.Context, sub Subscription, ev AuditEvent) (Subscription, error)
 	// ListSubscriptions lists an account's subscriptions, oldest first.
 	ListSubscriptions(ctx context.Context, accountSid string) ([]Subscription, error)
+	// PageSubscriptions returns one keyset page of them (Size+1 to tell if
+	// more).
+	PageSubscriptions(ctx context.Context, accountSid string, p PageRequest) ([]Subscription, error)
 	// ListReleases lists the release and charge-stop records of an account.
 	ListReleases(ctx context.Context, accountSid string) ([]ResourceRelease, error)
 

@@ -127,6 +127,20 @@ func (s *Store) ListNumbers(ctx context.Context, accountSid, kind string) ([]dom
 	return out, nil
 }
 
+// PageNumbers implements domain.ClosureStore.
+func (s *Store) PageNumbers(ctx context.Context, accountSid, kind string, p domain.PageRequest) ([]domain.Number, error) {
+	var rows []numberRow
+	q := s.db.WithContext(ctx).Model(&numberRow{}).Where("account_sid = ? AND kind = ?", accountSid, kind)
+	if err := keyset(q, "sid", p).Find(&rows).Error; err != nil {
+		return nil, translate(err, nil, nil)
+	}
+	out := make([]domain.Number, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
 // CreateSubscription implements domain.ClosureStore.
 func (s *Store) CreateSubscription(ctx context.Context, sub domain.Subscription, ev domain.AuditEvent) (domain.Subscription, error) {
 	var out domain.Subscription
@@ -150,6 +164,20 @@ func (s *Store) CreateSubscription(ctx context.Context, sub domain.Subscription,
 func (s *Store) ListSubscriptions(ctx context.Context, accountSid string) ([]domain.Subscription, error) {
 	var rows []subscriptionRow
 	if err := s.db.WithContext(ctx).Where("account_sid = ?", accountSid).Order("sid ASC").Find(&rows).Error; err != nil {
+		return nil, translate(err, nil, nil)
+	}
+	out := make([]domain.Subscription, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// PageSubscriptions implements domain.ClosureStore.
+func (s *Store) PageSubscriptions(ctx context.Context, accountSid string, p domain.PageRequest) ([]domain.Subscription, error) {
+	var rows []subscriptionRow
+	q := s.db.WithContext(ctx).Model(&subscriptionRow{}).Where("account_sid = ?", accountSid)
+	if err := keyset(q, "sid", p).Find(&rows).Error; err != nil {
 		return nil, translate(err, nil, nil)
 	}
 	out := make([]domain.Subscription, len(rows))
