@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -25,6 +27,10 @@ type idemSeed struct {
 	created time.Time
 	hash    []byte
 }
+
+// replayedHeaders are the headers of a first answer that its replays
+// repeat.
+var replayedHeaders = []string{"Content-Type", "Location", "ETag"}
 
 type recorder struct {
 	gin.ResponseWriter
@@ -74,7 +80,15 @@ func (s *server) idempotency(c *gin.Context) {
 			return
 		case rec.StatusCode != 0:
 			c.Header("Idempotent-Replayed", "true")
-			c.Data(rec.StatusCode, "application/json; charset=utf-8", rec.Body)
+			contentType := "application/json; charset=utf-8"
+			for k, v := range rec.Headers {
+				if k == "Content-Type" {
+					contentType = v
+				} else {
+					c.Header(k, v)
+				}
+			}
+			c.Data(rec.StatusCode, contentType, rec.Body)
 			c.Abort()
 			return
 		case s.clock.Now().Sub(rec.DateCreated) < staleClaim:
@@ -94,7 +108,21 @@ func (s *server) idempotency(c *gin.Context) {
 		_ = s.store.ReleaseIdempotent(ctx, p.OrganizationSid, key)
 		return
 	}
-	if err := s.store.CompleteIdempotent(ctx, p.OrganizationSid, key, status, rw.buf.Bytes()); err != nil {
+	body, headers := rw.buf.Bytes(), map[string]string{}
+	for _, h := range replayedHeaders {
+		if v := rw.Header().Get(h); v != "" {
+			headers[h] = v
+		}
+	}
+	if strings.Contains(rw.Header().Get("Cache-Control"), "no-store") && status < 300 {
+		// The answer holds a secret shown once: it is never kept, and a
+		// replay says why there is nothing to show.
+		status = http.StatusConflict
+		body, _ = json.Marshal(ErrorBody{Code: domain.CodeInvalidState, Status: status, MoreInfo: moreInfo(domain.CodeInvalidState),
+			Message: "a request with this Idempotency-Key succeeded already; its answer held a secret, which is shown once and not kept"})
+		headers = map[string]string{"Content-Type": "application/json; charset=utf-8"}
+	}
+	if err := s.store.CompleteIdempotent(ctx, p.OrganizationSid, key, status, body, headers); err != nil {
 		s.log.ErrorContext(ctx, "storing an idempotent response", "request_id", requestID(c), "error", err.Error())
 	}
 }

@@ -174,6 +174,8 @@ func TestIdempotencyKey(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, again.Status)
 	require.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
 	require.JSONEq(t, string(first.Body), string(again.Body))
+	require.NotEmpty(t, first.Header.Get("Location"))
+	require.Equal(t, first.Header.Get("Location"), again.Header.Get("Location"), "the replay repeats the Location")
 	sid := first.JSON(t)["account_sid"].(string)
 	e.waitActive(e.owner, sid)
 	require.Equal(t, 1, e.count(e.owner, e.orgPath("/Accounts")), "one account, not two")
@@ -181,6 +183,27 @@ func TestIdempotencyKey(t *testing.T) {
 	requireError(t, c.post(e.orgPath("/Accounts"), map[string]any{"friendly_name": "Other"}), http.StatusUnprocessableEntity, domain.CodeBadRequest)
 	requireError(t, e.owner.withHeader("Idempotency-Key", "bad key with spaces").post(e.orgPath("/Accounts"), map[string]any{"friendly_name": "x"}), http.StatusBadRequest, domain.CodeBadRequest)
 	require.Equal(t, 1, e.count(e.owner, e.orgPath("/Accounts")))
+
+	// A SCIM creation replays as SCIM.
+	scim := e.owner.withHeader("Idempotency-Key", "scim-1")
+	user := map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "replayed@example.com"}
+	r1, r2 := scim.post(e.orgPath("/scim/Users"), user), scim.post(e.orgPath("/scim/Users"), user)
+	require.Equal(t, http.StatusCreated, r2.Status, "body: %s", r2.Body)
+	require.Equal(t, "true", r2.Header.Get("Idempotent-Replayed"))
+	require.Equal(t, r1.Header.Get("Content-Type"), r2.Header.Get("Content-Type"))
+	require.Contains(t, r2.Header.Get("Content-Type"), "application/scim+json")
+	require.Equal(t, r1.Header.Get("ETag"), r2.Header.Get("ETag"))
+
+	// An answer holding a secret is never kept: its replay says so.
+	credKey := e.owner.withHeader("Idempotency-Key", "cred-1")
+	r1 = credKey.post(e.orgPath("/Accounts/"+sid+"/Credentials"), map[string]any{"friendly_name": "app"})
+	require.Equal(t, http.StatusCreated, r1.Status, "body: %s", r1.Body)
+	r2 = credKey.post(e.orgPath("/Accounts/"+sid+"/Credentials"), map[string]any{"friendly_name": "app"})
+	requireError(t, r2, http.StatusConflict, domain.CodeInvalidState)
+	require.NotContains(t, string(r2.Body), r1.JSON(t)["secret"].(string))
+	var stored string
+	require.NoError(t, e.app.Store.DB().Raw("SELECT body FROM idempotency_keys WHERE idem_key = ?", "cred-1").Scan(&stored).Error)
+	require.NotContains(t, stored, r1.JSON(t)["secret"].(string), "the secret is not in the database")
 
 	// A different key is a different request.
 	other := e.owner.withHeader("Idempotency-Key", "create-prod-2").post(e.orgPath("/Accounts"), map[string]any{"friendly_name": "Prod"})

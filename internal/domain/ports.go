@@ -122,6 +122,7 @@ type IdempotencyRecord struct {
 	RequestHash     string
 	StatusCode      int // 0 while the first request is in flight
 	Body            []byte
+	Headers         map[string]string // those a replay repeats
 	DateCreated     time.Time
 }
 
@@ -130,7 +131,7 @@ type IdempotencyStore interface {
 	// BeginIdempotent claims (org, key) for a request; it returns the
 	// existing record and false when the key was claimed before.
 	BeginIdempotent(ctx context.Context, rec IdempotencyRecord) (IdempotencyRecord, bool, error)
-	CompleteIdempotent(ctx context.Context, orgSid, key string, status int, body []byte) error
+	CompleteIdempotent(ctx context.Context, orgSid, key string, status int, body []byte, headers map[string]string) error
 	ReleaseIdempotent(ctx context.Context, orgSid, key string) error
 }
 

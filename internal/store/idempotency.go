@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 
 	"gorm.io/gorm"
 
@@ -23,17 +24,23 @@ func (s *Store) BeginIdempotent(ctx context.Context, rec domain.IdempotencyRecor
 	if err := s.db.WithContext(ctx).Where("organization_sid = ? AND idem_key = ?", rec.OrganizationSid, rec.Key).Take(&cur).Error; err != nil {
 		return rec, false, translate(err, nil, nil)
 	}
+	var headers map[string]string
+	_ = json.Unmarshal([]byte(cur.Headers), &headers)
 	return domain.IdempotencyRecord{
 		OrganizationSid: cur.OrganizationSid, Key: cur.IdemKey, RequestHash: cur.RequestHash,
-		StatusCode: cur.StatusCode, Body: []byte(cur.Body), DateCreated: cur.DateCreated.UTC(),
+		StatusCode: cur.StatusCode, Body: []byte(cur.Body), Headers: headers, DateCreated: cur.DateCreated.UTC(),
 	}, false, nil
 }
 
 // CompleteIdempotent implements domain.IdempotencyStore.
-func (s *Store) CompleteIdempotent(ctx context.Context, orgSid, key string, status int, body []byte) error {
+func (s *Store) CompleteIdempotent(ctx context.Context, orgSid, key string, status int, body []byte, headers map[string]string) error {
+	h, err := json.Marshal(headers)
+	if err != nil || headers == nil {
+		h = []byte("{}")
+	}
 	return translate(s.db.WithContext(ctx).Model(&idempotencyRow{}).
 		Where("organization_sid = ? AND idem_key = ?", orgSid, key).
-		Updates(map[string]any{"status_code": status, "body": string(body)}).Error, nil, nil)
+		Updates(map[string]any{"status_code": status, "body": string(body), "headers": string(h)}).Error, nil, nil)
 }
 
 // ReleaseIdempotent implements domain.IdempotencyStore.

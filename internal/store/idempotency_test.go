@@ -39,12 +39,14 @@ func TestIdempotency_BeginCompleteAndReplay(t *testing.T) {
 		assert.True(t, fresh)
 
 		body := []byte(`{"sid":"AC00000000000000000000000000000001"}`)
-		require.NoError(t, s.CompleteIdempotent(ctx, org, "k1", 201, body))
+		headers := map[string]string{"Content-Type": "application/scim+json", "Location": "http://x/Users/US1"}
+		require.NoError(t, s.CompleteIdempotent(ctx, org, "k1", 201, body, headers))
 		done, fresh, err := s.BeginIdempotent(ctx, domain.IdempotencyRecord{OrganizationSid: org, Key: "k1", RequestHash: "h1"})
 		require.NoError(t, err)
 		assert.False(t, fresh)
 		assert.Equal(t, 201, done.StatusCode)
 		assert.Equal(t, body, done.Body)
+		assert.Equal(t, headers, done.Headers, "a replay repeats the headers a client reads")
 
 		// the other organization's record was not completed
 		other, _, err := s.BeginIdempotent(ctx, domain.IdempotencyRecord{OrganizationSid: otherOrg, Key: "k1", RequestHash: "h1"})
@@ -73,7 +75,7 @@ func TestIdempotency_ReleaseFreesOnlyKeysStillInFlight(t *testing.T) {
 
 		_, fresh = begin("completed")
 		require.True(t, fresh)
-		require.NoError(t, s.CompleteIdempotent(ctx, org, "completed", 200, []byte("ok")))
+		require.NoError(t, s.CompleteIdempotent(ctx, org, "completed", 200, []byte("ok"), nil))
 		require.NoError(t, s.ReleaseIdempotent(ctx, org, "completed"))
 		rec, fresh := begin("completed")
 		assert.False(t, fresh, "a completed outcome must survive Release")

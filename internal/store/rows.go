@@ -212,6 +212,7 @@ type idempotencyRow struct {
 	RequestHash     string
 	StatusCode      int
 	Body            string
+	Headers         string
 	DateCreated     time.Time
 }
 
