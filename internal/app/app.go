@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -53,6 +54,8 @@ type App struct {
 	mu   sync.Mutex
 	addr string
 	up   chan struct{}
+	// draining is set once shutdown starts: /readyz fails from then on.
+	draining atomic.Bool
 }
 
 // NewLogger builds the process logger from the configuration.
@@ -186,6 +189,9 @@ func (a *App) Handler() http.Handler {
 }
 
 func (a *App) ready(ctx context.Context) error {
+	if a.draining.Load() {
+		return errors.New("shutting down")
+	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if err := a.Store.Ping(ctx); err != nil {
@@ -267,6 +273,14 @@ func (a *App) Run(ctx context.Context, mode string) error {
 		go func() {
 			defer wg.Done()
 			<-runCtx.Done()
+			// Drain: readiness fails first, so load balancers stop sending
+			// requests, while the listener still serves the ones that come.
+			a.draining.Store(true)
+			if d := a.Config.ShutdownDrain; d > 0 {
+				a.Log.Info("draining before the listener closes", "drain", d.String())
+				drain := time.NewTimer(d)
+				<-drain.C
+			}
 			sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
 			defer cancel()
 			if err := srv.Shutdown(sctx); err != nil {

@@ -48,6 +48,29 @@ func TestReadyzFollowsPostgres(t *testing.T) {
 	require.Equal(t, http.StatusOK, e.owner.get(e.orgPath("/Accounts")).Status, "requests work again")
 }
 
+// TestShutdownDrainFailsReadinessFirst: with SHUTDOWN_DRAIN set, a shutdown
+// first turns /readyz to 503 while requests are still answered, and only
+// then closes the listener.
+func TestShutdownDrainFailsReadinessFirst(t *testing.T) {
+	a := testenv.MustApp(t, temporal, testenv.AppOptions{Env: map[string]string{"SHUTDOWN_DRAIN": "2s"}})
+	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}
+	anon := apiClient{t: t, base: a.BaseURL}
+	require.Equal(t, http.StatusOK, anon.get("/readyz").Status)
+
+	a.Stop()
+	r := anon.get("/readyz")
+	require.Eventually(t, func() bool { r = anon.get("/readyz"); return r.Status == http.StatusServiceUnavailable }, 5*time.Second, 20*time.Millisecond)
+	require.Equal(t, "shutting down", r.JSON(t)["reason"])
+	require.Equal(t, http.StatusOK, e.owner.get(e.orgPath("/Accounts")).Status, "requests are still served while draining")
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(a.BaseURL + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err != nil
+	}, 10*time.Second, 50*time.Millisecond, "the listener closes once the drain ends")
+}
+
 // TestSIGTERMDrainsRequests runs the real binary under load and sends it
 // SIGTERM: it exits 0 in time, and no request fails other than by finding
 // the listener already closed.

@@ -25,6 +25,7 @@ type Config struct {
 	TokenTTL            time.Duration // TOKEN_TTL
 	MaxBodyBytes        int64         // MAX_BODY_BYTES
 	ShutdownTimeout     time.Duration // SHUTDOWN_TIMEOUT
+	ShutdownDrain       time.Duration // SHUTDOWN_DRAIN: /readyz fails this long before the listener closes
 	LogLevel            slog.Level    // LOG_LEVEL: debug, info, warn, error
 	LogFormat           string        // LOG_FORMAT: json or text
 	BootstrapOrgName    string        // BOOTSTRAP_ORG_NAME
@@ -61,6 +62,7 @@ var Vars = []Var{
 	{"TOKEN_TTL", "1h", "Lifetime of bearer tokens issued by POST /v1/token."},
 	{"MAX_BODY_BYTES", "65536", "Largest request body accepted."},
 	{"SHUTDOWN_TIMEOUT", "20s", "How long SIGINT/SIGTERM waits for requests and activities in flight."},
+	{"SHUTDOWN_DRAIN", "0s", "On SIGINT/SIGTERM, how long /readyz answers 503 (and requests are still served) before the listener closes, so a load balancer stops sending traffic first."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"LOG_FORMAT", "json", "json or text."},
 	{"BOOTSTRAP_ORG_NAME", "Example Organization", "Name of the organization created on first start."},
@@ -122,6 +124,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	dur("TOKEN_TTL", &c.TokenTTL)
 	dur("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	if d, err := time.ParseDuration(get("SHUTDOWN_DRAIN")); err != nil || d < 0 {
+		errs = append(errs, "SHUTDOWN_DRAIN must be a duration such as 5s (0s: none)")
+	} else {
+		c.ShutdownDrain = d
+	}
 	dur("INVITATION_TTL", &c.InvitationTTL)
 	dur("INVITATION_RESEND_INTERVAL", &c.ResendInterval)
 	dur("ACCOUNT_REQUEST_TTL", &c.RequestTTL)

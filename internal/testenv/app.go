@@ -19,6 +19,9 @@ type RunningApp struct {
 	*app.App
 	BaseURL string
 	Boot    app.Bootstrapped
+	// Stop starts the graceful shutdown, as SIGTERM does in main; the
+	// test's cleanup waits for it to end.
+	Stop func()
 }
 
 // AppOptions tweak MustApp.
@@ -90,5 +93,5 @@ func MustApp(tb testing.TB, t *Temporal, opts AppOptions) *RunningApp {
 		a.Close()
 	})
 	a.Addr()
-	return &RunningApp{App: a, BaseURL: cfg.PublicBaseURL, Boot: boot}
+	return &RunningApp{App: a, BaseURL: cfg.PublicBaseURL, Boot: boot, Stop: cancel}
 }
