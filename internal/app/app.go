@@ -277,6 +277,10 @@ func (a *App) Run(ctx context.Context, mode string) error {
 			// requests, while the listener still serves the ones that come.
 			a.draining.Store(true)
 			if d := a.Config.ShutdownDrain; d > 0 {
+				// Every answer from now on closes its connection, so none
+				// is left idle for a client to reuse as the listener
+				// closes; a retry meanwhile gets a fresh connection.
+				srv.SetKeepAlivesEnabled(false)
 				a.Log.Info("draining before the listener closes", "drain", d.String())
 				drain := time.NewTimer(d)
 				<-drain.C
