@@ -1,13 +1,7 @@
 package workflows_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
-
-	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
-	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/orgaccounts/orgaccounts/workflows"
 )
@@ -20,20 +14,5 @@ import (
 // code must replay with the current code: a change that fails this test
 // needs workflow.GetVersion, and these files stay.
 func TestCloseAccountWorkflow_ReplaysRecordedHistories(t *testing.T) {
-	files, err := filepath.Glob("testdata/close_account_*.json")
-	require.NoError(t, err)
-	require.Len(t, files, 2)
-	for _, name := range files {
-		t.Run(filepath.Base(name), func(t *testing.T) {
-			f, err := os.Open(name)
-			require.NoError(t, err)
-			defer f.Close()
-			h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-			require.NoError(t, err)
-			require.NotEmpty(t, h.Events)
-			replayer := sdkworker.NewWorkflowReplayer()
-			replayer.RegisterWorkflow(workflows.CloseAccountWorkflow)
-			require.NoError(t, replayer.ReplayWorkflowHistory(nil, h))
-		})
-	}
+	replayRecorded(t, "testdata/close_account_*.json", 2, workflows.CloseAccountWorkflow)
 }

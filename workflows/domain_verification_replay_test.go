@@ -19,9 +19,16 @@ import (
 // with older code must replay with the current code: a change that fails
 // this test needs workflow.GetVersion, and these files stay.
 func TestDomainVerificationWorkflow_ReplaysRecordedHistories(t *testing.T) {
-	files, err := filepath.Glob("testdata/domain_verification_run*.json")
+	replayRecorded(t, "testdata/domain_verification_run*.json", 4, workflows.DomainVerificationWorkflow)
+}
+
+// replayRecorded replays each of the want histories matching pattern, all
+// recorded from a real server, against the current code of wfs.
+func replayRecorded(t *testing.T, pattern string, want int, wfs ...any) {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
 	require.NoError(t, err)
-	require.Len(t, files, 4)
+	require.Len(t, files, want)
 	for _, name := range files {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			f, err := os.Open(name)
@@ -29,8 +36,11 @@ func TestDomainVerificationWorkflow_ReplaysRecordedHistories(t *testing.T) {
 			defer f.Close()
 			h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
 			require.NoError(t, err)
+			require.NotEmpty(t, h.Events)
 			replayer := sdkworker.NewWorkflowReplayer()
-			replayer.RegisterWorkflow(workflows.DomainVerificationWorkflow)
+			for _, wf := range wfs {
+				replayer.RegisterWorkflow(wf)
+			}
 			require.NoError(t, replayer.ReplayWorkflowHistory(nil, h))
 		})
 	}
