@@ -35,18 +35,23 @@ func (a *Activities) SendEmail(ctx context.Context, in EmailInput) error {
 	if err := a.Mailer.Send(ctx, m); err != nil {
 		return err // transient: retried
 	}
-	wfID := ""
-	if activity.IsActivity(ctx) {
-		wfID = activity.GetInfo(ctx).WorkflowExecution.ID
-	}
 	err = a.Store.RecordEmail(ctx, domain.SentEmail{
 		Key: in.Key, OrganizationSid: in.OrganizationSid, To: in.To, Template: in.Template, Subject: m.Subject,
-		BodyText: m.Text, Transport: a.Mailer.Transport(), WorkflowID: wfID, RelatedSid: in.RelatedSid,
+		BodyText: m.Text, Transport: a.Mailer.Transport(), WorkflowID: workflowID(ctx), RelatedSid: in.RelatedSid,
 	})
 	if err == nil {
 		logger(ctx).Info("email sent", "to", in.To, "template", in.Template, "transport", a.Mailer.Transport())
 	}
 	return wrap(err)
+}
+
+// workflowID is the ID of the workflow running the activity (empty when
+// called outside one), recorded with each email sent.
+func workflowID(ctx context.Context) string {
+	if activity.IsActivity(ctx) {
+		return activity.GetInfo(ctx).WorkflowExecution.ID
+	}
+	return ""
 }
 
 // roleNames renders role SIDs for people.

@@ -64,7 +64,7 @@ func (a *Activities) SendInvitation(ctx context.Context, in SendInvitationInput)
 	}
 	if err := a.Store.RecordEmail(ctx, domain.SentEmail{
 		Key: key, OrganizationSid: inv.OrganizationSid, To: inv.Email, Template: email.TemplateInvitation, Subject: m.Subject,
-		BodyText: "(link withheld)", Transport: a.Mailer.Transport(), WorkflowID: "invitation/" + inv.Sid, RelatedSid: inv.Sid,
+		BodyText: "(link withheld)", Transport: a.Mailer.Transport(), WorkflowID: workflowID(ctx), RelatedSid: inv.Sid,
 	}); err != nil {
 		return wrap(err)
 	}

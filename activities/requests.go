@@ -66,21 +66,12 @@ func (a *Activities) SendAccountRequest(ctx context.Context, in SendRequestInput
 	}
 	if err := a.Store.RecordEmail(ctx, domain.SentEmail{
 		Key: key, OrganizationSid: req.OrganizationSid, To: req.OwnerEmail, Template: template, Subject: m.Subject,
-		BodyText: "(link withheld)", Transport: a.Mailer.Transport(), WorkflowID: RequestWorkflowID(req.Kind, req.Sid), RelatedSid: req.Sid,
+		BodyText: "(link withheld)", Transport: a.Mailer.Transport(), WorkflowID: workflowID(ctx), RelatedSid: req.Sid,
 	}); err != nil {
 		return wrap(err)
 	}
 	logger(ctx).Info("account request sent", "RequestSid", req.Sid, "kind", req.Kind, "to", req.OwnerEmail, "version", in.Version)
 	return wrap(a.Store.MarkRequestSent(ctx, req.Sid, in.Version, in.SentAt, in.Reminder))
-}
-
-// RequestWorkflowID is the workflow ID of an import or share request (the
-// workflows package names it; it is here so emails can record it).
-func RequestWorkflowID(kind, requestSid string) string {
-	if kind == domain.RequestShare {
-		return "share-account/" + requestSid
-	}
-	return "import-account/" + requestSid
 }
 
 // grantNames renders a share's grants for people: "ada@example.com as

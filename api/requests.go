@@ -48,7 +48,7 @@ func (s *server) renderRequest(r domain.AccountRequest) requestJSON {
 		Sid: r.Sid, Kind: r.Kind, AccountSid: r.AccountSid, AccountName: r.AccountName, Status: r.Status, RequestedBy: r.RequesterSid,
 		OwnerSid: r.OwnerSid, OwnerEmail: r.OwnerEmail, Grants: grants, SentCount: r.SentCount, DateReminded: optTime(r.RemindedAt),
 		DateCreated: rfc3339(r.DateCreated), ExpiresAt: rfc3339(r.ExpiresAt), DateEnded: optTime(r.DateEnded),
-		WorkflowID: activities.RequestWorkflowID(r.Kind, r.Sid), URL: s.requestURL(r),
+		WorkflowID: workflows.AccountRequestWorkflowID(r.Kind, r.Sid), URL: s.requestURL(r),
 	}
 }
 
@@ -271,8 +271,10 @@ func (s *server) relinquish(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	if before.Kind != domain.AccountIndependent {
-		_ = c.Error(domain.Errorf(domain.EConflict, domain.CodeInvalidState, "account %s is %s; only an independent (shared) account can be relinquished", sid, before.Kind))
+	// Checked before pending invitations are revoked, and again under the
+	// store's lock.
+	if err := domain.CheckRelinquish(before); err != nil {
+		_ = c.Error(err)
 		return
 	}
 	// Pending invitations to the account end first: nobody may join it

@@ -18,16 +18,20 @@ const (
 	RequestCancelUpdate = "cancel"
 )
 
-// ImportAccountWorkflowID and ShareAccountWorkflowID are the workflow IDs
-// of requests; they derive from the request SID.
-func ImportAccountWorkflowID(requestSid string) string {
-	return activities.RequestWorkflowID(domain.RequestImport, requestSid)
+// AccountRequestWorkflowID is the workflow ID of an import or share
+// request; it derives from the request SID.
+func AccountRequestWorkflowID(kind, requestSid string) string {
+	if kind == domain.RequestShare {
+		return ShareAccountWorkflowID(requestSid)
+	}
+	return ImportAccountWorkflowID(requestSid)
 }
 
+// ImportAccountWorkflowID is the workflow ID of an import request.
+func ImportAccountWorkflowID(requestSid string) string { return "import-account/" + requestSid }
+
 // ShareAccountWorkflowID is the workflow ID of a share request.
-func ShareAccountWorkflowID(requestSid string) string {
-	return activities.RequestWorkflowID(domain.RequestShare, requestSid)
-}
+func ShareAccountWorkflowID(requestSid string) string { return "share-account/" + requestSid }
 
 // AccountRequestInput is what the API passes to ImportAccountWorkflow and
 // ShareAccountWorkflow. ExpiresAt was stored with the request; the

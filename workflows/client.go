@@ -211,7 +211,7 @@ func (c Client) StartAccountRequest(ctx context.Context, kind string, in Account
 // updateRequest sends an update to a request's workflow and waits for its
 // answer; a workflow that has ended means the request is no longer pending.
 func (c Client) updateRequest(ctx context.Context, kind, sid, name string, args ...any) (RequestState, error) {
-	return update[RequestState](ctx, c, activities.RequestWorkflowID(kind, sid), name,
+	return update[RequestState](ctx, c, AccountRequestWorkflowID(kind, sid), name,
 		domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the request is no longer pending"), args...)
 }
 

@@ -142,6 +142,16 @@ func CheckShare(a Account, owner User, ownerDomainVerified bool) error {
 	return nil
 }
 
+// CheckRelinquish is the rule for relinquishing: only an independent
+// (shared) account is given up; a managed one is the organization's own
+// (25019).
+func CheckRelinquish(a Account) error {
+	if a.Kind != AccountIndependent {
+		return Errorf(EConflict, CodeInvalidState, "account %s is %s; only an independent (shared) account can be relinquished", a.Sid, a.Kind)
+	}
+	return nil
+}
+
 // NormalizeGrants checks the grants of a share: each names a user SID once
 // with grantable roles (see NormalizeRoles); Owner is never granted, the
 // outsider keeps it.

@@ -309,8 +309,8 @@ func (s *Store) Relinquish(ctx context.Context, orgSid, accountSid string, ev do
 		if err != nil || a.OrganizationSid.String != orgSid {
 			return errAccountNotFound
 		}
-		if a.Kind != domain.AccountIndependent {
-			return domain.Errorf(domain.EConflict, domain.CodeInvalidState, "account %s is %s; only an independent (shared) account can be relinquished", accountSid, a.Kind)
+		if err := domain.CheckRelinquish(a.domain()); err != nil {
+			return err
 		}
 		var had []roleAssignmentRow
 		if err := tx.Where("scope = ?", accountSid).Order("sid").Find(&had).Error; err != nil {
