@@ -1,0 +1,19 @@
+package workflows_test
+
+import (
+	"testing"
+
+	"github.com/orgaccounts/orgaccounts/workflows"
+)
+
+// The histories in testdata/create_account_*.json were recorded from a
+// real server running the whole service: a plain account, a Flex account
+// (its provisioning steps), a subaccount, and a creation that failed at
+// its first step because the owner was deactivated through SCIM after the
+// API accepted the request. A creation retries its activities for as long
+// as the database or the worker is down, so runs started by older code
+// must replay with the current code: a change that fails this test needs
+// workflow.GetVersion, and these files stay.
+func TestCreateAccountWorkflow_ReplaysRecordedHistories(t *testing.T) {
+	replayRecorded(t, "testdata/create_account_*.json", 4, workflows.CreateAccountWorkflow)
+}
