@@ -28,6 +28,19 @@ func (a *Activities) SendEmail(ctx context.Context, in EmailInput) error {
 	if err != nil || done {
 		return wrap(err)
 	}
+	if _, named := in.Data["OrganizationName"]; !named && in.OrganizationSid != "" {
+		// Notices name the organization as it is called when they go out.
+		org, err := a.Store.FindOrganization(ctx, in.OrganizationSid)
+		if err != nil {
+			return wrap(err)
+		}
+		data := make(map[string]any, len(in.Data)+1)
+		for k, v := range in.Data {
+			data[k] = v
+		}
+		data["OrganizationName"] = org.FriendlyName
+		in.Data = data
+	}
 	m, err := email.Render(in.Template, in.To, in.Data)
 	if err != nil {
 		return wrap(domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "%v", err))

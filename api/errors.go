@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -85,6 +86,9 @@ func (s *server) writeError(c *gin.Context, err error) {
 	}
 	if kind == domain.EUnauthenticated {
 		c.Header("WWW-Authenticate", `Basic realm="orgaccounts", Bearer`)
+	}
+	if e, ok := domain.AsError(err); ok && e.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	if c.GetBool(ctxSCIM) {
 		c.Header("Content-Type", scimMediaType)

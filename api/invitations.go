@@ -218,3 +218,13 @@ func (s *server) revokeInvitation(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
+
+// rolesOf returns the caller's roles on an account (none needed for an
+// organization Owner or Administrator).
+func (s *server) rolesOf(c *gin.Context, scope string) ([]string, error) {
+	p := principal(c)
+	if p.IsOrgAdmin() {
+		return nil, nil
+	}
+	return s.store.RolesOn(c.Request.Context(), scope, p.UserSid)
+}

@@ -51,79 +51,33 @@ func (s *server) renderAccountUser(orgSid string) func(domain.AccountUser) accou
 }
 
 func (s *server) listAccountUsers(c *gin.Context) {
-	acct, err := s.account(c, domain.ActionReadAccount)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
 	page, err := pageRequest(c, domain.PrefixUser, domain.DefaultPageSize, domain.MaxPageSize)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
 	p := principal(c)
-	f := domain.AccountUserFilter{OrganizationSid: p.OrganizationSid, AccountSid: acct.Sid, Role: c.Query("Role"), Page: page}
-	if err := f.Validate(); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	items, err := s.store.ListAccountUsers(c.Request.Context(), f)
+	out, err := s.services.People.Users(c.Request.Context(), p, c.Param("account"), domain.AccountUserFilter{Role: c.Query("Role"), Page: page})
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, envelope(s, c, domain.PageFrom(page, items), func(u domain.AccountUser) string { return u.User.Sid },
-		s.renderAccountUser(p.OrganizationSid)))
+	c.PureJSON(http.StatusOK, envelope(s, c, out, func(u domain.AccountUser) string { return u.User.Sid }, s.renderAccountUser(p.OrganizationSid)))
 }
 
 type setAccountUserRolesRequest struct {
 	Roles []string `json:"roles"`
 }
 
-// roleChange reads what PUT and DELETE …/Users/{US} share: the account
-// (the caller must manage its users), the user in the path, and whether
-// the caller may grant or remove Administrator.
-func (s *server) roleChange(c *gin.Context) (domain.RoleChange, error) {
-	acct, err := s.account(c, domain.ActionManageUsers)
-	if err != nil {
-		return domain.RoleChange{}, err
-	}
-	user, err := sidParam(c, "user", domain.PrefixUser)
-	if err != nil {
-		return domain.RoleChange{}, err
-	}
-	roles, err := s.rolesOf(c, acct.Sid)
-	if err != nil {
-		return domain.RoleChange{}, err
-	}
-	p := principal(c)
-	return domain.RoleChange{
-		OrganizationSid: p.OrganizationSid, AccountSid: acct.Sid, UserSid: user,
-		MayManageAdministrators: p.MayManageAdministrators(roles),
-	}, nil
-}
-
 // setAccountUserRoles replaces the roles of a user on an account.
-// Administrator supersedes the others: a set holding it is stored as
-// Administrator alone, and the answer shows what was stored.
 func (s *server) setAccountUserRoles(c *gin.Context) {
-	change, err := s.roleChange(c)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
 	var req setAccountUserRolesRequest
 	if err := decodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	if change.Roles, err = domain.NormalizeRoles(req.Roles); err != nil {
-		_ = c.Error(err)
-		return
-	}
 	p := principal(c)
-	out, err := s.store.SetAccountUserRoles(c.Request.Context(), change,
-		domain.NewAuditEvent(p.Actor(), p.OrganizationSid, domain.EventAccountUserRolesSet, change.AccountSid, nil))
+	out, err := s.services.People.SetRoles(c.Request.Context(), p, c.Param("account"), c.Param("user"), req.Roles)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -133,14 +87,7 @@ func (s *server) setAccountUserRoles(c *gin.Context) {
 
 // removeAccountUser removes every role of a user on an account.
 func (s *server) removeAccountUser(c *gin.Context) {
-	change, err := s.roleChange(c)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	p := principal(c)
-	if err := s.store.RemoveAccountUser(c.Request.Context(), change,
-		domain.NewAuditEvent(p.Actor(), p.OrganizationSid, domain.EventAccountUserRemoved, change.AccountSid, nil)); err != nil {
+	if err := s.services.People.Remove(c.Request.Context(), principal(c), c.Param("account"), c.Param("user")); err != nil {
 		_ = c.Error(err)
 		return
 	}
@@ -153,41 +100,17 @@ type transferOwnershipRequest struct {
 }
 
 // transferOwnership moves a managed account to another managed user of the
-// organization; the former owner stays on as Administrator. Transferring
-// to the current owner changes nothing and answers 200.
+// organization.
 func (s *server) transferOwnership(c *gin.Context) {
-	acct, err := s.account(c, domain.ActionTransferOwnership)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
 	var req transferOwnershipRequest
 	if err := decodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	if strings.TrimSpace(req.Owner) == "" {
-		_ = c.Error(domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "owner is required: a User SID (US…) or the email of a managed user"))
-		return
-	}
-	owner, err := s.resolveOwner(c, req.Owner)
-	if err == nil {
-		err = domain.CheckOwnershipTransfer(acct, owner)
-	}
+	out, err := s.services.People.TransferOwnership(c.Request.Context(), principal(c), c.Param("account"), req.Owner)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	p := principal(c)
-	out, err := s.store.TransferOwnership(c.Request.Context(), domain.OwnershipTransfer{
-		OrganizationSid: p.OrganizationSid, AccountSid: acct.Sid, NewOwnerSid: owner.Sid, ExpectVersion: acct.Version,
-	}, domain.NewAuditEvent(p.Actor(), p.OrganizationSid, domain.EventOwnershipTransferred, acct.Sid, nil))
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	if out.Changed() {
-		s.notifyOwnershipChange(c, out.Account, out.FormerOwner, out.NewOwner)
-	}
-	c.PureJSON(http.StatusOK, s.renderAccount(out.Account))
+	c.PureJSON(http.StatusOK, s.renderAccount(out))
 }

@@ -19,15 +19,13 @@ import (
 
 	"github.com/orgaccounts/orgaccounts/activities"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 	"github.com/orgaccounts/orgaccounts/internal/telemetry"
 	"github.com/orgaccounts/orgaccounts/workflows"
 )
 
 // Workflows starts and inspects lifecycle workflows.
 type Workflows interface {
-	StartCreateAccount(ctx context.Context, in workflows.CreateAccountInput) (workflows.Started, error)
-	// CreateAccountProgress returns 25101 when no creation is known.
-	CreateAccountProgress(ctx context.Context, accountSid string) (workflows.Progress, workflows.Started, error)
 	StartInvitation(ctx context.Context, in workflows.InvitationInput) (workflows.Started, error)
 	// ResendInvitation returns 25021 past the resend limits, 25019 when
 	// the invitation is no longer pending (as do the two below).
@@ -55,6 +53,8 @@ type Workflows interface {
 
 // Config holds the handler's dependencies.
 type Config struct {
+	// Services are the use cases every handler calls.
+	Services     *lifecycle.Services
 	Store        domain.Store
 	Workflows    Workflows
 	Clock        domain.Clock
@@ -73,8 +73,6 @@ type Config struct {
 	// RequestTTL is how long an account's owner has to answer an import
 	// or share request (a reminder goes half-way).
 	RequestTTL time.Duration
-	// SignUpsPerHour limits POST /v1/Accounts per client IP.
-	SignUpsPerHour int
 	// Retention is how long a closed account is kept before its purge.
 	Retention time.Duration
 	// DomainTimings are the intervals of domain verification.
@@ -82,6 +80,7 @@ type Config struct {
 }
 
 type server struct {
+	services       *lifecycle.Services
 	store          domain.Store
 	workflows      Workflows
 	clock          domain.Clock
@@ -94,7 +93,6 @@ type server struct {
 	invitationTTL  time.Duration
 	resendInterval time.Duration
 	requestTTL     time.Duration
-	signUps        *rateLimiter
 	retention      time.Duration
 	domainTimings  workflows.DomainTimings
 }
@@ -104,7 +102,7 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 // NewHandler builds the HTTP handler.
 func NewHandler(cfg Config) http.Handler {
 	s := &server{
-		store: cfg.Store, workflows: cfg.Workflows, clock: cfg.Clock, log: cfg.Logger,
+		services: cfg.Services, store: cfg.Store, workflows: cfg.Workflows, clock: cfg.Clock, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), tokenTTL: cfg.TokenTTL, ready: cfg.Ready,
 		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"), invitationTTL: cfg.InvitationTTL,
 		resendInterval: cfg.ResendInterval, requestTTL: cfg.RequestTTL, retention: cfg.Retention,
@@ -122,10 +120,6 @@ func NewHandler(cfg Config) http.Handler {
 	if s.clock == nil {
 		s.clock = domain.SystemClock{}
 	}
-	if cfg.SignUpsPerHour <= 0 {
-		cfg.SignUpsPerHour = 20
-	}
-	s.signUps = newRateLimiter(cfg.SignUpsPerHour, time.Hour, s.clock)
 	if s.log == nil {
 		s.log = slog.Default()
 	}

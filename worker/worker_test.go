@@ -110,8 +110,8 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func (e *env) input(flex bool) workflows.CreateAccountInput {
-	return workflows.CreateAccountInput{
+func (e *env) input(flex bool) domain.AccountCreation {
+	return domain.AccountCreation{
 		OrganizationSid: e.org.Sid,
 		AccountSid:      domain.NewSID(domain.PrefixAccount, time.Now()),
 		FriendlyName:    "Support line",
@@ -168,14 +168,17 @@ func TestCreateAccountOnARealServer(t *testing.T) {
 	ctx := context.Background()
 	in := e.input(true)
 
-	started, err := e.wf.StartCreateAccount(ctx, in)
+	persisted, started, err := e.wf.CreateAccount(ctx, in)
 	require.NoError(t, err)
 	require.Equal(t, workflows.CreateAccountWorkflowID(in.AccountSid), started.WorkflowID)
 	require.NotEmpty(t, started.RunID)
+	require.Equal(t, in.AccountSid, persisted.Sid, "the start answers with the persisted account")
+	require.Equal(t, domain.AccountProvisioning, persisted.Status)
+	require.Equal(t, e.owner.Sid, persisted.OwnerSid, "no owner named: the organization owner")
 
 	// A retried request, while the first run may still be going, gets the
 	// same run back.
-	again, err := e.wf.StartCreateAccount(ctx, in)
+	_, again, err := e.wf.CreateAccount(ctx, in)
 	require.NoError(t, err)
 	require.Equal(t, started, again, "a second start must not create a twin")
 
@@ -197,9 +200,10 @@ func TestCreateAccountOnARealServer(t *testing.T) {
 	require.Len(t, resources, len(domain.FlexProvisioningSteps))
 
 	// After the run closed, the same request still finds it.
-	later, err := e.wf.StartCreateAccount(ctx, in)
+	done, later, err := e.wf.CreateAccount(ctx, in)
 	require.NoError(t, err)
 	require.Equal(t, started, later, "a start after completion must not run the creation again")
+	require.Equal(t, domain.AccountActive, done.Status, "and answers with the account as the creation left it")
 
 	for _, q := range []string{
 		fmt.Sprintf("AccountSid = %q", in.AccountSid),
@@ -230,15 +234,13 @@ func TestCreateAccountOwnerNotManagedOnARealServer(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	in := e.input(false)
-	in.OwnerSid = e.external.Sid
+	in.Owner = e.external.Sid
 
-	started, err := e.wf.StartCreateAccount(ctx, in)
-	require.NoError(t, err)
-	_, err = e.wait(t, started)
+	// The refusal is the start's own answer: the caller learns it at once.
+	_, _, err := e.wf.CreateAccount(ctx, in)
 	require.Error(t, err)
-	de, ok := activities.AsDomainError(err)
-	require.True(t, ok, "the client must see the domain failure: %v", err)
-	require.Equal(t, domain.CodeOwnerNotManaged, de.Code)
+	require.Equal(t, domain.CodeOwnerNotManaged, domain.ErrorCode(err), "the client must see the domain failure: %v", err)
+	require.Equal(t, domain.EInvalid, domain.ErrorKind(err))
 
 	_, err = e.st.FindAccount(ctx, e.org.Sid, in.AccountSid)
 	require.Equal(t, domain.CodeAccountNotFound, domain.ErrorCode(err))
@@ -269,13 +271,16 @@ func TestCreateAccountHistoriesReplay(t *testing.T) {
 
 	flex := e.input(true)
 	notManaged := e.input(false)
-	notManaged.OwnerSid = e.external.Sid
-	for name, in := range map[string]workflows.CreateAccountInput{"flex account created": flex, "owner not managed": notManaged} {
+	notManaged.Owner = e.external.Sid
+	for name, in := range map[string]domain.AccountCreation{"flex account created": flex, "owner not managed": notManaged} {
 		t.Run(name, func(t *testing.T) {
-			started, err := e.wf.StartCreateAccount(ctx, in)
-			require.NoError(t, err)
+			_, started, err := e.wf.CreateAccount(ctx, in)
+			if in.Owner != "" {
+				require.Error(t, err)
+				started = workflows.Started{WorkflowID: workflows.CreateAccountWorkflowID(in.AccountSid)}
+			}
 			_, err = e.wait(t, started)
-			if in.OwnerSid == "" {
+			if in.Owner == "" {
 				require.NoError(t, err)
 			} else {
 				require.Error(t, err)

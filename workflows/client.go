@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -18,12 +19,12 @@ import (
 type Client struct {
 	Temporal  client.Client
 	TaskQueue string
-}
-
-// Started identifies a workflow run.
-type Started struct {
-	WorkflowID string `json:"workflow_id"`
-	RunID      string `json:"run_id"`
+	// InvitationTTL is how long an emailed invitation link lives;
+	// ResendInterval the least time between two sends of one invitation.
+	InvitationTTL  time.Duration
+	ResendInterval time.Duration
+	// DomainTimings are the intervals of domain verification.
+	DomainTimings DomainTimings
 }
 
 func (c Client) options(id, orgSid, accountSid, requestID string) client.StartWorkflowOptions {
@@ -45,9 +46,27 @@ func (c Client) options(id, orgSid, accountSid, requestID string) client.StartWo
 	}
 }
 
-// StartCreateAccount starts (or finds) the creation of an account.
-func (c Client) StartCreateAccount(ctx context.Context, in CreateAccountInput) (Started, error) {
-	return c.start(ctx, c.options(CreateAccountWorkflowID(in.AccountSid), in.OrganizationSid, in.AccountSid, in.Actor.RequestID), CreateAccountWorkflow, in)
+// CreateAccount starts the creation of an account (lifecycle.AccountEngine):
+// the answer is the persisted account, still provisioning, or the domain
+// error that refused it (an owner who is not managed, a parent that may
+// not have subaccounts).
+func (c Client) CreateAccount(ctx context.Context, cr domain.AccountCreation) (domain.Account, domain.Run, error) {
+	in := CreateAccountInput{
+		OrganizationSid: cr.OrganizationSid, AccountSid: cr.AccountSid, FriendlyName: cr.FriendlyName, Owner: cr.Owner, Flex: cr.Flex,
+		CreatorSid: cr.CreatorSid, RequestedAt: cr.RequestedAt, Actor: cr.Actor, ParentSid: cr.ParentSid,
+	}
+	created := func(ctx context.Context, run domain.Run) (domain.Account, error) {
+		var res CreateAccountResult
+		err := c.Temporal.GetWorkflow(ctx, run.WorkflowID, run.RunID).Get(ctx, &res)
+		if e, ok := activities.AsDomainError(err); ok {
+			return res.Account, e
+		} else if err != nil {
+			return res.Account, unavailable(err)
+		}
+		return res.Account, nil
+	}
+	return startWith(ctx, c, c.options(CreateAccountWorkflowID(in.AccountSid), in.OrganizationSid, in.AccountSid, in.Actor.RequestID),
+		created, CreateAccountWorkflow, in)
 }
 
 // CreateAccountProgress asks the creation workflow of an account for its
@@ -83,8 +102,49 @@ func unavailable(err error) error {
 	return fmt.Errorf("%w: %v", &domain.Error{Kind: domain.EUnavailable, Code: domain.CodeUnavailable, Message: "the workflow service is unavailable; try again"}, err)
 }
 
+// StartUpdate is the first Update of every lifecycle workflow: sent with
+// the workflow's start (Update-with-Start), it persists the lifecycle's
+// record through an activity and answers with it, or with the domain error
+// that refused it, so the caller learns the outcome at once and no
+// compensation is ever needed. Sent again to a running workflow (a retried
+// request), it answers with the same record.
+const StartUpdate = "start"
+
+// startWith is the one way a lifecycle starts: Update-with-Start of the
+// workflow under its ID, waiting for StartUpdate's answer. A retried
+// request finds the run already there (the conflict policy is "use
+// existing") and gets its answer instead of a twin; once that run has
+// closed (and the ID may not be reused), ended answers for it.
+func startWith[T any](ctx context.Context, c Client, opts client.StartWorkflowOptions, ended func(context.Context, domain.Run) (T, error),
+	fn any, args ...any) (T, domain.Run, error) {
+	var out T
+	opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+	op := c.Temporal.NewWithStartWorkflowOperation(opts, fn, args...)
+	h, err := c.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions:          client.UpdateWorkflowOptions{UpdateName: StartUpdate, WaitForStage: client.WorkflowUpdateStageCompleted},
+	})
+	if err == nil {
+		err = h.Get(ctx, &out)
+	}
+	if err != nil {
+		var already *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &already) && ended != nil {
+			run := domain.Run{WorkflowID: opts.ID, RunID: already.RunId}
+			out, err = ended(ctx, run)
+			return out, run, err
+		}
+		if e, ok := activities.AsDomainError(err); ok {
+			return out, domain.Run{}, e
+		}
+		return out, domain.Run{}, unavailable(err)
+	}
+	return out, domain.Run{WorkflowID: opts.ID, RunID: h.RunID()}, nil
+}
+
 // start starts a workflow, or finds the run already there under its ID
-// (a retried request gets that run back instead of a twin).
+// (a retried request gets that run back instead of a twin). Lifecycles
+// start with startWith; this remains for the notices not yet moved.
 func (c Client) start(ctx context.Context, opts client.StartWorkflowOptions, fn, in any) (Started, error) {
 	run, err := c.Temporal.ExecuteWorkflow(ctx, opts, fn, in)
 	if err != nil {

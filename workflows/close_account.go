@@ -86,16 +86,7 @@ type CloseAccountInput struct {
 }
 
 // ClosureProgress is what the progress query returns.
-type ClosureProgress struct {
-	Progress
-	Stage          string    `json:"stage"`
-	PurgeAfter     time.Time `json:"purge_after"`
-	Subaccounts    int       `json:"subaccounts_closed"`
-	Cancelled      int       `json:"requests_cancelled"`
-	ChargesStopped int       `json:"charges_stopped"`
-	Released       int       `json:"numbers_released"`
-	AccessRemoved  int       `json:"role_assignments_removed"`
-}
+type ClosureProgress = domain.ClosureProgress
 
 // ClosureResult is how a closure ended.
 type ClosureResult struct {

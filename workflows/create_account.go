@@ -18,8 +18,13 @@ type CreateAccountInput struct {
 	OrganizationSid string
 	AccountSid      string
 	FriendlyName    string
-	OwnerSid        string // empty: the organization owner
-	Flex            bool
+	// OwnerSid is the owner the API resolved (runs started before the
+	// account was persisted by StartUpdate); Owner is what the caller
+	// named: a User SID, a managed user's email, or empty for the
+	// organization owner, resolved in the activity that persists.
+	OwnerSid string
+	Owner    string
+	Flex     bool
 	// CreatorSid is the user who asked; a Standard user who is not the
 	// owner is made Administrator of the account so they can reach it.
 	CreatorSid string
@@ -59,7 +64,26 @@ type createAccount struct {
 	in       CreateAccountInput
 	progress Progress
 	acts     *activities.Activities
+	// version is versionUpdateWithStart for runs started by StartUpdate.
+	version workflow.Version
+	// opened is set once StartUpdate's persist step has run: account is
+	// what it persisted, or openErr why it was refused.
+	opening, opened bool
+	account         domain.Account
+	openErr         error
 }
+
+// versionUpdateWithStart marks the runs whose record is persisted by the
+// StartUpdate that came with their start (older runs persisted it in their
+// main flow, after the API had resolved the owner).
+const (
+	changeUpdateWithStart                   = "update-with-start"
+	versionUpdateWithStart workflow.Version = 1
+)
+
+// startTimeout bounds how long a run waits for the StartUpdate that
+// Update-with-Start delivers with its start.
+const startTimeout = 5 * time.Minute
 
 func newCreateAccount(ctx workflow.Context, in CreateAccountInput) (*createAccount, error) {
 	if !domain.ValidSID(domain.PrefixAccount, in.AccountSid) || !domain.ValidSID(domain.PrefixOrganization, in.OrganizationSid) {
@@ -78,7 +102,26 @@ func newCreateAccount(ctx workflow.Context, in CreateAccountInput) (*createAccou
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (Progress, error) { return w.progress, nil }); err != nil {
 		return nil, err
 	}
-	return w, nil
+	w.version = workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, versionUpdateWithStart)
+	err := workflow.SetUpdateHandlerWithOptions(ctx, StartUpdate, func(ctx workflow.Context) (domain.Account, error) {
+		if w.opening {
+			// A retried request: answer as the first one was answered.
+			if err := workflow.Await(ctx, func() bool { return w.opened }); err != nil {
+				return domain.Account{}, err
+			}
+			return w.account, w.openErr
+		}
+		w.opening = true
+		w.account, w.openErr = w.persist(workflow.WithActivityOptions(ctx, activityOptions))
+		w.opened = true
+		return w.account, w.openErr
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context) error {
+		if w.version != versionUpdateWithStart {
+			return domainError(domain.Errorf(domain.EConflict, domain.CodeInvalidState, "this creation was started without %s", StartUpdate))
+		}
+		return nil
+	}})
+	return w, err
 }
 
 // activityOptions: retry transient failures (database down, worker crash)
@@ -98,29 +141,33 @@ func (w *createAccount) run(ctx workflow.Context) (CreateAccountResult, error) {
 	in := w.in
 	logger := log.With(workflow.GetLogger(ctx), "request_id", in.Actor.RequestID)
 
-	var ownerSid string
-	if err := w.step(ctx, StepValidateOwner, func() error {
-		return workflow.ExecuteActivity(ctx, w.acts.ResolveOwner, activities.ResolveOwnerInput{OrganizationSid: in.OrganizationSid, OwnerSid: in.OwnerSid}).Get(ctx, &ownerSid)
-	}); err != nil {
-		return CreateAccountResult{}, err
-	}
-
-	ownerRA, creatorRA := w.newSID(ctx, domain.PrefixRoleAssignment), w.newSID(ctx, domain.PrefixRoleAssignment)
-	acct := domain.Account{
-		Sid: in.AccountSid, OrganizationSid: in.OrganizationSid, FriendlyName: in.FriendlyName,
-		Kind: domain.AccountManaged, OwnerSid: ownerSid, Flex: in.Flex,
-		Require2FA: domain.NewAccountDefaults.Require2FA, DateCreated: in.RequestedAt, ParentSid: in.ParentSid,
-	}
-	if err := w.step(ctx, StepPersistAccount, func() error {
-		return workflow.ExecuteActivity(ctx, w.acts.CreateAccountRecord, activities.CreateAccountRecordInput{
-			Account: acct, OwnerAssignmentSid: ownerRA, CreatorSid: in.CreatorSid, CreatorAssignmentSid: creatorRA, Actor: in.Actor,
-		}).Get(ctx, &acct)
-	}); err != nil {
-		// The record may have been written even so (the workflow was
-		// cancelled while the activity ran, say): discarding is a no-op
-		// when it was not.
-		w.discard(ctx)
-		return CreateAccountResult{}, err
+	var acct domain.Account
+	if w.version == versionUpdateWithStart {
+		started, err := workflow.AwaitWithTimeout(ctx, startTimeout, func() bool { return w.opened })
+		if err != nil {
+			// Cancelled: StartUpdate's handler sees it too, and discards
+			// what it may have written before it answers.
+			dctx, _ := workflow.NewDisconnectedContext(ctx)
+			if w.opening {
+				_ = workflow.Await(dctx, func() bool { return w.opened })
+			}
+			return CreateAccountResult{}, err
+		}
+		if !started {
+			w.progress.Status, w.progress.Error = StepFailed, &Failure{Code: domain.CodeInvalidState, Message: "the creation was never started"}
+			return CreateAccountResult{}, nil
+		}
+		if w.openErr != nil {
+			// Refused (the caller was told so by StartUpdate's answer),
+			// or failed: nothing is left persisted.
+			return CreateAccountResult{}, w.openErr
+		}
+		acct = w.account
+	} else {
+		var err error
+		if acct, err = w.persist(ctx); err != nil {
+			return CreateAccountResult{}, err
+		}
 	}
 
 	steps := []string{}
@@ -149,6 +196,42 @@ func (w *createAccount) run(ctx workflow.Context) (CreateAccountResult, error) {
 	w.progress.Status = StepCompleted
 	logger.Info("account created", "AccountSid", in.AccountSid)
 	return CreateAccountResult{Account: acct}, nil
+}
+
+// persist is the creation's first two steps: resolve and check the owner
+// (25103 unless a managed user of the organization), then persist the
+// account, provisioning, with its Owner role (the store re-checks a
+// subaccount's parent under its lock). Runs started with StartUpdate run
+// them in its handler, whose answer the caller waits for; older runs ran
+// them in their main flow, with the owner resolved by the API.
+func (w *createAccount) persist(ctx workflow.Context) (domain.Account, error) {
+	in := w.in
+	var ownerSid string
+	if err := w.step(ctx, StepValidateOwner, func() error {
+		return workflow.ExecuteActivity(ctx, w.acts.ResolveOwner, activities.ResolveOwnerInput{
+			OrganizationSid: in.OrganizationSid, OwnerSid: in.OwnerSid, Owner: in.Owner,
+		}).Get(ctx, &ownerSid)
+	}); err != nil {
+		return domain.Account{}, err
+	}
+	ownerRA, creatorRA := w.newSID(ctx, domain.PrefixRoleAssignment), w.newSID(ctx, domain.PrefixRoleAssignment)
+	acct := domain.Account{
+		Sid: in.AccountSid, OrganizationSid: in.OrganizationSid, FriendlyName: in.FriendlyName,
+		Kind: domain.AccountManaged, OwnerSid: ownerSid, Flex: in.Flex,
+		Require2FA: domain.NewAccountDefaults.Require2FA, DateCreated: in.RequestedAt, ParentSid: in.ParentSid,
+	}
+	if err := w.step(ctx, StepPersistAccount, func() error {
+		return workflow.ExecuteActivity(ctx, w.acts.CreateAccountRecord, activities.CreateAccountRecordInput{
+			Account: acct, OwnerAssignmentSid: ownerRA, CreatorSid: in.CreatorSid, CreatorAssignmentSid: creatorRA, Actor: in.Actor,
+		}).Get(ctx, &acct)
+	}); err != nil {
+		// The record may have been written even so (the workflow was
+		// cancelled while the activity ran, say): discarding is a no-op
+		// when it was not.
+		w.discard(ctx)
+		return acct, err
+	}
+	return acct, nil
 }
 
 // step runs fn as the named step, keeping the progress up to date.

@@ -130,6 +130,34 @@ func (f *fixture) env(t *testing.T) (*testsuite.TestWorkflowEnvironment, *starte
 	return env, rec
 }
 
+// startUpdate is how a creation is answered: StartUpdate's outcome.
+type startUpdate struct {
+	account  domain.Account
+	err      error
+	accepted bool
+	done     bool
+}
+
+// execute runs a creation as the API starts it: the workflow with its
+// StartUpdate, whose answer it returns.
+func execute(env *testsuite.TestWorkflowEnvironment, in workflows.CreateAccountInput) *startUpdate {
+	u := &startUpdate{}
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.StartUpdate, "start", &testsuite.TestUpdateCallback{
+			OnAccept: func() { u.accepted = true },
+			OnReject: func(err error) { u.err, u.done = err, true },
+			OnComplete: func(v any, err error) {
+				u.done, u.err = true, err
+				if a, ok := v.(domain.Account); ok {
+					u.account = a
+				}
+			},
+		})
+	}, 0)
+	env.ExecuteWorkflow(workflows.CreateAccountWorkflow, in)
+	return u
+}
+
 func progressOf(t *testing.T, env *testsuite.TestWorkflowEnvironment) workflows.Progress {
 	t.Helper()
 	v, err := env.QueryWorkflow(workflows.ProgressQuery)
@@ -198,7 +226,7 @@ func TestCreateAccountPlainAccountEndsActiveWithOwnerRole(t *testing.T) {
 	in := f.input(false)
 	in.RequestedAt = time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 
-	env.ExecuteWorkflow(workflows.CreateAccountWorkflow, in)
+	execute(env, in)
 
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
@@ -250,7 +278,7 @@ func TestCreateAccountFlexRunsTheFlexStepsInOrder(t *testing.T) {
 	env, rec := f.env(t)
 	in := f.input(true)
 
-	env.ExecuteWorkflow(workflows.CreateAccountWorkflow, in)
+	execute(env, in)
 
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
@@ -326,7 +354,7 @@ func TestCreateAccountOwnerNotManagedFails25103(t *testing.T) {
 			in := f.input(false)
 			in.OwnerSid = ownerSid
 
-			env.ExecuteWorkflow(workflows.CreateAccountWorkflow, in)
+			execute(env, in)
 
 			require.True(t, env.IsWorkflowCompleted())
 			de := requireDomainError(t, env.GetWorkflowError(), domain.CodeOwnerNotManaged)
@@ -362,7 +390,7 @@ func TestCreateAccountFailureAfterPersistingDiscardsTheAccount(t *testing.T) {
 		env.OnActivity(f.acts.ActivateAccount, mock.Anything, mock.Anything).Return(domain.Account{}, failNonRetryably)
 		in := f.input(false)
 
-		env.ExecuteWorkflow(workflows.CreateAccountWorkflow, in)
+		execute(env, in)
 
 		require.True(t, env.IsWorkflowCompleted())
 		err := env.GetWorkflowError()
@@ -400,7 +428,7 @@ func TestCreateAccountFailureAfterPersistingDiscardsTheAccount(t *testing.T) {
 		// must go with the account too.
 		in.CreatorSid = f.standard.Sid
 
-		env.ExecuteWorkflow(workflows.CreateAccountWorkflow, in)
+		execute(env, in)
 
 		require.True(t, env.IsWorkflowCompleted())
 		require.Error(t, env.GetWorkflowError())
@@ -437,7 +465,7 @@ func TestCreateAccountFailureAfterPersistingDiscardsTheAccount(t *testing.T) {
 		in := f.input(false)
 		in.CreatorSid = f.standard.Sid
 
-		env.ExecuteWorkflow(workflows.CreateAccountWorkflow, in)
+		execute(env, in)
 
 		require.True(t, env.IsWorkflowCompleted())
 		require.Error(t, env.GetWorkflowError())
@@ -478,7 +506,7 @@ func TestCreateAccountCancelledWhilePersistingDiscardsTheAccount(t *testing.T) {
 		})
 	in := f.input(false)
 
-	env.ExecuteWorkflow(workflows.CreateAccountWorkflow, in)
+	execute(env, in)
 	close(release)
 
 	require.True(t, env.IsWorkflowCompleted())
@@ -502,7 +530,7 @@ func TestCreateAccountStandardCreatorGetsAdministrator(t *testing.T) {
 	in.CreatorSid = f.standard.Sid
 	in.Actor = domain.Actor{UserSid: f.standard.Sid}
 
-	env.ExecuteWorkflow(workflows.CreateAccountWorkflow, in)
+	execute(env, in)
 
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
@@ -540,7 +568,7 @@ func TestCreateAccountRetriesTransientFailures(t *testing.T) {
 		in := f.input(false)
 		in.CreatorSid = f.standard.Sid
 
-		env.ExecuteWorkflow(workflows.CreateAccountWorkflow, in)
+		execute(env, in)
 
 		require.True(t, env.IsWorkflowCompleted())
 		require.NoError(t, env.GetWorkflowError())
@@ -574,7 +602,7 @@ func TestCreateAccountRetriesTransientFailures(t *testing.T) {
 			})
 		in := f.input(false)
 
-		env.ExecuteWorkflow(workflows.CreateAccountWorkflow, in)
+		execute(env, in)
 
 		require.True(t, env.IsWorkflowCompleted())
 		require.NoError(t, env.GetWorkflowError())
@@ -603,7 +631,7 @@ func TestCreateAccountInvalidInputFailsImmediately(t *testing.T) {
 			in := good
 			mut(&in)
 
-			env.ExecuteWorkflow(workflows.CreateAccountWorkflow, in)
+			execute(env, in)
 
 			require.True(t, env.IsWorkflowCompleted())
 			de := requireDomainError(t, env.GetWorkflowError(), domain.CodeBadRequest)

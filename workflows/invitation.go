@@ -43,13 +43,9 @@ type InvitationState struct {
 	LinkVersion int       `json:"link_version"`
 }
 
-// AnswerRequest is the invitee's answer from the confirmation page, for
-// the link version it was given.
-type AnswerRequest struct {
-	LinkVersion int
-	Accept      bool
-	Actor       domain.Actor
-}
+// AnswerRequest is the answer from a confirmation page, for the link
+// version it was given.
+type AnswerRequest = domain.LinkAnswer
 
 // InvitationWorkflow emails an invitation and waits for the invitee's
 // answer, a revocation, or the expiry of the latest link. A resend issues

@@ -3,7 +3,11 @@
 // client needs to find them.
 package workflows
 
-import "go.temporal.io/sdk/temporal"
+import (
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+)
 
 // DefaultTaskQueue is the task queue workers poll unless configured.
 const DefaultTaskQueue = "orgaccounts"
@@ -31,30 +35,20 @@ func CreateAccountWorkflowID(accountSid string) string { return "create-account/
 
 // Step statuses in Progress.
 const (
-	StepPending   = "pending"
-	StepRunning   = "running"
-	StepCompleted = "completed"
-	StepFailed    = "failed"
+	StepPending   = domain.StepPending
+	StepRunning   = domain.StepRunning
+	StepCompleted = domain.StepCompleted
+	StepFailed    = domain.StepFailed
 )
 
 // Step is one step of a lifecycle workflow.
-type Step struct {
-	Name   string `json:"name"`
-	Status string `json:"status"`
-	Error  string `json:"error,omitempty"`
-}
+type Step = domain.Step
 
 // Progress is what the progress query returns.
-type Progress struct {
-	OrganizationSid string   `json:"organization_sid"`
-	RequestedBy     string   `json:"requested_by"`
-	Status          string   `json:"status"` // running | completed | failed
-	Steps           []Step   `json:"steps"`
-	Error           *Failure `json:"error,omitempty"`
-}
+type Progress = domain.Progress
 
 // Failure is why a workflow failed, with its Twilio code.
-type Failure struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
-}
+type Failure = domain.Failure
+
+// Started identifies a workflow run.
+type Started = domain.Run

@@ -26,6 +26,7 @@ import (
 	"github.com/orgaccounts/orgaccounts/internal/dnstxt"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/email"
+	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 	"github.com/orgaccounts/orgaccounts/internal/store"
 	"github.com/orgaccounts/orgaccounts/internal/telemetry"
 	"github.com/orgaccounts/orgaccounts/worker"
@@ -164,11 +165,32 @@ func (a *App) Addr() string {
 	return a.addr
 }
 
+// Engine is the workflow engine the services start lifecycles on.
+func (a *App) Engine() workflows.Client {
+	return workflows.Client{
+		Temporal: a.Temporal, TaskQueue: a.Config.TaskQueue,
+		InvitationTTL: a.Config.InvitationTTL, ResendInterval: a.Config.ResendInterval,
+		DomainTimings: workflows.DomainTimings{
+			CheckInterval: a.Config.DomainCheck, Window: a.Config.DomainWindow,
+			RecheckInterval: a.Config.DomainRecheck, GracePeriod: a.Config.DomainGrace,
+		},
+	}
+}
+
+// Services builds the use cases on the store and the engine.
+func (a *App) Services() *lifecycle.Services {
+	return lifecycle.New(lifecycle.Deps{
+		Store: a.Store, Engine: a.Engine(), Clock: a.Clock, Log: a.Log, TokenTTL: a.Config.TokenTTL,
+		RequestTTL: a.Config.RequestTTL, Retention: a.Config.ClosureRetention, SignUpsPerHour: a.Config.SignUpsPerHour,
+	})
+}
+
 // Handler builds the HTTP handler.
 func (a *App) Handler() http.Handler {
 	return api.NewHandler(api.Config{
+		Services:       a.Services(),
 		Store:          a.Store,
-		Workflows:      workflows.Client{Temporal: a.Temporal, TaskQueue: a.Config.TaskQueue},
+		Workflows:      a.Engine(),
 		Clock:          a.Clock,
 		Logger:         a.Log,
 		BaseURL:        a.Config.PublicBaseURL,
@@ -179,7 +201,6 @@ func (a *App) Handler() http.Handler {
 		InvitationTTL:  a.Config.InvitationTTL,
 		ResendInterval: a.Config.ResendInterval,
 		RequestTTL:     a.Config.RequestTTL,
-		SignUpsPerHour: a.Config.SignUpsPerHour,
 		Retention:      a.Config.ClosureRetention,
 		DomainTimings: workflows.DomainTimings{
 			CheckInterval: a.Config.DomainCheck, Window: a.Config.DomainWindow,

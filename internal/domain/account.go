@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Account statuses. "provisioning" is internal: such an account is still
 // being created by its workflow and is not shown by the wire read API.
@@ -53,6 +56,24 @@ func CheckManagedOwner(orgSid string, owner User) error {
 		return Errorf(EInvalid, CodeOwnerNotManaged, "the account owner %s is not a managed user of organization %s", owner.Sid, orgSid)
 	}
 	return nil
+}
+
+// ParseUserRef reads a reference to a user, as callers name an account's
+// owner: a User SID (US…), an email address, or empty. Exactly one of sid
+// and email is set unless ref is empty.
+func ParseUserRef(field, ref string) (sid, email string, err error) {
+	ref = strings.TrimSpace(ref)
+	switch {
+	case ref == "":
+		return "", "", nil
+	case strings.HasPrefix(ref, PrefixUser) && !strings.Contains(ref, "@"):
+		return ref, "", CheckSID(field, PrefixUser, ref)
+	}
+	email, err = NormalizeEmail(field, ref)
+	if err != nil {
+		return "", "", Errorf(EInvalid, CodeBadRequest, "%s must be a User SID (US…) or an email address", field)
+	}
+	return "", email, nil
 }
 
 // AccountUpdate holds the settings a caller may change. Nil fields are left

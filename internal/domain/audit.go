@@ -67,3 +67,15 @@ type EventFilter struct {
 	Start, End      *time.Time
 	Page            PageRequest
 }
+
+// Validate checks an event filter: a range that ends before it starts, or
+// text filters longer than any SID or event type, are refused (25106).
+func (f EventFilter) Validate() error {
+	if f.Start != nil && f.End != nil && f.End.Before(*f.Start) {
+		return Errorf(EInvalid, CodeBadRequest, "EndDate is before StartDate")
+	}
+	if len(f.Actor) > 64 || len(f.ResourceSid) > 64 || len(f.Type) > 64 {
+		return Errorf(EInvalid, CodeBadRequest, "Actor, Resource and Type are at most 64 characters")
+	}
+	return nil
+}

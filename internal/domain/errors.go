@@ -61,6 +61,17 @@ type Error struct {
 	Kind    string
 	Code    int
 	Message string
+	// RetryAfter, on a rate-limited refusal, is how many seconds to wait
+	// before asking again (0: not said).
+	RetryAfter int
+}
+
+// RateLimited is the refusal of one request too many (25021): wait
+// retryAfter seconds.
+func RateLimited(retryAfter int, format string, args ...any) *Error {
+	e := Errorf(ERateLimited, CodeRateLimited, format, args...)
+	e.RetryAfter = retryAfter
+	return e
 }
 
 func (e *Error) Error() string {

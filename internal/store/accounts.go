@@ -25,6 +25,17 @@ func (s *Store) CreateAccount(ctx context.Context, a domain.Account, owner domai
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return translate(err, nil, nil)
 		}
+		if a.ParentSid != "" {
+			// The parent may have started closing since the caller
+			// looked: the rule is applied again under its lock.
+			parent, err := s.lockAccount(tx, a.OrganizationSid, a.ParentSid)
+			if err != nil {
+				return err
+			}
+			if err := domain.CheckSubaccountParent(parent.domain()); err != nil {
+				return err
+			}
+		}
 		now := s.now()
 		if a.DateCreated.IsZero() {
 			a.DateCreated = now

@@ -1,0 +1,34 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/orgaccounts/orgaccounts/activities"
+	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/email"
+)
+
+// NotifyOwnershipChange emails the former and the new owner of an account
+// after a transfer (lifecycle.NoticeEngine), each through a
+// SendEmailWorkflow keyed by the transfer, so a retry sends nothing twice.
+func (c Client) NotifyOwnershipChange(ctx context.Context, t domain.TransferredOwnership, actor domain.Actor) error {
+	acct := t.Account
+	var errs []error
+	for _, to := range []struct {
+		user   domain.User
+		former bool
+	}{{t.FormerOwner, true}, {t.NewOwner, false}} {
+		in := activities.EmailInput{
+			Key:             fmt.Sprintf("ownership/%s/v%d/%s", acct.Sid, acct.Version, to.user.Sid),
+			OrganizationSid: acct.OrganizationSid, To: to.user.UserName, Template: email.TemplateOwnershipChanged, RelatedSid: acct.Sid,
+			Data: map[string]any{"AccountName": acct.FriendlyName, "AccountSid": acct.Sid,
+				"FormerOwner": t.FormerOwner.UserName, "NewOwner": t.NewOwner.UserName, "ForFormerOwner": to.former},
+		}
+		if err := c.StartEmail(ctx, acct.OrganizationSid, acct.Sid, actor.RequestID, in); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
