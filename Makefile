@@ -1,10 +1,10 @@
 # orgaccounts: `make run` starts the whole service, `make test` tests it.
-.PHONY: run test build vet bench migrate temporal-cli clean
+.PHONY: run test build vet lint bench migrate temporal-cli clean
 
 run: ## the whole service on :8080, Temporal Web UI on :8233, data in ./data
 	@scripts/run.sh
 
-test: ## gofmt, vet, and every test with -race on PostgreSQL and Temporal
+test: ## gofmt, vet, lint, and every test with -race on PostgreSQL and Temporal
 	@scripts/test.sh
 
 build: ## the binary, into ./bin/orgaccounts
@@ -13,6 +13,9 @@ build: ## the binary, into ./bin/orgaccounts
 vet:
 	gofmt -l . | (! grep .)
 	go vet ./...
+
+lint: ## golangci-lint (.golangci.yml) and Temporal's workflowcheck, built into ./bin
+	@scripts/lint.sh
 
 bench: ## BenchmarkListAccounts on PostgreSQL (see docs/BENCHMARKS.md)
 	go test -run '^$$' -bench BenchmarkListAccounts -benchmem -count 5 ./api/

@@ -4,6 +4,7 @@ package deploy
 
 import (
 	"bufio"
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -143,13 +144,12 @@ func TestDockerfileRuntimeStage(t *testing.T) {
 // The build context leaves out what the build does not need: .git and the
 // Temporal CLI in bin/ alone are hundreds of megabytes.
 func TestDockerignore(t *testing.T) {
-	f, err := os.Open(filepath.Join(repoRoot(t), ".dockerignore"))
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), ".dockerignore"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	var lines []string
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
 			lines = append(lines, strings.TrimSuffix(strings.TrimPrefix(l, "/"), "/"))

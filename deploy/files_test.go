@@ -7,6 +7,7 @@ package deploy
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -359,7 +360,7 @@ func interpolateNode(n *yaml.Node, lookup func(string) (string, bool)) error {
 	case yaml.ScalarNode:
 		v, err := interpolate(n.Value, lookup)
 		if err != nil {
-			return fmt.Errorf("line %d: %v", n.Line, err)
+			return fmt.Errorf("line %d: %w", n.Line, err)
 		}
 		n.Value = v
 	}
@@ -490,13 +491,12 @@ type dockerfile struct {
 
 func loadDockerfile(t testing.TB) *dockerfile {
 	t.Helper()
-	f, err := os.Open(filepath.Join(repoRoot(t), "Dockerfile"))
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	df := &dockerfile{Args: map[string]string{}}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	var cur *instruction
 	lineNo := 0
 	add := func(in instruction) {

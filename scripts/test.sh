@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: formatting, vet, and every test with the race detector,
-# against a real PostgreSQL and a real Temporal dev server.
+# `make test`: formatting, vet, the linters (scripts/lint.sh), and every
+# test with the race detector, against a real PostgreSQL and a real Temporal
+# dev server.
 #
 # PostgreSQL, in this order: TEST_DATABASE_URL; a server on 127.0.0.1:5432;
 # a throwaway cluster made with initdb/pg_ctl when those exist; otherwise
@@ -14,6 +15,8 @@ if [ -n "$unformatted" ]; then
   echo "gofmt would change:" >&2; echo "$unformatted" >&2; exit 1
 fi
 go vet ./...
+
+scripts/lint.sh
 
 scripts/temporal-cli.sh
 scripts/mailpit.sh

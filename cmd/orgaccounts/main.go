@@ -53,7 +53,11 @@ func run(args []string) int {
 			log.Error("opening the database", "error", err)
 			return 1
 		}
-		defer st.Close()
+		defer func() {
+			if err := st.Close(); err != nil {
+				log.Warn("closing the database", "error", err)
+			}
+		}()
 		if cmd == "bootstrap" {
 			b, _, err := app.Bootstrap(ctx, st, domain.SystemClock{}, cfg.BootstrapOrgName, cfg.BootstrapOwnerEmail, true)
 			if err != nil {

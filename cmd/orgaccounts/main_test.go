@@ -28,7 +28,7 @@ func TestMigrateAndBootstrapOnSQLite(t *testing.T) {
 
 	st, err := store.Open(context.Background(), store.Options{SQLitePath: filepath.Join(dir, "orgaccounts.db")})
 	require.NoError(t, err)
-	defer st.Close()
+	t.Cleanup(func() { require.NoError(t, st.Close()) })
 	_, err = st.FirstOrganization(context.Background())
 	require.Equal(t, domain.CodeOrganizationNotFound, domain.ErrorCode(err), "migrate bootstraps nothing")
 

@@ -28,14 +28,14 @@ type pageToken struct {
 }
 
 // ParsePageSize reads a PageSize parameter: empty gives def; anything but
-// an integer in 1..max is an error.
-func ParsePageSize(raw string, def, max int) (int, error) {
+// an integer in 1..maxSize is an error.
+func ParsePageSize(raw string, def, maxSize int) (int, error) {
 	if raw == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(raw)
-	if err != nil || n < 1 || n > max {
-		return 0, Errorf(EInvalid, CodeBadRequest, "PageSize must be an integer from 1 to %d", max)
+	if err != nil || n < 1 || n > maxSize {
+		return 0, Errorf(EInvalid, CodeBadRequest, "PageSize must be an integer from 1 to %d", maxSize)
 	}
 	return n, nil
 }

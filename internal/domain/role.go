@@ -37,7 +37,7 @@ type RoleAssignment struct {
 // ownership transfer).
 func CheckGrantableRole(role string) error {
 	if err := CheckSID("role_sid", PrefixRole, role); err != nil {
-		return Errorf(EInvalid, CodeInvalidRole, "%s", err.(*Error).Message)
+		return Errorf(EInvalid, CodeInvalidRole, "%s", ErrorMessage(err))
 	}
 	if role == RoleOwner {
 		return Errorf(EInvalid, CodeInvalidRole, "the Owner role cannot be granted through a role assignment; transfer ownership instead")

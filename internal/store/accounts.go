@@ -74,7 +74,7 @@ const accountColumns = "accounts.sid, accounts.organization_sid, accounts.friend
 // oldest first, one keyset page. It is the hottest read of the API, so its
 // rows are scanned by hand rather than through GORM's reflection, which
 // costs more than the query itself (see docs/BENCHMARKS.md).
-func (s *Store) ListAccounts(ctx context.Context, f domain.AccountFilter) ([]domain.Account, error) {
+func (s *Store) ListAccounts(ctx context.Context, f domain.AccountFilter) (_ []domain.Account, err error) {
 	q := s.db.WithContext(ctx).Model(&accountRow{}).Select(accountColumns).
 		Where("organization_sid = ? AND status <> ?", f.OrganizationSid, domain.AccountProvisioning)
 	if f.VisibleTo != "" {
@@ -84,7 +84,11 @@ func (s *Store) ListAccounts(ctx context.Context, f domain.AccountFilter) ([]dom
 	if err != nil {
 		return nil, translate(err, nil, nil)
 	}
-	defer rows.Close()
+	defer func() {
+		if cerr := rows.Close(); cerr != nil && err == nil {
+			err = translate(cerr, nil, nil)
+		}
+	}()
 	out := make([]domain.Account, 0, f.Page.Size+1)
 	for rows.Next() {
 		var r accountRow

@@ -469,7 +469,7 @@ func (s *Store) PurgeAccount(ctx context.Context, sid string, ev domain.AuditEve
 		if err := tx.Model(&accountRow{}).Where("parent_sid = ?", sid).Pluck("sid", &subs).Error; err != nil {
 			return translate(err, nil, nil)
 		}
-		all := append(subs, sid)
+		all := append([]string{sid}, subs...)
 		for _, q := range []struct {
 			model any
 			col   string

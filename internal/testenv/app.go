@@ -58,7 +58,7 @@ func MustApp(tb testing.TB, t *Temporal, opts AppOptions) *RunningApp {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var logOut io.Writer = io.Discard
+	logOut := io.Discard
 	if os.Getenv("TEST_LOGS") != "" {
 		logOut = os.Stderr
 	}

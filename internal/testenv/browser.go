@@ -74,7 +74,7 @@ func MustBrowser(tb testing.TB) context.Context {
 	if err := os.Mkdir(profile, 0o700); err != nil {
 		tb.Fatal(err)
 	}
-	var out io.Writer = io.Discard
+	out := io.Discard
 	logf := func(string, ...any) {}
 	if os.Getenv("TEST_LOGS") != "" {
 		out = os.Stderr

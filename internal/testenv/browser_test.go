@@ -31,7 +31,7 @@ func TestBrowserConfirmFlow(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /confirm/{token}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, `<!doctype html><title>Confirm</title>
+		_, _ = fmt.Fprintf(w, `<!doctype html><title>Confirm</title>
 <h1>Confirm your email address</h1>
 <form method="post" action="/confirm/%[1]s">
   <input type="hidden" name="token" value="%[1]s">
@@ -47,7 +47,7 @@ func TestBrowserConfirmFlow(t *testing.T) {
 		posts = append(posts, r.PostForm.Get("token"))
 		mu.Unlock()
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, `<!doctype html><title>Done</title><p id="result">Confirmed %s</p>`, html.EscapeString(r.PostForm.Get("token")))
+		_, _ = fmt.Fprintf(w, `<!doctype html><title>Done</title><p id="result">Confirmed %s</p>`, html.EscapeString(r.PostForm.Get("token")))
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -113,7 +113,7 @@ func TestBrowserConfirmFlow(t *testing.T) {
 // localhost is one of them.
 func TestBrowserReachesLocalhost(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<!doctype html><p id="host">`+html.EscapeString(r.Host)+`</p>`)
+		_, _ = fmt.Fprint(w, `<!doctype html><p id="host">`+html.EscapeString(r.Host)+`</p>`)
 	}))
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithTimeout(testenv.MustBrowser(t), 60*time.Second)

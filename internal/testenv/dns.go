@@ -41,8 +41,12 @@ func MustDNS(tb testing.TB) *DNS {
 		tb.Fatal("testenv: DNS server did not start")
 	}
 	tb.Cleanup(func() {
-		_ = srv.Shutdown()
-		<-done
+		if err := srv.Shutdown(); err != nil {
+			tb.Errorf("testenv: stopping the DNS server: %v", err)
+		}
+		if err := <-done; err != nil {
+			tb.Errorf("testenv: DNS server: %v", err)
+		}
 	})
 	return d
 }

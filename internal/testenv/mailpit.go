@@ -284,8 +284,10 @@ func (m *Mailpit) getJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
+	if cerr := resp.Body.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package testenv
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -197,8 +198,8 @@ func drain(body io.ReadCloser) ([]byte, error) {
 	if body == nil || body == http.NoBody {
 		return nil, nil
 	}
-	defer body.Close()
-	return io.ReadAll(body)
+	b, err := io.ReadAll(body)
+	return b, errors.Join(err, body.Close())
 }
 
 // withBody is a copy of req whose body reads b.
