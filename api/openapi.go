@@ -12,9 +12,16 @@ import (
 )
 
 // openAPIDocument is the OpenAPI 3.1 description of every route NewHandler
-// registers. It is written by hand; the end-to-end suite checks every
-// request and response against it, and openapi_test.go its routes.
+// registers. Its source is the YAML under openapi/ (openapi.yaml, paths/ by
+// tag, components/); openapi.json is generated from it and committed, so a
+// build needs no generation step. After changing the YAML, run
 //
+//	go generate ./api/...
+//
+// openapi_test.go fails while openapi.json is stale, and checks the routes;
+// the end-to-end suite checks every request and response against it.
+//
+//go:generate go run ../internal/cmd/openapigen bundle -o openapi.json openapi/openapi.yaml
 //go:embed openapi.json
 var openAPIDocument []byte
 

@@ -1,12 +1,14 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -19,6 +21,7 @@ import (
 	validator "github.com/pb33f/libopenapi-validator"
 
 	"github.com/orgaccounts/orgaccounts/api"
+	"github.com/orgaccounts/orgaccounts/internal/openapibundle"
 	"github.com/orgaccounts/orgaccounts/internal/telemetry"
 	"github.com/orgaccounts/orgaccounts/internal/testenv"
 )
@@ -70,6 +73,30 @@ func (d specDoc) operations(t *testing.T, fn func(method, path string, op specOp
 			}
 			fn(strings.ToUpper(method), path, op)
 		}
+	}
+}
+
+// The embedded openapi.json is exactly what the YAML sources in openapi/
+// bundle to.
+func TestOpenAPIBundleIsUpToDate(t *testing.T) {
+	want, err := openapibundle.Bundle(os.DirFS("openapi"), "openapi.yaml")
+	if err != nil {
+		t.Fatalf("bundling api/openapi: %v", err)
+	}
+	if got := api.OpenAPISpec(); !bytes.Equal(got, want) {
+		gl, wl := bytes.Split(got, []byte("\n")), bytes.Split(want, []byte("\n"))
+		line := 0
+		for line < len(gl) && line < len(wl) && bytes.Equal(gl[line], wl[line]) {
+			line++
+		}
+		at := func(ls [][]byte) string {
+			if line < len(ls) {
+				return strings.TrimSpace(string(ls[line]))
+			}
+			return "(end)"
+		}
+		t.Fatalf("api/openapi.json is stale: regenerate it with `go generate ./api/...`\n"+
+			"line %d is %q, the sources give %q", line+1, at(gl), at(wl))
 	}
 }
 
