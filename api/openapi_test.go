@@ -28,8 +28,11 @@ import (
 
 // specDoc is the part of the OpenAPI document these tests walk.
 type specDoc struct {
-	OpenAPI string                                `json:"openapi"`
-	Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	OpenAPI    string                                `json:"openapi"`
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
+	Components struct {
+		Responses map[string]specResponse `json:"responses"`
+	} `json:"components"`
 }
 
 type specOperation struct {
@@ -39,6 +42,7 @@ type specOperation struct {
 }
 
 type specResponse struct {
+	Ref         string `json:"$ref"`
 	Description string `json:"description"`
 	ErrorCodes  *[]int `json:"x-error-codes"`
 	Content     map[string]struct {
@@ -71,6 +75,11 @@ func (d specDoc) operations(t *testing.T, fn func(method, path string, op specOp
 			if err := json.Unmarshal(raw, &op); err != nil {
 				t.Fatalf("%s %s: %v", method, path, err)
 			}
+			for status, r := range op.Responses {
+				if r.Ref != "" {
+					op.Responses[status] = d.response(t, r.Ref)
+				}
+			}
 			fn(strings.ToUpper(method), path, op)
 		}
 	}
@@ -98,6 +107,17 @@ func TestOpenAPIBundleIsUpToDate(t *testing.T) {
 		t.Fatalf("api/openapi.json is stale: regenerate it with `go generate ./api/...`\n"+
 			"line %d is %q, the sources give %q", line+1, at(gl), at(wl))
 	}
+}
+
+// response resolves a reference to components.responses.
+func (d specDoc) response(t *testing.T, ref string) specResponse {
+	t.Helper()
+	name, ok := strings.CutPrefix(ref, "#/components/responses/")
+	r, found := d.Components.Responses[name]
+	if !ok || !found {
+		t.Fatalf("response $ref %q does not name an entry of components.responses", ref)
+	}
+	return r
 }
 
 func TestOpenAPIDocumentIsValidOpenAPI31(t *testing.T) {
@@ -168,6 +188,28 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 func TestOpenAPIErrorResponsesListTheirCodes(t *testing.T) {
 	doc := loadSpec(t)
 	ids := map[string]string{}
+	// Shared responses are checked where they are used; each must be used.
+	unused := map[string]bool{}
+	for name := range doc.Components.Responses {
+		unused[name] = name != "UnknownRoute" && name != "MethodNotAllowed"
+	}
+	for _, item := range doc.Paths {
+		for method, raw := range item {
+			var op struct {
+				Responses map[string]specResponse `json:"responses"`
+			}
+			if slices.Contains(httpMethods, method) && json.Unmarshal(raw, &op) == nil {
+				for _, r := range op.Responses {
+					delete(unused, strings.TrimPrefix(r.Ref, "#/components/responses/"))
+				}
+			}
+		}
+	}
+	for name, u := range unused {
+		if u {
+			t.Errorf("components.responses.%s is used by no operation", name)
+		}
+	}
 	doc.operations(t, func(method, path string, op specOperation) {
 		where := method + " " + path
 		if op.OperationID == "" || len(op.Tags) == 0 {
