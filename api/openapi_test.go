@@ -339,6 +339,38 @@ func TestOpenAPIAndDocsAreServed(t *testing.T) {
 	}
 }
 
+// /openapi.json names PUBLIC_BASE_URL as its server and is otherwise the
+// embedded document, byte for byte.
+func TestOpenAPIServerIsThePublicBaseURL(t *testing.T) {
+	srv := httptest.NewServer(api.NewHandler(api.Config{Logger: quiet, BaseURL: "https://orgs.example.com/base/"}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	served, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Servers []struct {
+			URL         string `json:"url"`
+			Description string `json:"description"`
+		} `json:"servers"`
+	}
+	if err := json.Unmarshal(served, &doc); err != nil {
+		t.Fatalf("GET /openapi.json: %v", err)
+	}
+	if len(doc.Servers) != 1 || doc.Servers[0].URL != "https://orgs.example.com/base" || doc.Servers[0].Description == "" {
+		t.Errorf("servers = %+v, want the one public base URL", doc.Servers)
+	}
+	servers := regexp.MustCompile(`(?s)\n  "servers": \[\n.*?\n  \],`)
+	if got, want := servers.ReplaceAll(served, nil), servers.ReplaceAll(api.OpenAPISpec(), nil); !bytes.Equal(got, want) || bytes.Equal(want, api.OpenAPISpec()) {
+		t.Error("GET /openapi.json changes more than servers")
+	}
+}
+
 // recordingTB keeps what the validating transport reports.
 type recordingTB struct {
 	testing.TB
