@@ -1,7 +1,10 @@
-// Command openapigen generates api/openapi.json from the YAML sources in
-// api/openapi. It is run by go generate (see api/openapi.go):
+// Command openapigen generates what is generated from the OpenAPI
+// description: api/openapi.json from the YAML sources in api/openapi, then
+// the Go wire types of api/wire from api/openapi.json. go generate runs it
+// (see api/openapi.go and api/wire/doc.go):
 //
 //	openapigen bundle -o api/openapi.json api/openapi/openapi.yaml
+//	openapigen wire -config api/wire/oapi-codegen.yaml api/openapi.json
 package main
 
 import (
@@ -12,6 +15,7 @@ import (
 	"path/filepath"
 
 	"github.com/orgaccounts/orgaccounts/internal/openapibundle"
+	"github.com/orgaccounts/orgaccounts/internal/wiregen"
 )
 
 func main() {
@@ -22,7 +26,8 @@ func main() {
 }
 
 const usage = `usage:
-  openapigen bundle -o OUT.json ROOT.yaml    bundle a split OpenAPI document into one JSON file`
+  openapigen bundle -o OUT.json ROOT.yaml       bundle a split OpenAPI document into one JSON file
+  openapigen wire -config CONFIG.yaml DOC.json  generate Go types with oapi-codegen, as configured`
 
 func run(args []string) error {
 	if len(args) == 0 {
@@ -44,6 +49,20 @@ func run(args []string) error {
 			return err
 		}
 		return writeIfChanged(*out, doc)
+	case "wire":
+		fs := flag.NewFlagSet("wire", flag.ContinueOnError)
+		config := fs.String("config", "", "the oapi-codegen configuration")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *config == "" || fs.NArg() != 1 {
+			return fmt.Errorf("wire needs -config and one document\n%s", usage)
+		}
+		code, out, err := wiregen.Generate(fs.Arg(0), *config)
+		if err != nil {
+			return err
+		}
+		return writeIfChanged(out, code)
 	default:
 		return fmt.Errorf("unknown command %q\n%s", args[0], usage)
 	}
