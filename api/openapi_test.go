@@ -394,6 +394,12 @@ func TestOpenAPITransportCatchesDrift(t *testing.T) {
 		case "GET /readyz": // an undocumented status
 			w.Header().Set("X-Request-Id", "abc")
 			w.WriteHeader(http.StatusTeapot)
+		case "GET /Organizations/OR" + strings.Repeat("b", 32): // a code a shared response does not list
+			w.Header().Set("X-Request-Id", "abc")
+			w.Header().Set("WWW-Authenticate", `Basic realm="orgaccounts", Bearer`)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"code":20404,"message":"x","more_info":"https://www.twilio.com/docs/errors/20404","status":401}`)
 		case "POST /v1/token": // accepts an invalid request
 			w.Header().Set("X-Request-Id", "abc")
 			w.Header().Set("Cache-Control", "no-store")
@@ -439,6 +445,7 @@ func TestOpenAPITransportCatchesDrift(t *testing.T) {
 	for _, bad := range []struct{ method, path, ctype, body, want string }{
 		{"GET", "/healthz", "", "", "uptime"},
 		{"GET", "/readyz", "", "", "418"},
+		{"GET", "/Organizations/OR" + strings.Repeat("b", 32), "", "", "20003"}, // components.responses.Unauthorized
 		{"POST", "/v1/token", "application/x-www-form-urlencoded", "grant_type=password", "was accepted"},
 	} {
 		errs := exchange(bad.method, bad.path, bad.ctype, bad.body)
