@@ -1576,7 +1576,7 @@ type RoleAssignmentPage struct {
 type SCIMError struct {
 	Detail   string             `json:"detail"`
 	Schemas  []SCIMErrorSchemas `json:"schemas"`
-	ScimType *SCIMErrorScimType `json:"scimType,omitempty"`
+	SCIMType *SCIMErrorScimType `json:"scimType,omitempty"`
 
 	// Status The HTTP status, as a string.
 	Status string `json:"status"`

@@ -143,7 +143,7 @@ var samples = []any{
 	wire.NotReady{Status: wire.NotReadyStatusUnavailable, Reason: "temporal: unavailable"},
 	wire.Error{Code: 25101, Message: "account not found in this organization", MoreInfo: "https://www.twilio.com/docs/errors/25101", Status: 404},
 	wire.SCIMError{Schemas: []wire.SCIMErrorSchemas{wire.SCIMErrorSchemasUrnIetfParamsScimAPIMessages20Error}, Detail: "no such user", Status: "404"},
-	wire.SCIMError{Schemas: []wire.SCIMErrorSchemas{wire.SCIMErrorSchemasUrnIetfParamsScimAPIMessages20Error}, Detail: "taken", Status: "409", ScimType: ptr(wire.SCIMErrorScimTypeUniqueness)},
+	wire.SCIMError{Schemas: []wire.SCIMErrorSchemas{wire.SCIMErrorSchemasUrnIetfParamsScimAPIMessages20Error}, Detail: "taken", Status: "409", SCIMType: ptr(wire.SCIMErrorScimTypeUniqueness)},
 	wire.Token{AccessToken: strings.Repeat("a1", 24), TokenType: wire.TokenTokenTypeBearer, ExpiresIn: 3600},
 	wire.Organization{OrganizationSid: org, FriendlyName: "Acme", OwnerSid: user, DateCreated: at, URL: base + "/Organizations/" + org},
 	account, closing,
