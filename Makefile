@@ -1,5 +1,5 @@
 # orgaccounts: `make run` starts the whole service, `make test` tests it.
-.PHONY: run test build vet lint bench migrate temporal-cli clean
+.PHONY: run test build generate vet lint bench migrate temporal-cli clean
 
 run: ## the whole service on :8080, Temporal Web UI on :8233, data in ./data
 	@scripts/run.sh
@@ -9,6 +9,9 @@ test: ## gofmt, vet, lint, and every test with -race on PostgreSQL and Temporal
 
 build: ## the binary, into ./bin/orgaccounts
 	go build -o bin/orgaccounts ./cmd/orgaccounts
+
+generate: ## api/openapi.json and api/wire from the OpenAPI description in api/openapi
+	go generate ./api/...
 
 vet:
 	gofmt -l . | (! grep .)

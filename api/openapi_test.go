@@ -1,12 +1,14 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -19,14 +21,18 @@ import (
 	validator "github.com/pb33f/libopenapi-validator"
 
 	"github.com/orgaccounts/orgaccounts/api"
+	"github.com/orgaccounts/orgaccounts/internal/openapibundle"
 	"github.com/orgaccounts/orgaccounts/internal/telemetry"
 	"github.com/orgaccounts/orgaccounts/internal/testenv"
 )
 
 // specDoc is the part of the OpenAPI document these tests walk.
 type specDoc struct {
-	OpenAPI string                                `json:"openapi"`
-	Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	OpenAPI    string                                `json:"openapi"`
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
+	Components struct {
+		Responses map[string]specResponse `json:"responses"`
+	} `json:"components"`
 }
 
 type specOperation struct {
@@ -36,6 +42,7 @@ type specOperation struct {
 }
 
 type specResponse struct {
+	Ref         string `json:"$ref"`
 	Description string `json:"description"`
 	ErrorCodes  *[]int `json:"x-error-codes"`
 	Content     map[string]struct {
@@ -68,9 +75,49 @@ func (d specDoc) operations(t *testing.T, fn func(method, path string, op specOp
 			if err := json.Unmarshal(raw, &op); err != nil {
 				t.Fatalf("%s %s: %v", method, path, err)
 			}
+			for status, r := range op.Responses {
+				if r.Ref != "" {
+					op.Responses[status] = d.response(t, r.Ref)
+				}
+			}
 			fn(strings.ToUpper(method), path, op)
 		}
 	}
+}
+
+// The embedded openapi.json is exactly what the YAML sources in openapi/
+// bundle to.
+func TestOpenAPIBundleIsUpToDate(t *testing.T) {
+	want, err := openapibundle.Bundle(os.DirFS("openapi"), "openapi.yaml")
+	if err != nil {
+		t.Fatalf("bundling api/openapi: %v", err)
+	}
+	if got := api.OpenAPISpec(); !bytes.Equal(got, want) {
+		gl, wl := bytes.Split(got, []byte("\n")), bytes.Split(want, []byte("\n"))
+		line := 0
+		for line < len(gl) && line < len(wl) && bytes.Equal(gl[line], wl[line]) {
+			line++
+		}
+		at := func(ls [][]byte) string {
+			if line < len(ls) {
+				return strings.TrimSpace(string(ls[line]))
+			}
+			return "(end)"
+		}
+		t.Fatalf("api/openapi.json is stale: regenerate it with `go generate ./api/...`\n"+
+			"line %d is %q, the sources give %q", line+1, at(gl), at(wl))
+	}
+}
+
+// response resolves a reference to components.responses.
+func (d specDoc) response(t *testing.T, ref string) specResponse {
+	t.Helper()
+	name, ok := strings.CutPrefix(ref, "#/components/responses/")
+	r, found := d.Components.Responses[name]
+	if !ok || !found {
+		t.Fatalf("response $ref %q does not name an entry of components.responses", ref)
+	}
+	return r
 }
 
 func TestOpenAPIDocumentIsValidOpenAPI31(t *testing.T) {
@@ -141,6 +188,28 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 func TestOpenAPIErrorResponsesListTheirCodes(t *testing.T) {
 	doc := loadSpec(t)
 	ids := map[string]string{}
+	// Shared responses are checked where they are used; each must be used.
+	unused := map[string]bool{}
+	for name := range doc.Components.Responses {
+		unused[name] = name != "UnknownRoute" && name != "MethodNotAllowed"
+	}
+	for _, item := range doc.Paths {
+		for method, raw := range item {
+			var op struct {
+				Responses map[string]specResponse `json:"responses"`
+			}
+			if slices.Contains(httpMethods, method) && json.Unmarshal(raw, &op) == nil {
+				for _, r := range op.Responses {
+					delete(unused, strings.TrimPrefix(r.Ref, "#/components/responses/"))
+				}
+			}
+		}
+	}
+	for name, u := range unused {
+		if u {
+			t.Errorf("components.responses.%s is used by no operation", name)
+		}
+	}
 	doc.operations(t, func(method, path string, op specOperation) {
 		where := method + " " + path
 		if op.OperationID == "" || len(op.Tags) == 0 {
@@ -270,6 +339,38 @@ func TestOpenAPIAndDocsAreServed(t *testing.T) {
 	}
 }
 
+// /openapi.json names PUBLIC_BASE_URL as its server and is otherwise the
+// embedded document, byte for byte.
+func TestOpenAPIServerIsThePublicBaseURL(t *testing.T) {
+	srv := httptest.NewServer(api.NewHandler(api.Config{Logger: quiet, BaseURL: "https://orgs.example.com/base/"}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	served, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Servers []struct {
+			URL         string `json:"url"`
+			Description string `json:"description"`
+		} `json:"servers"`
+	}
+	if err := json.Unmarshal(served, &doc); err != nil {
+		t.Fatalf("GET /openapi.json: %v", err)
+	}
+	if len(doc.Servers) != 1 || doc.Servers[0].URL != "https://orgs.example.com/base" || doc.Servers[0].Description == "" {
+		t.Errorf("servers = %+v, want the one public base URL", doc.Servers)
+	}
+	servers := regexp.MustCompile(`(?s)\n  "servers": \[\n.*?\n  \],`)
+	if got, want := servers.ReplaceAll(served, nil), servers.ReplaceAll(api.OpenAPISpec(), nil); !bytes.Equal(got, want) || bytes.Equal(want, api.OpenAPISpec()) {
+		t.Error("GET /openapi.json changes more than servers")
+	}
+}
+
 // recordingTB keeps what the validating transport reports.
 type recordingTB struct {
 	testing.TB
@@ -293,6 +394,12 @@ func TestOpenAPITransportCatchesDrift(t *testing.T) {
 		case "GET /readyz": // an undocumented status
 			w.Header().Set("X-Request-Id", "abc")
 			w.WriteHeader(http.StatusTeapot)
+		case "GET /Organizations/OR" + strings.Repeat("b", 32): // a code a shared response does not list
+			w.Header().Set("X-Request-Id", "abc")
+			w.Header().Set("WWW-Authenticate", `Basic realm="orgaccounts", Bearer`)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"code":20404,"message":"x","more_info":"https://www.twilio.com/docs/errors/20404","status":401}`)
 		case "POST /v1/token": // accepts an invalid request
 			w.Header().Set("X-Request-Id", "abc")
 			w.Header().Set("Cache-Control", "no-store")
@@ -338,6 +445,7 @@ func TestOpenAPITransportCatchesDrift(t *testing.T) {
 	for _, bad := range []struct{ method, path, ctype, body, want string }{
 		{"GET", "/healthz", "", "", "uptime"},
 		{"GET", "/readyz", "", "", "418"},
+		{"GET", "/Organizations/OR" + strings.Repeat("b", 32), "", "", "20003"}, // components.responses.Unauthorized
 		{"POST", "/v1/token", "application/x-www-form-urlencoded", "grant_type=password", "was accepted"},
 	} {
 		errs := exchange(bad.method, bad.path, bad.ctype, bad.body)

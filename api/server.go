@@ -153,7 +153,7 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	r.POST("/v1/token", s.token)
 	r.POST("/v1/Accounts", s.signUp)
-	registerDocs(r)
+	registerDocs(r, s.baseURL)
 
 	org := r.Group("/Organizations/:org", s.authenticate, s.orgScope, s.accountCredentialScope, s.idempotency)
 	org.GET("", s.getOrganization)

@@ -65,6 +65,8 @@ type openAPISpec struct {
 	// unknown holds the body schemas of the answers to routes the document
 	// does not describe, by status.
 	unknown map[int]*base.Schema
+	// components is the document's components.schemas.
+	components map[string]*base.SchemaProxy
 }
 
 var (
@@ -89,9 +91,15 @@ func compiledSpec(spec []byte) (*openAPISpec, error) {
 	}
 	opts := []config.Option{config.WithURLEncodedBodyValidation()}
 	s := &openAPISpec{
-		validator: validator.NewValidatorFromV3Model(&model.Model, opts...),
-		schemas:   schema_validation.NewSchemaValidator(opts...),
-		unknown:   map[int]*base.Schema{},
+		validator:  validator.NewValidatorFromV3Model(&model.Model, opts...),
+		schemas:    schema_validation.NewSchemaValidator(opts...),
+		unknown:    map[int]*base.Schema{},
+		components: map[string]*base.SchemaProxy{},
+	}
+	if model.Model.Components != nil && model.Model.Components.Schemas != nil {
+		for name, proxy := range model.Model.Components.Schemas.FromOldest() {
+			s.components[name] = proxy
+		}
 	}
 	for status, name := range map[int]string{http.StatusNotFound: "UnknownRoute", http.StatusMethodNotAllowed: "MethodNotAllowed"} {
 		var resp = model.Model.Components.Responses.GetOrZero(name)
@@ -102,6 +110,30 @@ func compiledSpec(spec []byte) (*openAPISpec, error) {
 	}
 	specs[key] = s
 	return s, nil
+}
+
+// ValidateSchema checks body, a JSON document, against the schema
+// components.schemas.<name> of the OpenAPI document spec, as the transport
+// checks response bodies, and returns each mismatch (none when it matches).
+func ValidateSchema(spec []byte, name string, body []byte) ([]string, error) {
+	s, err := compiledSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	proxy, ok := s.components[name]
+	if !ok {
+		return nil, fmt.Errorf("the document has no components.schemas.%s", name)
+	}
+	schema := proxy.Schema()
+	if schema == nil {
+		return nil, fmt.Errorf("components.schemas.%s: %v", name, proxy.GetBuildError())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, errs := s.schemas.ValidateSchemaBytesWithVersion(schema, body, 3.1); len(errs) > 0 {
+		return describe(errs), nil
+	}
+	return nil, nil
 }
 
 func (t *openAPITransport) RoundTrip(req *http.Request) (*http.Response, error) {
