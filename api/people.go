@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 )
 
 // registerPeople adds the routes for the users of an account and its
@@ -72,12 +73,11 @@ type setAccountUserRolesRequest struct {
 // setAccountUserRoles replaces the roles of a user on an account.
 func (s *server) setAccountUserRoles(c *gin.Context) {
 	var req setAccountUserRolesRequest
-	if err := decodeJSON(c, &req); err != nil {
-		_ = c.Error(err)
-		return
-	}
+	malformed := decodeJSON(c, &req)
 	p := principal(c)
-	out, err := s.services.People.SetRoles(c.Request.Context(), p, c.Param("account"), c.Param("user"), req.Roles)
+	out, err := s.services.People.SetRoles(c.Request.Context(), p, lifecycle.SetRoles{
+		AccountSid: c.Param("account"), UserSid: c.Param("user"), Roles: req.Roles, Malformed: malformed,
+	})
 	if err != nil {
 		_ = c.Error(err)
 		return

@@ -67,15 +67,27 @@ func (s *People) roleChange(ctx context.Context, p domain.Principal, accountSid,
 	}, nil
 }
 
+// SetRoles is the new set of roles of a user on an account. Malformed is
+// why the request's body could not be read, if it could not: a caller who
+// may not change roles is told that first, whatever it sent.
+type SetRoles struct {
+	AccountSid, UserSid string
+	Roles               []string
+	Malformed           error
+}
+
 // SetRoles replaces the roles of a user on an account. Administrator
 // supersedes the others: a set holding it is stored as Administrator
 // alone, and the answer shows what was stored.
-func (s *People) SetRoles(ctx context.Context, p domain.Principal, accountSid, userSid string, roles []string) (domain.AccountUser, error) {
-	change, err := s.roleChange(ctx, p, accountSid, userSid)
+func (s *People) SetRoles(ctx context.Context, p domain.Principal, cmd SetRoles) (domain.AccountUser, error) {
+	change, err := s.roleChange(ctx, p, cmd.AccountSid, cmd.UserSid)
 	if err != nil {
 		return domain.AccountUser{}, err
 	}
-	if change.Roles, err = domain.NormalizeRoles(roles); err != nil {
+	if cmd.Malformed != nil {
+		return domain.AccountUser{}, cmd.Malformed
+	}
+	if change.Roles, err = domain.NormalizeRoles(cmd.Roles); err != nil {
 		return domain.AccountUser{}, err
 	}
 	return s.store.SetAccountUserRoles(ctx, change,
