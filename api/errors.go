@@ -55,12 +55,15 @@ type ErrorBody struct {
 	Status   int    `json:"status"`
 }
 
-// SCIMError is the SCIM error format.
+// SCIMError is the SCIM error format (RFC 7644 §3.12) with, as Twilio's
+// SCIM error schema has them, Twilio's code and more_info beside it.
 type SCIMError struct {
 	Schemas  []string `json:"schemas"`
 	Detail   string   `json:"detail"`
 	SCIMType string   `json:"scimType,omitempty"`
 	Status   string   `json:"status"`
+	Code     int      `json:"code"`
+	MoreInfo string   `json:"more_info"`
 }
 
 const scimErrorSchema = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -82,7 +85,7 @@ func (s *server) writeError(c *gin.Context, err error) {
 	msg := domain.ErrorMessage(err)
 	if kind == domain.EInternal || kind == domain.EUnavailable {
 		s.log.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "method", c.Request.Method,
-			"path", c.Request.URL.Path, "error", err.Error())
+			"path", loggedPath(c), "error", err.Error())
 	}
 	if kind == domain.EUnauthenticated {
 		c.Header("WWW-Authenticate", `Basic realm="orgaccounts", Bearer`)
@@ -92,7 +95,8 @@ func (s *server) writeError(c *gin.Context, err error) {
 	}
 	if c.GetBool(ctxSCIM) {
 		c.Header("Content-Type", scimMediaType)
-		c.AbortWithStatusJSON(status, SCIMError{Schemas: []string{scimErrorSchema}, Detail: msg, SCIMType: scimTypeOf(code), Status: fmt.Sprint(status)})
+		c.AbortWithStatusJSON(status, SCIMError{Schemas: []string{scimErrorSchema}, Detail: msg, SCIMType: scimTypeOf(code), Status: fmt.Sprint(status),
+			Code: code, MoreInfo: moreInfo(code)})
 		return
 	}
 	c.AbortWithStatusJSON(status, ErrorBody{Code: code, Message: msg, MoreInfo: moreInfo(code), Status: status})

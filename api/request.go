@@ -10,7 +10,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 
@@ -42,19 +41,9 @@ func requestIDMiddleware(c *gin.Context) {
 		id = "RQ" + hex.EncodeToString(b[:])
 	}
 	c.Set(ctxRequestID, id)
+
 	c.Header(RequestIDHeader, id)
 	c.Request = c.Request.WithContext(telemetry.WithRequestID(c.Request.Context(), id))
-	c.Next()
-}
-
-// queryCheck refuses a query string that does not parse: parameters would
-// otherwise be dropped silently.
-func queryCheck(c *gin.Context) {
-	if _, err := url.ParseQuery(c.Request.URL.RawQuery); err != nil {
-		_ = c.Error(httpError(domain.EInvalid, domain.CodeBadRequest, "the query string is malformed: %v", err))
-		c.Abort()
-		return
-	}
 	c.Next()
 }
 
@@ -79,6 +68,9 @@ func bodyReader(max int64) gin.HandlerFunc {
 				_ = c.Error(httpError(domain.EInvalid, domain.CodeBadRequest, "the request body could not be read"))
 			}
 			c.Abort()
+			return
+		}
+		if !checkBodyText(c, b) {
 			return
 		}
 		c.Set(ctxBody, b)

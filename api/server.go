@@ -138,7 +138,7 @@ func NewHandler(cfg Config) http.Handler {
 		s.log.Error("panic in handler", "request_id", requestID(c), "panic", err)
 		s.writeError(c, httpError(domain.EInternal, domain.CodeInternal, "internal error"))
 	}))
-	r.Use(requestIDMiddleware, s.trace, s.accessLog, s.errorWriter, queryCheck, bodyReader(cfg.MaxBodyBytes))
+	r.Use(requestIDMiddleware, s.trace, s.accessLog, s.errorWriter, checkInput, bodyReader(cfg.MaxBodyBytes))
 	r.NoRoute(func(c *gin.Context) {
 		_ = c.Error(httpError(domain.ENotFound, 20404, "no such resource: %s %s", c.Request.Method, c.Request.URL.Path))
 	})
@@ -204,7 +204,7 @@ func (s *server) accessLog(c *gin.Context) {
 		s.metrics.ObserveHTTP(c.FullPath(), c.Request.Method, c.Writer.Status(), time.Since(start))
 	}
 	s.log.InfoContext(c.Request.Context(), "http request", "request_id", requestID(c), "method", c.Request.Method,
-		"route", c.FullPath(), "path", c.Request.URL.Path, "status", c.Writer.Status(),
+		"route", c.FullPath(), "path", loggedPath(c), "status", c.Writer.Status(),
 		"duration_ms", time.Since(start).Milliseconds(), "client_ip", c.ClientIP())
 }
 
@@ -222,8 +222,9 @@ func (s *server) readyz(c *gin.Context) {
 // the workflow starts the request makes become its children.
 func (s *server) trace(c *gin.Context) {
 	ctx := otel.GetTextMapPropagator().Extract(c.Request.Context(), propagation.HeaderCarrier(c.Request.Header))
-	ctx, span := s.tracer.Start(ctx, c.Request.Method+" "+c.FullPath(), trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(attribute.String("http.request.method", c.Request.Method), attribute.String("http.route", c.FullPath()),
+	method := telemetry.MethodLabel(c.Request.Method)
+	ctx, span := s.tracer.Start(ctx, method+" "+c.FullPath(), trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("http.request.method", method), attribute.String("http.route", c.FullPath()),
 			attribute.String("orgaccounts.request_id", requestID(c))))
 	defer span.End()
 	c.Request = c.Request.WithContext(ctx)

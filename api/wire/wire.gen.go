@@ -1572,9 +1572,14 @@ type RoleAssignmentPage struct {
 	Meta    PageMeta         `json:"meta"`
 }
 
-// SCIMError The SCIM 2.0 error format (RFC 7644 section 3.12).
+// SCIMError The SCIM 2.0 error format (RFC 7644 section 3.12), with Twilio's `code` and `more_info` beside it as in Twilio's own SCIM error schema.
 type SCIMError struct {
-	Detail   string             `json:"detail"`
+	// Code Twilio's error code.
+	Code   int    `json:"code"`
+	Detail string `json:"detail"`
+
+	// MoreInfo Where the code is explained.
+	MoreInfo string             `json:"more_info"`
 	Schemas  []SCIMErrorSchemas `json:"schemas"`
 	SCIMType *SCIMErrorScimType `json:"scimType,omitempty"`
 

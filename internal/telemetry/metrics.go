@@ -55,8 +55,20 @@ func (m *Metrics) ObserveHTTP(route, method string, status int, d time.Duration)
 	if route == "" {
 		route = "unmatched"
 	}
+	method = MethodLabel(method)
 	m.HTTPRequests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.HTTPDuration.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+// MethodLabel bounds the HTTP method a client sent to the methods HTTP
+// defines: any other is "OTHER", so made-up methods cannot add series.
+func MethodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
 }
 
 // Handler serves /metrics.
