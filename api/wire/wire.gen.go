@@ -1175,13 +1175,17 @@ type CreateRoleAssignmentRequest struct {
 
 // CreateSubscriptionRequest defines model for CreateSubscriptionRequest.
 type CreateSubscriptionRequest struct {
-	// Currency Examples: USD
+	// Currency An ISO 4217 currency code in capitals (not XXX or XTS); anything else is 400 (25106).
+	//
+	// Examples: USD
 	Currency string `json:"currency"`
 
 	// Description Examples: Toll-free line
 	Description string `json:"description"`
 
-	// MonthlyPrice Examples: 2.00
+	// MonthlyPrice A decimal amount with no more decimals than the currency has ("2", "2.5" and "2.50" are all 2.50 USD); it is stored and answered at the currency's fixed scale. Never a number, so no float rounding.
+	//
+	// Examples: 2.00
 	MonthlyPrice string `json:"monthly_price"`
 }
 
@@ -1815,14 +1819,18 @@ type StepStatus string
 // Subscription A recurring monthly charge.
 type Subscription struct {
 	AccountSid string `json:"account_sid"`
-	Currency   string `json:"currency"`
+
+	// Currency An ISO 4217 currency code.
+	Currency string `json:"currency"`
 
 	// DateCreated RFC 3339, UTC, whole seconds.
 	DateCreated string `json:"date_created"`
 
 	// DateStopped When a closure stopped it.
-	DateStopped  *string            `json:"date_stopped"`
-	Description  string             `json:"description"`
+	DateStopped *string `json:"date_stopped"`
+	Description string  `json:"description"`
+
+	// MonthlyPrice A decimal at the currency's fixed scale (two decimals for USD and EUR, none for JPY, three for BHD).
 	MonthlyPrice string             `json:"monthly_price"`
 	Sid          string             `json:"sid"`
 	Status       SubscriptionStatus `json:"status"`

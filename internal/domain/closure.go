@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"golang.org/x/text/currency"
 )
 
 // Closing an account: what it owns, the acknowledgements the caller gives,
@@ -202,20 +204,45 @@ type Subscription struct {
 	DateStopped     *time.Time
 }
 
-var pricePattern = regexp.MustCompile(`^[0-9]{1,7}(\.[0-9]{1,2})?$`)
+var pricePattern = regexp.MustCompile(`^([0-9]{1,7})(?:\.([0-9]{1,4}))?$`)
 
 // Validate checks a new subscription.
 func (s Subscription) Validate() error {
+	_, err := s.Normalized()
+	return err
+}
+
+// Normalized checks a subscription and returns it with its price written
+// at its currency's fixed scale ("2" USD is "2.00"; JPY has no decimals):
+// the currency must be an ISO 4217 code in capitals (not XXX or XTS), and
+// the price a decimal with no more decimals than the currency has. Prices
+// are decimal strings throughout, never floats.
+func (s Subscription) Normalized() (Subscription, error) {
 	if d := strings.TrimSpace(s.Description); d == "" || len(d) > 128 {
-		return Errorf(EInvalid, CodeBadRequest, "description is required (at most 128 characters)")
+		return s, Errorf(EInvalid, CodeBadRequest, "description is required (at most 128 characters)")
 	}
-	if !pricePattern.MatchString(s.MonthlyPrice) {
-		return Errorf(EInvalid, CodeBadRequest, "monthly_price must be a decimal amount like \"1.15\"")
+	unit, err := currency.ParseISO(s.Currency)
+	if err != nil || unit.String() != s.Currency || s.Currency == "XXX" || s.Currency == "XTS" {
+		return s, Errorf(EInvalid, CodeBadRequest, "currency must be an ISO 4217 currency code in capitals, like USD")
 	}
-	if len(s.Currency) != 3 || strings.ToUpper(s.Currency) != s.Currency {
-		return Errorf(EInvalid, CodeBadRequest, "currency must be a 3-letter ISO 4217 code like USD")
+	scale, _ := currency.Standard.Rounding(unit)
+	m := pricePattern.FindStringSubmatch(s.MonthlyPrice)
+	if m == nil {
+		return s, Errorf(EInvalid, CodeBadRequest, "monthly_price must be a decimal amount like \"1.15\"")
 	}
-	return nil
+	whole, frac := m[1], strings.TrimRight(m[2], "0")
+	if len(frac) > scale {
+		return s, Errorf(EInvalid, CodeBadRequest, "monthly_price has more decimals than %s has (%d)", s.Currency, scale)
+	}
+	whole = strings.TrimLeft(whole, "0")
+	if whole == "" {
+		whole = "0"
+	}
+	s.MonthlyPrice = whole
+	if scale > 0 {
+		s.MonthlyPrice += "." + frac + strings.Repeat("0", scale-len(frac))
+	}
+	return s, nil
 }
 
 // Kinds of release records (ResourceRelease.Kind): a number's kind, or a

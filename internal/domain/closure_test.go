@@ -83,3 +83,30 @@ func TestValidateNumberAndSubscription(t *testing.T) {
 		assert.Equal(t, domain.CodeBadRequest, domain.ErrorCode(bad.Validate()), "%+v", bad)
 	}
 }
+
+func TestSubscriptionNormalized(t *testing.T) {
+	ok := func(price, cur, want string) {
+		t.Helper()
+		got, err := domain.Subscription{Description: "line", MonthlyPrice: price, Currency: cur}.Normalized()
+		if err != nil {
+			t.Fatalf("%s %s: %v", price, cur, err)
+		}
+		if got.MonthlyPrice != want {
+			t.Fatalf("%s %s: got %q, want %q", price, cur, got.MonthlyPrice, want)
+		}
+	}
+	ok("2", "USD", "2.00")
+	ok("2.5", "EUR", "2.50")
+	ok("0012.30", "USD", "12.30")
+	ok("200", "JPY", "200")
+	ok("200.00", "JPY", "200")
+	ok("1.125", "BHD", "1.125")
+	for _, tc := range []struct{ price, cur string }{
+		{"1.00", "%_%"}, {"1.00", "\xed\xa0\x80"}, {"1.00", "usd"}, {"1.00", "ABC"}, {"1.00", "XXX"}, {"1.00", "XTS"},
+		{"1.00", "US"}, {"1.00", "USDX"}, {"1.005", "USD"}, {"2.5", "JPY"}, {"-1", "USD"}, {"1e3", "USD"}, {"", "USD"}, {"NaN", "USD"},
+	} {
+		if _, err := (domain.Subscription{Description: "line", MonthlyPrice: tc.price, Currency: tc.cur}).Normalized(); domain.ErrorCode(err) != domain.CodeBadRequest {
+			t.Errorf("%q %q: got %v, want 25106", tc.price, tc.cur, err)
+		}
+	}
+}

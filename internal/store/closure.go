@@ -144,7 +144,12 @@ func (s *Store) PageNumbers(ctx context.Context, accountSid, kind string, p doma
 // CreateSubscription implements domain.ClosureStore.
 func (s *Store) CreateSubscription(ctx context.Context, sub domain.Subscription, ev domain.AuditEvent) (domain.Subscription, error) {
 	var out domain.Subscription
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	// The price is kept at its currency's fixed scale.
+	sub, err := sub.Normalized()
+	if err != nil {
+		return out, err
+	}
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		if _, err := s.openAccountTx(tx, sub.OrganizationSid, sub.AccountSid); err != nil {
 			return err
 		}
