@@ -32,3 +32,13 @@ func (c Client) NotifyOwnershipChange(ctx context.Context, t domain.TransferredO
 	}
 	return errors.Join(errs...)
 }
+
+// NotifySignUpAttempt emails the user who has an address that someone
+// tried to sign up with it, once per request (its request id keys it).
+func (c Client) NotifySignUpAttempt(ctx context.Context, emailAddr, friendlyName string, actor domain.Actor) error {
+	key := "signup-existing/" + actor.RequestID
+	return c.StartEmail(ctx, "", "", actor.RequestID, activities.EmailInput{
+		Key: key, To: emailAddr, Template: email.TemplateSignUpExisting,
+		Data: map[string]any{"FriendlyName": friendlyName},
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -312,7 +313,21 @@ func TestAccountRequestRules(t *testing.T) {
 	anon := apiClient{t: t, base: e.app.BaseURL}
 	requireError(t, anon.post("/v1/Accounts", map[string]any{"email": "not-an-email", "friendly_name": "X"}), http.StatusBadRequest, domain.CodeInvalidEmail)
 	requireError(t, anon.post("/v1/Accounts", map[string]any{"email": "a@b.test"}), http.StatusBadRequest, domain.CodeBadRequest)
-	requireError(t, anon.post("/v1/Accounts", map[string]any{"email": "insider@example.com", "friendly_name": "Again"}), http.StatusConflict, domain.CodeDuplicateUser)
+	// An email some user has is answered as a new one is, so a sign-up
+	// tells nobody whether an address is known; that user is emailed.
+	fresh := anon.post("/v1/Accounts", map[string]any{"email": "newcomer@elsewhere.test", "friendly_name": "Again"})
+	require.Equal(t, http.StatusCreated, fresh.Status, "body: %s", fresh.Body)
+	known := anon.withHeader("X-Request-Id", "signup-known-1").post("/v1/Accounts", map[string]any{"email": "insider@example.com", "friendly_name": "Again"})
+	require.Equal(t, http.StatusCreated, known.Status, "body: %s", known.Body)
+	require.Equal(t, keysOf(fresh.JSON(t)), keysOf(known.JSON(t)), "the same answer, field for field")
+	require.Equal(t, fresh.Header.Get("Cache-Control"), known.Header.Get("Cache-Control"))
+	ghost := known.JSON(t)["account_sid"].(string)
+	_, _, err := e.app.Store.FindAnyAccount(context.Background(), ghost)
+	require.Equal(t, domain.CodeAccountNotFound, domain.ErrorCode(err), "no account was created for a known email")
+	require.Eventually(t, func() bool {
+		sent, err := e.app.Store.EmailSent(context.Background(), "signup-existing/signup-known-1")
+		return err == nil && sent
+	}, 30*time.Second, 100*time.Millisecond, "the user who has the address is told")
 	var last response
 	for i := 0; i < 12; i++ {
 		last = anon.post("/v1/Accounts", map[string]any{"email": "bulk" + string(rune('a'+i)) + "@spam.test", "friendly_name": "Bulk"})
@@ -322,4 +337,14 @@ func TestAccountRequestRules(t *testing.T) {
 	}
 	requireError(t, last, http.StatusTooManyRequests, domain.CodeRateLimited)
 	require.NotEmpty(t, last.Header.Get("Retry-After"))
+}
+
+// keysOf lists a JSON object's keys, sorted.
+func keysOf(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -36,6 +36,7 @@ const (
 	TemplateDomainFailed       = "domain_failed"
 	TemplateDomainLapsed       = "domain_lapsed"
 	TemplateDomainRemoved      = "domain_removed"
+	TemplateSignUpExisting     = "signup_existing"
 )
 
 // Message is a rendered email.

@@ -97,7 +97,7 @@ func New(d Deps) *Services {
 		Domains:       &Domains{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock, log: d.Log},
 		People:        &People{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock, log: d.Log},
 		Directory:     &Directory{store: d.Store, clock: d.Clock},
-		SignUp:        &SignUp{store: d.Store, clock: d.Clock, limiter: newRateLimiter(d.SignUpsPerHour, time.Hour, d.Clock)},
+		SignUp:        &SignUp{store: d.Store, notices: d.Engine, clock: d.Clock, log: d.Log, limiter: newRateLimiter(d.SignUpsPerHour, time.Hour, d.Clock)},
 		Confirmations: &Confirmations{store: d.Store, engine: d.Engine, clock: d.Clock},
 	}
 }

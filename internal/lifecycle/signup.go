@@ -2,7 +2,9 @@ package lifecycle
 
 import (
 	"context"
+	"log/slog"
 	"math"
+	"time"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 )
@@ -17,7 +19,9 @@ type signUpStore interface {
 // address.
 type SignUp struct {
 	store   signUpStore
+	notices NoticeEngine
 	clock   domain.Clock
+	log     *slog.Logger
 	limiter *rateLimiter
 }
 
@@ -38,6 +42,11 @@ type SignedUp struct {
 // SignUp creates a standalone account owned by a new user. No organization
 // sees it until it is imported or shared. Past the rate for the client
 // address: 25021, with how long to wait in the error.
+//
+// An email some user has already is answered exactly as a new one is (a
+// sign-up must not tell anyone whether an address is known): the answer
+// describes an account that was never created, and the user who has the
+// address is emailed instead.
 func (s *SignUp) SignUp(ctx context.Context, source domain.Actor, cmd SignUpAccount) (SignedUp, error) {
 	if ok, wait := s.limiter.allow(source.SourceIP); !ok {
 		secs := int(math.Ceil(wait.Seconds()))
@@ -59,8 +68,16 @@ func (s *SignUp) SignUp(ctx context.Context, source domain.Actor, cmd SignUpAcco
 	actor := source
 	actor.UserSid = owner.Sid
 	token := domain.NewSecret(32)
-	if err := s.store.SignUp(ctx, a, owner, domain.HashSecret(token), domain.NewAuditEvent(actor, "", domain.EventAccountSignedUp, a.Sid,
-		map[string]any{"email": email, "friendly_name": cmd.FriendlyName})); err != nil {
+	err = s.store.SignUp(ctx, a, owner, domain.HashSecret(token), domain.NewAuditEvent(actor, "", domain.EventAccountSignedUp, a.Sid,
+		map[string]any{"email": email, "friendly_name": cmd.FriendlyName}))
+	if domain.ErrorCode(err) == domain.CodeDuplicateUser {
+		if nerr := s.notices.NotifySignUpAttempt(ctx, email, cmd.FriendlyName, source); nerr != nil {
+			s.log.ErrorContext(ctx, "sign-up notice not started", "request_id", source.RequestID, "error", nerr.Error())
+		}
+		a.DateCreated, a.DateUpdated = now.UTC().Truncate(time.Second), now.UTC().Truncate(time.Second)
+		return SignedUp{Account: a, Owner: owner, AuthToken: token}, nil
+	}
+	if err != nil {
 		return SignedUp{}, err
 	}
 	stored, _, err := s.store.FindAnyAccount(ctx, a.Sid)
