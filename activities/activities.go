@@ -53,9 +53,10 @@ const ErrorType = "DomainError"
 
 // DomainFailure is the detail attached to a non-retryable domain failure.
 type DomainFailure struct {
-	Kind    string `json:"kind"`
-	Code    int    `json:"code"`
-	Message string `json:"message"`
+	Kind       string `json:"kind"`
+	Code       int    `json:"code"`
+	Message    string `json:"message"`
+	RetryAfter int    `json:"retry_after,omitempty"`
 }
 
 // wrap turns a domain error (other than internal/unavailable ones, which
@@ -65,7 +66,7 @@ func wrap(err error) error {
 		return nil
 	}
 	if e, ok := domain.AsError(err); ok && e.Kind != domain.EInternal && e.Kind != domain.EUnavailable {
-		return temporal.NewNonRetryableApplicationError(e.Message, ErrorType, err, DomainFailure{Kind: e.Kind, Code: e.Code, Message: e.Message})
+		return temporal.NewNonRetryableApplicationError(e.Message, ErrorType, err, DomainFailure{Kind: e.Kind, Code: e.Code, Message: e.Message, RetryAfter: e.RetryAfter})
 	}
 	return err
 }
@@ -79,7 +80,7 @@ func AsDomainError(err error) (*domain.Error, bool) {
 	}
 	var f DomainFailure
 	if appErr.HasDetails() && appErr.Details(&f) == nil {
-		return &domain.Error{Kind: f.Kind, Code: f.Code, Message: f.Message}, true
+		return &domain.Error{Kind: f.Kind, Code: f.Code, Message: f.Message, RetryAfter: f.RetryAfter}, true
 	}
 	return nil, false
 }

@@ -69,7 +69,7 @@ type invitation struct {
 // to the domain error (and its HTTP status).
 func domainError(e *domain.Error) error {
 	return temporal.NewApplicationErrorWithOptions(e.Message, activities.ErrorType, temporal.ApplicationErrorOptions{
-		NonRetryable: true, Details: []any{activities.DomainFailure{Kind: e.Kind, Code: e.Code, Message: e.Message}},
+		NonRetryable: true, Details: []any{activities.DomainFailure{Kind: e.Kind, Code: e.Code, Message: e.Message, RetryAfter: e.RetryAfter}},
 	})
 }
 

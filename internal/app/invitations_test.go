@@ -7,6 +7,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -183,7 +184,11 @@ func TestInvitationResendRevokeExpire(t *testing.T) {
 	t.Run("ResendInvalidatesTheOldLink", func(t *testing.T) {
 		sid := inv(e.invite(e.owner, acct, "resend@partner.test", domain.RoleSupport))
 		first := e.waitLinks("resend@partner.test", 1)[0]
-		requireError(t, e.owner.post(path(sid)+"/Resend", nil), http.StatusTooManyRequests, domain.CodeRateLimited)
+		tooSoon := e.owner.post(path(sid)+"/Resend", nil)
+		requireError(t, tooSoon, http.StatusTooManyRequests, domain.CodeRateLimited)
+		wait, err := strconv.Atoi(tooSoon.Header.Get("Retry-After"))
+		require.NoError(t, err, "a 429 says how long to wait: %q", tooSoon.Header.Get("Retry-After"))
+		require.True(t, wait >= 1 && wait <= 1, "Retry-After %d s for a 1 s resend interval", wait)
 		var r response
 		require.Eventually(t, func() bool {
 			r = e.owner.post(path(sid)+"/Resend", nil)

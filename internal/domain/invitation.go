@@ -79,7 +79,8 @@ func CheckResend(status string, sentCount int, lastSent, now time.Time, interval
 		return Errorf(ERateLimited, CodeRateLimited, "the invitation was resent %d times already, the most allowed", MaxResends)
 	}
 	if wait := lastSent.Add(interval).Sub(now); wait > 0 {
-		return Errorf(ERateLimited, CodeRateLimited, "the invitation was sent less than %s ago; retry in %d s", interval, int(wait.Seconds())+1)
+		secs := int(wait.Seconds()) + 1
+		return RateLimited(secs, "the invitation was sent less than %s ago; retry in %d s", interval, secs)
 	}
 	return nil
 }
