@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 )
 
 // IdempotencyHeader names the key a client sends with a POST.
@@ -20,13 +21,6 @@ const IdempotencyHeader = "Idempotency-Key"
 // staleClaim is how long a key claimed by a request that never completed
 // (its process died) blocks a retry.
 const staleClaim = time.Minute
-
-// idemSeed lets a handler derive resource SIDs from the key, so a retry
-// after a crash creates the same resource, not a twin.
-type idemSeed struct {
-	created time.Time
-	hash    []byte
-}
 
 // replayedHeaders are the headers of a first answer that its replays
 // repeat.
@@ -99,7 +93,9 @@ func (s *server) idempotency(c *gin.Context) {
 		// The first attempt died without an answer: take its claim over.
 	}
 	seed := sha256.Sum256([]byte(p.OrganizationSid + "\n" + key))
-	c.Set(ctxIdemSeed, idemSeed{created: rec.DateCreated, hash: seed[:]})
+	// The use cases derive the SIDs they mint from the key, so a retry
+	// after a crash creates the same resource, not a twin.
+	c.Request = c.Request.WithContext(lifecycle.WithSIDSeed(ctx, rec.DateCreated, seed[:]))
 	rw := &recorder{ResponseWriter: c.Writer}
 	c.Writer = rw
 	c.Next()
@@ -127,14 +123,11 @@ func (s *server) idempotency(c *gin.Context) {
 	}
 }
 
-// newSID makes the SID of a resource a POST creates: derived from the
-// Idempotency-Key when there is one, random otherwise.
+// newSID makes the SID of a resource a POST creates, as the use cases
+// do: derived from the Idempotency-Key when there is one, random
+// otherwise. It serves the handlers not yet moved onto a service.
 func (s *server) newSID(c *gin.Context, prefix string) string {
-	if v, ok := c.Get(ctxIdemSeed); ok {
-		seed := v.(idemSeed)
-		return domain.NewSIDFrom(prefix, seed.created, bytes.NewReader(seed.hash))
-	}
-	return domain.NewSID(prefix, s.clock.Now())
+	return lifecycle.NewSID(c.Request.Context(), s.clock, prefix)
 }
 
 func printable(s string) bool {

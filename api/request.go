@@ -25,7 +25,6 @@ const (
 	ctxPrincipal = "orgaccounts.principal"
 	ctxBody      = "orgaccounts.body"
 	ctxSCIM      = "orgaccounts.scim"
-	ctxIdemSeed  = "orgaccounts.idempotency_seed"
 )
 
 // RequestIDHeader carries the request id in both directions.

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -96,4 +97,19 @@ type UserFilter struct {
 	ExternalID      string
 	Offset          int
 	Limit           int
+}
+
+// ParseIfMatch reads the version an If-Match header holds (the ETag of a
+// user, such as W/"3"). "*" or an empty header means any version (0).
+func ParseIfMatch(raw string) (int, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" || raw == "*" {
+		return 0, nil
+	}
+	v := strings.Trim(strings.TrimPrefix(raw, "W/"), `"`)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, Errorf(EInvalid, CodeBadRequest, `If-Match must be an ETag such as W/"3"`)
+	}
+	return n, nil
 }

@@ -47,9 +47,12 @@ type Message struct {
 	HTML    string
 }
 
+// The templates refuse to render with a key missing from their data, so
+// a caller that forgets one gets an error rather than an email saying
+// "<no value>".
 var (
-	textTemplates = texttemplate.Must(texttemplate.ParseFS(files, "templates/*.txt"))
-	htmlTemplates = htmltemplate.Must(htmltemplate.ParseFS(files, "templates/*.html"))
+	textTemplates = texttemplate.Must(texttemplate.New("").Option("missingkey=error").ParseFS(files, "templates/*.txt"))
+	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Option("missingkey=error").ParseFS(files, "templates/*.html"))
 )
 
 // Render renders template name for to with data. The subject is the first

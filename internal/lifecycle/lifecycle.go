@@ -127,6 +127,12 @@ func newSID(ctx context.Context, clock domain.Clock, prefix string) string {
 	return domain.NewSID(prefix, clock.Now())
 }
 
+// NewSID is newSID for the edges whose use cases have not moved onto a
+// service yet.
+func NewSID(ctx context.Context, clock domain.Clock, prefix string) string {
+	return newSID(ctx, clock, prefix)
+}
+
 // accessStore is what deciding who may do what on an account reads.
 type accessStore interface {
 	FindAccount(ctx context.Context, orgSid, sid string) (domain.Account, error)
