@@ -51,6 +51,11 @@ var templateCases = []struct {
 		want: []string{"import", "expired", "carol@example.com", "Shop", "ACbbbb", "Acme", "did not answer in time"},
 	},
 	{
+		name: TemplateSignUpExisting,
+		data: map[string]any{"FriendlyName": "Carol Labs"},
+		want: []string{"Carol Labs", "No account was created"},
+	},
+	{
 		name: TemplateRelinquished,
 		data: map[string]any{"OrganizationName": "Acme", "AccountName": "Shop", "AccountSid": "ACbbbb"},
 		want: []string{"Acme", "Shop", "ACbbbb"},
