@@ -17,7 +17,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/orgaccounts/orgaccounts/activities"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 	"github.com/orgaccounts/orgaccounts/internal/telemetry"
@@ -32,11 +31,9 @@ type Workflows interface {
 	ResendInvitation(ctx context.Context, sid string) (workflows.InvitationState, error)
 	RevokeInvitation(ctx context.Context, sid string, actor domain.Actor) (workflows.InvitationState, error)
 	AnswerInvitation(ctx context.Context, sid string, req workflows.AnswerRequest) (workflows.InvitationState, error)
-	StartAccountRequest(ctx context.Context, kind string, in workflows.AccountRequestInput) (workflows.Started, error)
-	// AnswerAccountRequest and CancelAccountRequest return 25019 when the
-	// request is no longer pending (or the link is stale).
+	// AnswerAccountRequest returns 25019 when the request is no longer
+	// pending (or the link is stale).
 	AnswerAccountRequest(ctx context.Context, kind, sid string, req workflows.AnswerRequest) (workflows.RequestState, error)
-	CancelAccountRequest(ctx context.Context, kind, sid string, actor domain.Actor) (workflows.RequestState, error)
 	// StartCloseAccount starts (or finds) an account's closure.
 	StartCloseAccount(ctx context.Context, in workflows.CloseAccountInput) (workflows.Started, error)
 	// CloseAccountProgress returns 25101 when no closure is known.
@@ -47,8 +44,6 @@ type Workflows interface {
 	// CancelDomainVerification ends a domain's verification (no error
 	// when it has ended already).
 	CancelDomainVerification(ctx context.Context, domainSid string) error
-	// StartEmail sends a notice with retries.
-	StartEmail(ctx context.Context, orgSid, accountSid, requestID string, in activities.EmailInput) error
 }
 
 // Config holds the handler's dependencies.

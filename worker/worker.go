@@ -24,6 +24,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflow(workflows.ShareAccountWorkflow)
 	r.RegisterWorkflow(workflows.CloseAccountWorkflow)
 	r.RegisterWorkflow(workflows.DomainVerificationWorkflow)
+	r.RegisterWorkflow(workflows.RelinquishAccountWorkflow)
 	r.RegisterActivity(acts)
 }
 

@@ -21,39 +21,37 @@ const (
 // AccountRequestWorkflowID is the workflow ID of an import or share
 // request; it derives from the request SID.
 func AccountRequestWorkflowID(kind, requestSid string) string {
-	if kind == domain.RequestShare {
-		return ShareAccountWorkflowID(requestSid)
-	}
-	return ImportAccountWorkflowID(requestSid)
+	return domain.AccountRequestWorkflowID(kind, requestSid)
 }
 
 // ImportAccountWorkflowID is the workflow ID of an import request.
-func ImportAccountWorkflowID(requestSid string) string { return "import-account/" + requestSid }
+func ImportAccountWorkflowID(requestSid string) string {
+	return domain.AccountRequestWorkflowID(domain.RequestImport, requestSid)
+}
 
 // ShareAccountWorkflowID is the workflow ID of a share request.
-func ShareAccountWorkflowID(requestSid string) string { return "share-account/" + requestSid }
+func ShareAccountWorkflowID(requestSid string) string {
+	return domain.AccountRequestWorkflowID(domain.RequestShare, requestSid)
+}
 
-// AccountRequestInput is what the API passes to ImportAccountWorkflow and
-// ShareAccountWorkflow. ExpiresAt was stored with the request; the
-// reminder goes out half-way between the start and it.
+// AccountRequestInput is what the requests service passes to
+// ImportAccountWorkflow and ShareAccountWorkflow. ExpiresAt is stored with
+// the request; the reminder goes out half-way between the start and it.
+// RequesterSid and Grants are what StartUpdate records (runs started
+// before it was the request's record already, written by the API).
 type AccountRequestInput struct {
 	OrganizationSid string
 	AccountSid      string
 	RequestSid      string
 	ExpiresAt       time.Time
 	Actor           domain.Actor
+	RequesterSid    string
+	Grants          []domain.Grant
 }
 
 // RequestState is the request as its workflow sees it; the progress query
 // and the updates return it.
-type RequestState struct {
-	Kind        string    `json:"kind"`
-	Status      string    `json:"status"`
-	SentCount   int       `json:"sent_count"`
-	Reminded    bool      `json:"reminded"`
-	ExpiresAt   time.Time `json:"expires_at"`
-	LinkVersion int       `json:"link_version"`
-}
+type RequestState = domain.RequestState
 
 // ImportAccountWorkflow asks an account's owner to confirm that the
 // organization may import the account (it becomes managed), reminds them
@@ -77,6 +75,13 @@ type accountRequest struct {
 	// ending is set while an answer or a cancellation is being carried
 	// out, so the expiry cannot race it.
 	ending bool
+	// version is versionUpdateWithStart for runs whose request is
+	// recorded by StartUpdate. opened is set once it ran: request is the
+	// record, or openErr why it was refused.
+	version         workflow.Version
+	opening, opened bool
+	request         domain.AccountRequest
+	openErr         error
 }
 
 func runAccountRequest(ctx workflow.Context, kind string, in AccountRequestInput) (RequestState, error) {
@@ -84,16 +89,67 @@ func runAccountRequest(ctx workflow.Context, kind string, in AccountRequestInput
 	if err := w.setup(ctx); err != nil {
 		return w.state, err
 	}
+	if w.version == versionUpdateWithStart {
+		if ok, err := w.awaitOpened(ctx); !ok || err != nil {
+			return w.state, err
+		}
+	}
 	return w.run(ctx)
+}
+
+// awaitOpened waits for StartUpdate's answer: ok when the request was
+// recorded. A refusal (the caller had it as StartUpdate's answer) fails the
+// run with it; nothing was recorded.
+func (w *accountRequest) awaitOpened(ctx workflow.Context) (bool, error) {
+	started, err := workflow.AwaitWithTimeout(ctx, startTimeout, func() bool { return w.opened })
+	switch {
+	case err != nil:
+		return false, err
+	case !started:
+		w.state.Status = domain.RequestCancelled
+		w.log.Warn("the request was never started")
+		return false, nil
+	case w.openErr != nil:
+		return false, w.openErr
+	}
+	return true, nil
+}
+
+// openRequest is StartUpdate's handler: one activity applies every rule of
+// an import or a share and records the pending request. A retried
+// request gets the first answer.
+func (w *accountRequest) openRequest(ctx workflow.Context) (domain.AccountRequest, error) {
+	if w.opening {
+		if err := workflow.Await(ctx, func() bool { return w.opened }); err != nil {
+			return domain.AccountRequest{}, err
+		}
+		return w.request, w.openErr
+	}
+	w.opening = true
+	w.openErr = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, activityOptions), w.acts.OpenAccountRequest, activities.OpenRequestInput{
+		Request: domain.AccountRequest{
+			Sid: w.in.RequestSid, OrganizationSid: w.in.OrganizationSid, AccountSid: w.in.AccountSid, Kind: w.state.Kind,
+			RequesterSid: w.in.RequesterSid, Grants: w.in.Grants, ExpiresAt: w.in.ExpiresAt,
+		},
+		Actor: w.in.Actor,
+	}).Get(ctx, &w.request)
+	if w.openErr != nil {
+		w.log.Info("request refused", "Error", w.openErr)
+	}
+	w.opened = true
+	return w.request, w.openErr
 }
 
 func (w *accountRequest) refuse(format string, args ...any) error {
 	return domainError(domain.Errorf(domain.EConflict, domain.CodeInvalidState, format, args...))
 }
 
-// open refuses once the request is no longer pending (or is being ended).
+// open refuses once the request is no longer pending (or is being ended),
+// and, for runs started by StartUpdate, until it was recorded.
 func (w *accountRequest) open(ctx workflow.Context) error {
 	switch {
+	case w.version == versionUpdateWithStart && (!w.opened || w.openErr != nil):
+		return w.refuse("the request is not open")
 	case w.state.Status != domain.RequestPending:
 		return w.refuse("the request is %s", w.state.Status)
 	case w.ending:
@@ -110,6 +166,16 @@ func (w *accountRequest) setup(ctx workflow.Context) error {
 	}
 	w.log = log.With(workflow.GetLogger(ctx), "request_id", w.in.Actor.RequestID, "RequestSid", w.in.RequestSid, "kind", w.state.Kind)
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (RequestState, error) { return w.state, nil }); err != nil {
+		return err
+	}
+	w.version = workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, versionUpdateWithStart)
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, StartUpdate, w.openRequest, workflow.UpdateHandlerOptions{
+		Validator: func(ctx workflow.Context) error {
+			if w.version != versionUpdateWithStart {
+				return w.refuse("this request was started without %s", StartUpdate)
+			}
+			return nil
+		}}); err != nil {
 		return err
 	}
 	validAnswer := func(ctx workflow.Context, req AnswerRequest) error {

@@ -10,13 +10,15 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/orgaccounts/orgaccounts/activities"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/email"
 	"github.com/orgaccounts/orgaccounts/workflows"
 )
 
-// requestFixture is a standalone account with a pending import or share
-// request from the organization, in a real store.
+// requestFixture is a standalone account and the import or share request
+// the organization is about to make for it, in a real store: the request
+// is recorded by the workflow's StartUpdate.
 type requestFixture struct {
 	*fixture
 	acct  domain.Account
@@ -43,7 +45,6 @@ func newRequestFixture(t *testing.T, kind, ownerEmail string, grants func(*fixtu
 	if grants != nil {
 		req.Grants = grants(f)
 	}
-	require.NoError(t, f.st.CreateAccountRequest(ctx, req, domain.AuditEvent{}))
 	return &requestFixture{fixture: f, acct: acct, owner: owner, req: req, start: start}
 }
 
@@ -54,20 +55,66 @@ func (f *requestFixture) env() *testsuite.TestWorkflowEnvironment {
 	env.SetStartTime(f.start)
 	env.RegisterWorkflow(workflows.ImportAccountWorkflow)
 	env.RegisterWorkflow(workflows.ShareAccountWorkflow)
-	for _, fn := range []any{f.acts.SendAccountRequest, f.acts.FinishAccountRequest, f.acts.NotifyRequester} {
+	for _, fn := range []any{f.acts.OpenAccountRequest, f.acts.SendAccountRequest, f.acts.FinishAccountRequest, f.acts.NotifyRequester} {
 		env.RegisterActivity(fn)
 	}
 	return env
 }
 
-func (f *requestFixture) run(env *testsuite.TestWorkflowEnvironment) {
+// opened is StartUpdate's answer.
+type opened struct {
+	done    bool
+	err     error
+	request domain.AccountRequest
+}
+
+// startRequest sends StartUpdate (update ID id) after delay.
+func startRequest(env *testsuite.TestWorkflowEnvironment, id string, delay time.Duration) *opened {
+	o := &opened{}
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.StartUpdate, id, &testsuite.TestUpdateCallback{
+			OnAccept: func() {},
+			OnReject: func(err error) { o.err, o.done = err, true },
+			OnComplete: func(v any, err error) {
+				o.done, o.err = true, err
+				if r, ok := v.(domain.AccountRequest); ok {
+					o.request = r
+				}
+			},
+		})
+	}, delay)
+	return o
+}
+
+// run runs the request's workflow as the requests service starts it: with
+// its StartUpdate, whose answer it returns.
+func (f *requestFixture) run(env *testsuite.TestWorkflowEnvironment) *opened {
+	o := startRequest(env, "start", 0)
 	in := workflows.AccountRequestInput{OrganizationSid: f.org.Sid, AccountSid: f.acct.Sid, RequestSid: f.req.Sid, ExpiresAt: f.req.ExpiresAt,
-		Actor: domain.Actor{UserSid: f.fixture.owner.Sid, RequestID: "rq-test"}}
+		Actor: domain.Actor{UserSid: f.fixture.owner.Sid, RequestID: "rq-test"}, RequesterSid: f.req.RequesterSid, Grants: f.req.Grants}
 	if f.req.Kind == domain.RequestShare {
 		env.ExecuteWorkflow(workflows.ShareAccountWorkflow, in)
 	} else {
 		env.ExecuteWorkflow(workflows.ImportAccountWorkflow, in)
 	}
+	return o
+}
+
+// refused checks StartUpdate answered with code, the run failed with it,
+// and nothing was recorded or emailed.
+func (f *requestFixture) refused(t *testing.T, env *testsuite.TestWorkflowEnvironment, o *opened, code int) {
+	t.Helper()
+	require.True(t, o.done, "StartUpdate never answered")
+	e, ok := activities.AsDomainError(o.err)
+	require.True(t, ok, "not a domain error: %v", o.err)
+	require.Equal(t, code, e.Code, e.Message)
+	require.True(t, env.IsWorkflowCompleted())
+	e, ok = activities.AsDomainError(env.GetWorkflowError())
+	require.True(t, ok, "the run fails with the refusal: %v", env.GetWorkflowError())
+	require.Equal(t, code, e.Code)
+	_, err := f.st.FindAccountRequest(context.Background(), "", f.req.Sid)
+	require.Equal(t, domain.ENotFound, domain.ErrorKind(err), "nothing recorded")
+	require.Empty(t, f.templates(t), "nothing emailed")
 }
 
 // result checks the workflow ended cleanly and the store agrees with it.
@@ -239,8 +286,12 @@ func TestShareGranteeWhoLeftIsSkipped(t *testing.T) {
 	f := newRequestFixture(t, domain.RequestShare, "maker@outside.example.net", func(f *fixture) []domain.Grant {
 		return []domain.Grant{{Identity: f.standard.Sid, Roles: []string{domain.RoleDeveloper}}}
 	})
-	require.NoError(t, f.st.DeleteUser(context.Background(), f.org.Sid, f.standard.Sid, domain.AuditEvent{}))
 	env := f.env()
+	// The grantee leaves after the request was made, before the owner
+	// answers.
+	env.RegisterDelayedCallback(func() {
+		require.NoError(t, f.st.DeleteUser(context.Background(), f.org.Sid, f.standard.Sid, domain.AuditEvent{}))
+	}, time.Minute)
 	answer := update(env, time.Hour, workflows.RequestAnswerUpdate, workflows.AnswerRequest{LinkVersion: 1, Accept: true})
 	f.run(env)
 	require.NoError(t, answer.completed)
@@ -253,8 +304,80 @@ func TestShareGranteeWhoLeftIsSkipped(t *testing.T) {
 
 func TestDuplicateRequestRefused(t *testing.T) {
 	f := newRequestFixture(t, domain.RequestImport, "founder@acme.example.com", nil)
-	dup := f.req
-	dup.Sid = domain.NewSID(domain.PrefixAccountRequest, time.Now())
-	err := f.st.CreateAccountRequest(context.Background(), dup, domain.AuditEvent{})
-	require.Equal(t, domain.CodeInvalidState, domain.ErrorCode(err), "one pending request per account, for any organization")
+	// An earlier request for the account is pending.
+	other := f.req
+	other.Sid = domain.NewSID(domain.PrefixAccountRequest, time.Now())
+	require.NoError(t, f.st.CreateAccountRequest(context.Background(), other, domain.AuditEvent{}))
+	env := f.env()
+	f.refused(t, env, f.run(env), domain.CodeInvalidState) // one pending request per account, for any organization
+}
+
+func TestImportRequestRecordedByStartUpdate(t *testing.T) {
+	f := newRequestFixture(t, domain.RequestImport, "founder@acme.example.com", nil)
+	env := f.env()
+	var listed []domain.AccountRequest
+	env.RegisterDelayedCallback(func() {
+		var err error
+		listed, err = f.st.ListAccountRequests(context.Background(), domain.AccountRequestFilter{OrganizationSid: f.org.Sid, Page: domain.PageRequest{Size: 10}})
+		require.NoError(t, err)
+	}, time.Minute)
+	// A retried request (the same StartUpdate again) gets the same answer.
+	retried := startRequest(env, "retry", time.Minute)
+	cancel := update(env, time.Hour, workflows.RequestCancelUpdate, domain.Actor{UserSid: f.fixture.owner.Sid})
+	o := f.run(env)
+	require.True(t, o.done)
+	require.NoError(t, o.err)
+	require.Equal(t, f.req.Sid, o.request.Sid)
+	require.Equal(t, domain.RequestPending, o.request.Status)
+	require.Equal(t, "founder@acme.example.com", o.request.OwnerEmail, "the owner was resolved as the request was recorded")
+	require.Equal(t, f.owner.Sid, o.request.OwnerSid)
+	require.Equal(t, "Side project", o.request.AccountName)
+	require.Equal(t, f.fixture.owner.Sid, o.request.RequesterSid)
+	require.True(t, retried.done)
+	require.NoError(t, retried.err)
+	require.Equal(t, o.request, retried.request)
+	require.Len(t, listed, 1, "one request recorded")
+	require.NoError(t, cancel.completed)
+	require.Equal(t, domain.RequestCancelled, f.result(t, env).Status)
+	events, err := f.st.ListEvents(context.Background(), domain.EventFilter{OrganizationSid: f.org.Sid, ResourceSid: f.req.Sid, Page: domain.PageRequest{Size: 10}})
+	require.NoError(t, err)
+	var types []string
+	for _, ev := range events {
+		types = append(types, ev.Type)
+	}
+	require.ElementsMatch(t, []string{domain.EventRequestCreated, "account_request." + domain.RequestCancelled}, types)
+}
+
+func TestImportOffTheVerifiedDomainsRefused(t *testing.T) {
+	f := newRequestFixture(t, domain.RequestImport, "founder@elsewhere.example.net", nil)
+	env := f.env()
+	f.refused(t, env, f.run(env), domain.CodeDomainNotVerified)
+	f.standalone(t)
+}
+
+func TestShareOnTheVerifiedDomainRefused(t *testing.T) {
+	f := newRequestFixture(t, domain.RequestShare, "founder@acme.example.com", nil)
+	env := f.env()
+	f.refused(t, env, f.run(env), domain.CodeInvalidState)
+}
+
+func TestShareGrantToNonMemberRefused(t *testing.T) {
+	f := newRequestFixture(t, domain.RequestShare, "maker@outside.example.net", func(f *fixture) []domain.Grant {
+		return []domain.Grant{{Identity: f.external.Sid, Roles: []string{domain.RoleDeveloper}}}
+	})
+	env := f.env()
+	f.refused(t, env, f.run(env), domain.CodeUserNotFound)
+}
+
+func TestAnswerBeforeTheRequestIsRecordedRefused(t *testing.T) {
+	f := newRequestFixture(t, domain.RequestImport, "founder@elsewhere.example.net", nil)
+	env := f.env()
+	// The refused request's run is still there for an instant: an answer
+	// reaching it is refused too.
+	answer := update(env, 0, workflows.RequestAnswerUpdate, workflows.AnswerRequest{LinkVersion: 0, Accept: true})
+	f.refused(t, env, f.run(env), domain.CodeDomainNotVerified)
+	if answer.done {
+		requireRejected(t, answer, domain.CodeInvalidState)
+	}
+	f.standalone(t)
 }

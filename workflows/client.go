@@ -259,32 +259,6 @@ func (c Client) CancelRequest(ctx context.Context, r domain.PendingRequest, acto
 	return activities.NonRetryable(domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "unknown kind of pending request %q", r.Kind))
 }
 
-// StartAccountRequest starts the workflow of an import or share request.
-func (c Client) StartAccountRequest(ctx context.Context, kind string, in AccountRequestInput) (Started, error) {
-	id, fn := ImportAccountWorkflowID(in.RequestSid), any(ImportAccountWorkflow)
-	if kind == domain.RequestShare {
-		id, fn = ShareAccountWorkflowID(in.RequestSid), any(ShareAccountWorkflow)
-	}
-	return c.start(ctx, c.options(id, in.OrganizationSid, in.AccountSid, in.Actor.RequestID), fn, in)
-}
-
-// updateRequest sends an update to a request's workflow and waits for its
-// answer; a workflow that has ended means the request is no longer pending.
-func (c Client) updateRequest(ctx context.Context, kind, sid, name string, args ...any) (RequestState, error) {
-	return update[RequestState](ctx, c, AccountRequestWorkflowID(kind, sid), name,
-		domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the request is no longer pending"), args...)
-}
-
-// AnswerAccountRequest gives the owner's answer for one link version.
-func (c Client) AnswerAccountRequest(ctx context.Context, kind, sid string, req AnswerRequest) (RequestState, error) {
-	return c.updateRequest(ctx, kind, sid, RequestAnswerUpdate, req)
-}
-
-// CancelAccountRequest ends a pending request on the requester's behalf.
-func (c Client) CancelAccountRequest(ctx context.Context, kind, sid string, actor domain.Actor) (RequestState, error) {
-	return c.updateRequest(ctx, kind, sid, RequestCancelUpdate, actor)
-}
-
 // StartDomainVerification starts (or finds) the verification workflow of
 // a domain, findable in the Web UI by OrganizationSid.
 func (c Client) StartDomainVerification(ctx context.Context, in DomainVerificationInput) (Started, error) {

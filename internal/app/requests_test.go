@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -347,4 +348,100 @@ func keysOf(m map[string]any) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// closedRuns lists the workflow IDs of type typ for an account whose runs
+// closed with status (Completed, Failed, …), as an operator finds them.
+func closedRuns(t *testing.T, a *testenv.RunningApp, typ, acct, status string) []string {
+	return listedInTemporal(t, a, "WorkflowType = '"+typ+"' AND AccountSid = '"+acct+"' AND ExecutionStatus = '"+status+"'")
+}
+
+// TestRefusedImportRecordsNothing: an import of an account whose owner is
+// off the organization's verified domains is refused by the POST itself;
+// the attempt's workflow ends at once with the refusal, and no request is
+// recorded, so the account stays free for any organization.
+func TestRefusedImportRecordsNothing(t *testing.T) {
+	e := newInviteEnv(t, nil)
+	outside := e.signUp("stranger@elsewhere.test", "Stranger")
+
+	requireError(t, e.owner.post(e.orgPath("/Accounts/Imports"), map[string]any{"account_sid": outside}), http.StatusBadRequest, domain.CodeDomainNotVerified)
+
+	// The refused attempt is a failed run, never a running one.
+	var failed []string
+	require.Eventually(t, func() bool {
+		failed = closedRuns(t, e.app, "ImportAccountWorkflow", outside, "Failed")
+		return len(failed) == 1
+	}, 20*time.Second, 200*time.Millisecond, "the refused import's run is listed as failed")
+	require.True(t, strings.HasPrefix(failed[0], "import-account/"+domain.PrefixAccountRequest), failed[0])
+	require.Empty(t, listedInTemporal(t, e.app, "AccountSid = '"+outside+"' AND ExecutionStatus = 'Running'"), "no workflow waits on the account")
+
+	require.Empty(t, e.pending(""), "no request listed")
+	rows, err := e.app.Store.ListAccountRequests(context.Background(), domain.AccountRequestFilter{OrganizationSid: e.org, Page: domain.PageRequest{Size: 10}})
+	require.NoError(t, err)
+	require.Empty(t, rows, "no request row")
+	require.Empty(t, e.links("stranger@elsewhere.test"), "nobody was emailed")
+	// The account is free: the organization may share it instead.
+	r := e.owner.post(e.orgPath("/Accounts/Shares"), map[string]any{"account_sid": outside})
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+}
+
+// TestRelinquishRevokesInvitationsThroughTheAPI: relinquishing a shared
+// account revokes its pending invitation, removes every role assignment
+// on it and emails its owner, through RelinquishAccountWorkflow, which an
+// operator finds by the account.
+func TestRelinquishRevokesInvitationsThroughTheAPI(t *testing.T) {
+	e := newInviteEnv(t, nil)
+	ctx := context.Background()
+	dev := e.scimUser("dev@example.com")
+	acct := e.signUp("maker@outside.test", "Maker Shop")
+	r := e.owner.post(e.orgPath("/Accounts/Shares"), map[string]any{"account_sid": acct,
+		"grants": []map[string]any{{"identity": dev, "roles": []string{domain.RoleDeveloper}}}})
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	b := newBrowser(t)
+	shareLink := e.waitLinks("maker@outside.test", 1)[0]
+	_, page := b.get(shareLink)
+	status, page := b.click(shareLink, page, "accept")
+	require.Equal(t, http.StatusOK, status, page)
+	_, ownerUser, err := e.app.Store.FindAnyAccount(ctx, acct)
+	require.NoError(t, err)
+	devClient := e.clientFor(dev)
+	require.Equal(t, http.StatusOK, devClient.get(e.orgPath("/Accounts/"+acct)).Status, "the grantee sees the shared account")
+	r = e.invite(e.owner, acct, "guest@partner.test", domain.RoleSupport)
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	inv := r.JSON(t)["sid"].(string)
+	link := e.waitLinks("guest@partner.test", 1)[0]
+
+	r = e.owner.post(e.orgPath("/Accounts/"+acct+"/Relinquish"), nil)
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	got := r.JSON(t)
+	require.Equal(t, "relinquished", got["status"])
+	require.Equal(t, acct, got["account_sid"])
+	require.Equal(t, ownerUser.Sid, got["owner_sid"])
+
+	// All of it is done by the time the POST answers.
+	stored, err := e.app.Store.FindInvitation(ctx, "", inv)
+	require.NoError(t, err)
+	require.Equal(t, domain.InvitationRevoked, stored.Status, "the pending invitation was revoked")
+	roles, err := e.app.Store.RolesOn(ctx, acct, dev)
+	require.NoError(t, err)
+	require.Empty(t, roles, "the assignments are gone")
+	requireError(t, devClient.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
+	requireError(t, e.owner.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
+	_, page = newBrowser(t).get(link)
+	require.NotContains(t, page, `name="csrf"`, "the invitation link no longer offers to join")
+
+	require.Eventually(t, func() bool {
+		for _, l := range e.logs.lines() {
+			if l["to"] == "maker@outside.test" && strings.Contains(fmt.Sprint(l["subject"]), "gave up its access") {
+				return true
+			}
+		}
+		return false
+	}, 20*time.Second, 50*time.Millisecond, "the owner is emailed")
+	require.Eventually(t, func() bool {
+		return len(closedRuns(t, e.app, "RelinquishAccountWorkflow", acct, "Completed")) == 1
+	}, 20*time.Second, 200*time.Millisecond, "the relinquish is a completed workflow run of the account")
+
+	// Relinquished already: the organization no longer has the account.
+	requireError(t, e.owner.post(e.orgPath("/Accounts/"+acct+"/Relinquish"), nil), http.StatusNotFound, domain.CodeAccountNotFound)
 }

@@ -230,3 +230,36 @@ type AccountRequestStore interface {
 	// CountAccountRequests counts every request by kind and status.
 	CountAccountRequests(ctx context.Context) (map[[2]string]int64, error)
 }
+
+// AccountRequestWorkflowID is the workflow ID of an import or share
+// request (import-account/AR… or share-account/AR…), derived from its SID
+// so a retried request cannot start a twin; operators find it in the Web
+// UI under it.
+func AccountRequestWorkflowID(kind, requestSid string) string {
+	if kind == RequestShare {
+		return "share-account/" + requestSid
+	}
+	return "import-account/" + requestSid
+}
+
+// RequestState is an import or share request as its workflow sees it:
+// its progress query and its updates answer with it.
+type RequestState struct {
+	Kind        string    `json:"kind"`
+	Status      string    `json:"status"`
+	SentCount   int       `json:"sent_count"`
+	Reminded    bool      `json:"reminded"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	LinkVersion int       `json:"link_version"`
+}
+
+// Relinquishment is an organization giving up its access to an
+// independent account, as the requests service hands it to the engine.
+// Version is the account's version when it was asked: one relinquish per
+// version.
+type Relinquishment struct {
+	OrganizationSid string
+	AccountSid      string
+	Version         int
+	Actor           Actor
+}
