@@ -124,14 +124,23 @@ func newCreateAccount(ctx workflow.Context, in CreateAccountInput) (*createAccou
 	return w, err
 }
 
-// activityOptions: retry transient failures (database down, worker crash)
-// for as long as it takes; domain errors are non-retryable.
+// MaxActivityAttempts bounds the retries of a failure that is not a domain
+// error (a database down, a worker crash, a row that vanished under a
+// step): with the backoff below they span about a quarter of an hour,
+// enough to ride out a restart, and then the workflow fails visibly (its
+// progress says failed, orgaccounts_workflow_outcomes_total counts it)
+// instead of retrying forever while its progress says running. Domain
+// errors are never retried.
+const MaxActivityAttempts = 20
+
+// activityOptions are the retries of every lifecycle step.
 var activityOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:        time.Second,
 		BackoffCoefficient:     2,
 		MaximumInterval:        time.Minute,
+		MaximumAttempts:        MaxActivityAttempts,
 		NonRetryableErrorTypes: []string{activities.ErrorType},
 	},
 }

@@ -615,6 +615,29 @@ func TestCreateAccountRetriesTransientFailures(t *testing.T) {
 	})
 }
 
+// A failure that is not a domain error (the store keeps failing) is
+// retried a bounded number of times, then the creation fails visibly and
+// discards the account, instead of retrying forever while its progress
+// says running.
+func TestCreateAccountGivesUpOnAStepThatKeepsFailing(t *testing.T) {
+	f := newFixture(t)
+	env, rec := f.env(t)
+	env.OnActivity(f.acts.ActivateAccount, mock.Anything, mock.Anything).Return(domain.Account{}, errors.New("relation \"accounts\" is locked"))
+	in := f.input(false)
+
+	u := execute(env, in)
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, u.err, "the account was persisted: the start itself succeeded")
+	require.Error(t, env.GetWorkflowError())
+	require.Equal(t, workflows.MaxActivityAttempts, rec.count("ActivateAccount"))
+	require.Equal(t, 1, rec.count("DiscardAccount"))
+	f.requireNoAccount(t, in.AccountSid)
+	p := progressOf(t, env)
+	require.Equal(t, workflows.StepFailed, p.Status)
+	require.Equal(t, domain.CodeInternal, p.Error.Code)
+}
+
 func TestCreateAccountInvalidInputFailsImmediately(t *testing.T) {
 	f := newFixture(t)
 	good := f.input(false)
