@@ -37,16 +37,6 @@ type Workflows interface {
 	// request is no longer pending (or the link is stale).
 	AnswerAccountRequest(ctx context.Context, kind, sid string, req workflows.AnswerRequest) (workflows.RequestState, error)
 	CancelAccountRequest(ctx context.Context, kind, sid string, actor domain.Actor) (workflows.RequestState, error)
-	// StartCloseAccount starts (or finds) an account's closure.
-	StartCloseAccount(ctx context.Context, in workflows.CloseAccountInput) (workflows.Started, error)
-	// CloseAccountProgress returns 25101 when no closure is known.
-	CloseAccountProgress(ctx context.Context, accountSid string) (workflows.ClosureProgress, workflows.Started, error)
-	// ReopenAccount returns 25019 when the closure went too far.
-	ReopenAccount(ctx context.Context, accountSid string, actor domain.Actor) (domain.Account, error)
-	StartDomainVerification(ctx context.Context, in workflows.DomainVerificationInput) (workflows.Started, error)
-	// CancelDomainVerification ends a domain's verification (no error
-	// when it has ended already).
-	CancelDomainVerification(ctx context.Context, domainSid string) error
 	// StartEmail sends a notice with retries.
 	StartEmail(ctx context.Context, orgSid, accountSid, requestID string, in activities.EmailInput) error
 }
