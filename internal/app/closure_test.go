@@ -356,8 +356,8 @@ func TestCloseAccount_RefusedAtItsStartLeavesTheAccountActive(t *testing.T) {
 	base := e.orgPath("/Accounts/" + acct)
 	for _, a := range e.owner.get(e.orgPath("/Accounts?PageSize=50")).JSON(t)["content"].([]any) {
 		other := a.(map[string]any)
-		if other["sid"] != acct && other["status"] == domain.AccountActive && other["parent_sid"] == nil {
-			r := e.owner.post(e.orgPath("/Accounts/"+other["sid"].(string)+"/Close"), acknowledged)
+		if other["account_sid"] != acct && other["status"] == domain.AccountActive && other["parent_sid"] == nil {
+			r := e.owner.post(e.orgPath("/Accounts/"+other["account_sid"].(string)+"/Close"), acknowledged)
 			require.Equal(t, http.StatusAccepted, r.Status, "body: %s", r.Body)
 		}
 	}
