@@ -29,9 +29,10 @@ func (in CloseStepInput) event(typ string, changes map[string]any) domain.AuditE
 	return domain.NewAuditEvent(in.Actor, in.OrganizationSid, typ, in.AccountSid, changes)
 }
 
-// BeginAccountClosure moves the account to pending_closure (the API did
-// this already for the account it closes; a subaccount's child closure
-// does it here). An account already closing or closed is left as it is.
+// BeginAccountClosure moves the account to pending_closure as the first
+// step of a subaccount's child closure (and of closures started before
+// StartUpdate, whose account the API had moved already). An account
+// already closing or closed is left as it is.
 func (a *Activities) BeginAccountClosure(ctx context.Context, in CloseStepInput) (domain.Account, error) {
 	acct, _, err := a.Store.BeginClosure(ctx, in.OrganizationSid, in.AccountSid, in.PurgeAfter, in.event(domain.EventClosureRequested, nil))
 	return acct, wrap(err)

@@ -63,10 +63,6 @@ type Config struct {
 	// RequestTTL is how long an account's owner has to answer an import
 	// or share request (a reminder goes half-way).
 	RequestTTL time.Duration
-	// Retention is how long a closed account is kept before its purge.
-	Retention time.Duration
-	// DomainTimings are the intervals of domain verification.
-	DomainTimings workflows.DomainTimings
 }
 
 type server struct {
@@ -83,8 +79,6 @@ type server struct {
 	invitationTTL  time.Duration
 	resendInterval time.Duration
 	requestTTL     time.Duration
-	retention      time.Duration
-	domainTimings  workflows.DomainTimings
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -95,11 +89,7 @@ func NewHandler(cfg Config) http.Handler {
 		services: cfg.Services, store: cfg.Store, workflows: cfg.Workflows, clock: cfg.Clock, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), tokenTTL: cfg.TokenTTL, ready: cfg.Ready,
 		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"), invitationTTL: cfg.InvitationTTL,
-		resendInterval: cfg.ResendInterval, requestTTL: cfg.RequestTTL, retention: cfg.Retention,
-		domainTimings: cfg.DomainTimings,
-	}
-	if s.retention <= 0 {
-		s.retention = domain.DefaultRetention
+		resendInterval: cfg.ResendInterval, requestTTL: cfg.RequestTTL,
 	}
 	if s.requestTTL <= 0 {
 		s.requestTTL = domain.DefaultRequestTTL

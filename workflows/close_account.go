@@ -71,12 +71,14 @@ var releaseOptions = func() workflow.ActivityOptions {
 	return o
 }()
 
-// CloseAccountInput is what the API passes to CloseAccountWorkflow.
+// CloseAccountInput is what the closure service passes to
+// CloseAccountWorkflow.
 type CloseAccountInput struct {
 	OrganizationSid string
 	AccountSid      string
-	// PurgeAfter is when the retention window ends (the API computes it
-	// from the configured retention and stores it on the account).
+	// PurgeAfter is when the retention window ends (the closure service
+	// computes it from the configured retention; the cut-off stores it on
+	// the account).
 	PurgeAfter time.Time
 	// Subaccount marks a child closure started by the parent's: it ends
 	// once the subaccount is closed (no email, no timer; the parent's
