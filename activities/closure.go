@@ -29,11 +29,34 @@ func (in CloseStepInput) event(typ string, changes map[string]any) domain.AuditE
 	return domain.NewAuditEvent(in.Actor, in.OrganizationSid, typ, in.AccountSid, changes)
 }
 
-// BeginAccountClosure moves the account to pending_closure (the API did
-// this already for the account it closes; a subaccount's child closure
-// does it here). An account already closing or closed is left as it is.
+// BeginAccountClosure moves the account to pending_closure as the first
+// step of a subaccount's child closure (and of closures started before
+// StartUpdate, whose account the API had moved already). An account
+// already closing or closed is left as it is.
 func (a *Activities) BeginAccountClosure(ctx context.Context, in CloseStepInput) (domain.Account, error) {
 	acct, _, err := a.Store.BeginClosure(ctx, in.OrganizationSid, in.AccountSid, in.PurgeAfter, in.event(domain.EventClosureRequested, nil))
+	return acct, wrap(err)
+}
+
+// StartAccountClosure is the immediate cut-off of a closure started by
+// its StartUpdate: the account moves to pending_closure (its credentials
+// fail at once with 20005), CheckClosable applied under its lock (25019
+// for the organization's last open top-level account). An account already
+// closing or closed is left as it is, and the answer says so (Started is
+// false): a retry after a crash answers that way too, with the account as
+// the first call left it.
+func (a *Activities) StartAccountClosure(ctx context.Context, in CloseStepInput) (domain.ClosureBegun, error) {
+	acct, started, err := a.Store.BeginClosure(ctx, in.OrganizationSid, in.AccountSid, in.PurgeAfter, in.event(domain.EventClosureRequested, nil))
+	if err != nil {
+		return domain.ClosureBegun{}, wrap(err)
+	}
+	return domain.ClosureBegun{Account: acct, Started: started}, nil
+}
+
+// FindClosingAccount reads the account a closure acts on (a Close of an
+// account already closing answers with it).
+func (a *Activities) FindClosingAccount(ctx context.Context, in CloseStepInput) (domain.Account, error) {
+	acct, err := a.Store.FindAccount(ctx, in.OrganizationSid, in.AccountSid)
 	return acct, wrap(err)
 }
 

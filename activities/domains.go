@@ -9,6 +9,31 @@ import (
 	"github.com/orgaccounts/orgaccounts/internal/email"
 )
 
+// CreateDomainRecord persists a pending domain for the StartUpdate of its
+// verification: 25312 when another organization has verified the name,
+// 25019 when the organization has it pending or verified already. A retry
+// of a call that went through answers with the domain it stored.
+func (a *Activities) CreateDomainRecord(ctx context.Context, in domain.DomainAddition) (domain.VerifiedDomain, error) {
+	if d, err := a.Store.FindDomain(ctx, in.OrganizationSid, in.DomainSid); err == nil {
+		return d, nil // stored by an earlier attempt
+	} else if domain.ErrorCode(err) != domain.CodeDomainNotFound {
+		return d, wrap(err)
+	}
+	if v, err := a.Store.FindVerifiedDomain(ctx, in.DomainName); err == nil && v.OrganizationSid != in.OrganizationSid {
+		return domain.VerifiedDomain{}, wrap(domain.DomainTakenError(in.DomainName))
+	} else if err != nil && domain.ErrorCode(err) != domain.CodeDomainNotFound {
+		return domain.VerifiedDomain{}, wrap(err)
+	}
+	d := domain.VerifiedDomain{Sid: in.DomainSid, OrganizationSid: in.OrganizationSid, DomainName: in.DomainName, VerificationToken: in.VerificationToken}
+	if err := a.Store.CreateDomain(ctx, d, domain.NewAuditEvent(in.Actor, in.OrganizationSid, domain.EventDomainCreated, d.Sid,
+		map[string]any{"domain_name": d.DomainName})); err != nil {
+		return domain.VerifiedDomain{}, wrap(err)
+	}
+	logger(ctx).Info("domain added", "DomainSid", d.Sid, "domain", d.DomainName)
+	d, err := a.Store.FindDomain(ctx, in.OrganizationSid, in.DomainSid)
+	return d, wrap(err)
+}
+
 // CheckDomainInput names the domain whose TXT record to look up.
 type CheckDomainInput struct {
 	DomainSid string

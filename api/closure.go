@@ -1,16 +1,12 @@
 package api
 
 import (
-	"crypto/rand"
-	"fmt"
-	"math/big"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
-	"github.com/orgaccounts/orgaccounts/workflows"
+	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 )
 
 // registerClosure adds the routes for what an account owns (numbers,
@@ -88,53 +84,15 @@ type acquireNumberRequest struct {
 	ShortCode   *string `json:"short_code"`
 }
 
-// randomDigits returns n random decimal digits.
-func randomDigits(n int) string {
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		d, _ := rand.Int(rand.Reader, big.NewInt(10))
-		b.WriteString(d.String())
-	}
-	return b.String()
-}
-
 func (s *server) acquireNumber(kind string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		acct, err := s.account(c, domain.ActionUpdateSettings)
-		if err != nil {
-			_ = c.Error(err)
-			return
-		}
 		var req acquireNumberRequest
 		if err := decodeJSON(c, &req); err != nil {
 			_ = c.Error(err)
 			return
 		}
-		field, value := req.PhoneNumber, ""
-		other := req.ShortCode
-		if kind == domain.NumberShortCode {
-			field, other = req.ShortCode, req.PhoneNumber
-		}
-		if other != nil {
-			_ = c.Error(domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "this endpoint acquires a %s; the other field is not accepted here", strings.ReplaceAll(kind, "_", " ")))
-			return
-		}
-		switch {
-		case field != nil:
-			value = *field
-		case kind == domain.NumberShortCode:
-			value = "8" + randomDigits(5)
-		default:
-			value = "+1555" + randomDigits(7)
-		}
-		if err := domain.ValidateNumber(kind, value); err != nil {
-			_ = c.Error(err)
-			return
-		}
-		p := principal(c)
-		n, err := s.store.AcquireNumber(c.Request.Context(), domain.Number{
-			Sid: s.newSID(c, domain.NumberPrefix(kind)), Kind: kind, Value: value, OrganizationSid: p.OrganizationSid, AccountSid: acct.Sid,
-		}, domain.NewAuditEvent(p.Actor(), p.OrganizationSid, domain.EventNumberAcquired, acct.Sid, nil))
+		n, err := s.services.Closure.AcquireNumber(c.Request.Context(), principal(c), c.Param("account"), kind,
+			lifecycle.AcquireNumber{PhoneNumber: req.PhoneNumber, ShortCode: req.ShortCode})
 		if err != nil {
 			_ = c.Error(err)
 			return
@@ -145,26 +103,17 @@ func (s *server) acquireNumber(kind string) gin.HandlerFunc {
 
 func (s *server) listNumbers(kind string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		acct, err := s.account(c, domain.ActionReadAccount)
+		page, err := pageRequest(c, domain.NumberPrefix(kind), domain.DefaultPageSize, domain.MaxPageSize)
 		if err != nil {
 			_ = c.Error(err)
 			return
 		}
-		prefix := domain.PrefixPhoneNumber
-		if kind == domain.NumberShortCode {
-			prefix = domain.PrefixShortCode
-		}
-		page, err := pageRequest(c, prefix, domain.DefaultPageSize, domain.MaxPageSize)
+		out, err := s.services.Closure.Numbers(c.Request.Context(), principal(c), c.Param("account"), kind, page)
 		if err != nil {
 			_ = c.Error(err)
 			return
 		}
-		items, err := s.store.PageNumbers(c.Request.Context(), acct.Sid, kind, page)
-		if err != nil {
-			_ = c.Error(err)
-			return
-		}
-		c.PureJSON(http.StatusOK, envelope(s, c, domain.PageFrom(page, items), func(n domain.Number) string { return n.Sid }, s.renderNumber))
+		c.PureJSON(http.StatusOK, envelope(s, c, out, func(n domain.Number) string { return n.Sid }, s.renderNumber))
 	}
 }
 
@@ -192,24 +141,13 @@ type createSubscriptionRequest struct {
 }
 
 func (s *server) createSubscription(c *gin.Context) {
-	acct, err := s.account(c, domain.ActionUpdateSettings)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
 	var req createSubscriptionRequest
 	if err := decodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	p := principal(c)
-	sub := domain.Subscription{Sid: s.newSID(c, domain.PrefixSubscription), OrganizationSid: p.OrganizationSid, AccountSid: acct.Sid,
-		Description: req.Description, MonthlyPrice: req.MonthlyPrice, Currency: req.Currency}
-	if err := sub.Validate(); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	out, err := s.store.CreateSubscription(c.Request.Context(), sub, domain.NewAuditEvent(p.Actor(), p.OrganizationSid, domain.EventSubscriptionAdded, acct.Sid, nil))
+	out, err := s.services.Closure.CreateSubscription(c.Request.Context(), principal(c), c.Param("account"),
+		lifecycle.CreateSubscription{Description: req.Description, MonthlyPrice: req.MonthlyPrice, Currency: req.Currency})
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -218,22 +156,17 @@ func (s *server) createSubscription(c *gin.Context) {
 }
 
 func (s *server) listSubscriptions(c *gin.Context) {
-	acct, err := s.account(c, domain.ActionReadAccount)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
 	page, err := pageRequest(c, domain.PrefixSubscription, domain.DefaultPageSize, domain.MaxPageSize)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	items, err := s.store.PageSubscriptions(c.Request.Context(), acct.Sid, page)
+	out, err := s.services.Closure.Subscriptions(c.Request.Context(), principal(c), c.Param("account"), page)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, envelope(s, c, domain.PageFrom(page, items), func(sub domain.Subscription) string { return sub.Sid }, renderSubscription))
+	c.PureJSON(http.StatusOK, envelope(s, c, out, func(sub domain.Subscription) string { return sub.Sid }, renderSubscription))
 }
 
 type accountCredentialRequest struct {
@@ -243,36 +176,18 @@ type accountCredentialRequest struct {
 // createAccountCredential issues a credential scoped to the account; the
 // secret is shown once.
 func (s *server) createAccountCredential(c *gin.Context) {
-	acct, err := s.account(c, domain.ActionUpdateSettings)
-	if err == nil {
-		err = domain.CheckAcceptsNewRequests(acct)
-	}
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
 	var req accountCredentialRequest
 	if err := decodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	if req.FriendlyName != "" {
-		if err := domain.ValidateFriendlyName("friendly_name", req.FriendlyName); err != nil {
-			_ = c.Error(err)
-			return
-		}
-	}
-	p := principal(c)
-	secret := domain.NewSecret(32)
-	cred := domain.Credential{Sid: s.newSID(c, domain.PrefixCredential), OrganizationSid: p.OrganizationSid, UserSid: p.UserSid,
-		FriendlyName: req.FriendlyName, SecretHash: domain.HashSecret(secret), AccountSid: acct.Sid}
-	if err := s.store.CreateCredential(c.Request.Context(), cred, domain.NewAuditEvent(p.Actor(), p.OrganizationSid, domain.EventAccountCredentials, acct.Sid,
-		map[string]any{"credential_sid": cred.Sid})); err != nil {
+	out, err := s.services.Closure.CreateCredential(c.Request.Context(), principal(c), c.Param("account"), req.FriendlyName)
+	if err != nil {
 		_ = c.Error(err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.PureJSON(http.StatusCreated, gin.H{"sid": cred.Sid, "account_sid": acct.Sid, "friendly_name": cred.FriendlyName, "secret": secret})
+	c.PureJSON(http.StatusCreated, gin.H{"sid": out.Credential.Sid, "account_sid": out.Credential.AccountSid, "friendly_name": out.Credential.FriendlyName, "secret": out.Secret})
 }
 
 // credentialJSON is an account credential on the wire, without its secret.
@@ -284,15 +199,9 @@ type credentialJSON struct {
 	DateCreated  string `json:"date_created"`
 }
 
-// listAccountCredentials lists the credentials scoped to the account
-// (the auth token of an imported or shared account among them).
+// listAccountCredentials lists the credentials scoped to the account.
 func (s *server) listAccountCredentials(c *gin.Context) {
-	acct, err := s.account(c, domain.ActionUpdateSettings)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	creds, err := s.store.ListAccountCredentials(c.Request.Context(), acct.OrganizationSid, acct.Sid)
+	creds, err := s.services.Closure.Credentials(c.Request.Context(), principal(c), c.Param("account"))
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -304,23 +213,9 @@ func (s *server) listAccountCredentials(c *gin.Context) {
 	c.PureJSON(http.StatusOK, gin.H{"credentials": out})
 }
 
-// revokeAccountCredential deletes a credential scoped to the account: it
-// stops working at once, bearer tokens issued from it included. Revoking
-// is allowed whatever the account's status.
+// revokeAccountCredential deletes a credential scoped to the account.
 func (s *server) revokeAccountCredential(c *gin.Context) {
-	acct, err := s.account(c, domain.ActionUpdateSettings)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	sid, err := sidParam(c, "credential", domain.PrefixCredential)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	p := principal(c)
-	if err := s.store.RevokeAccountCredential(c.Request.Context(), acct.OrganizationSid, acct.Sid, sid,
-		domain.NewAuditEvent(p.Actor(), p.OrganizationSid, domain.EventCredentialRevoked, acct.Sid, map[string]any{"credential_sid": sid})); err != nil {
+	if err := s.services.Closure.RevokeCredential(c.Request.Context(), principal(c), c.Param("account"), c.Param("credential")); err != nil {
 		_ = c.Error(err)
 		return
 	}
@@ -329,17 +224,17 @@ func (s *server) revokeAccountCredential(c *gin.Context) {
 
 // closureJSON answers Close and GET …/Closure.
 type closureJSON struct {
-	AccountSid string             `json:"account_sid"`
-	Status     string             `json:"status"` // running | completed | failed
-	Stage      string             `json:"stage"`
-	PurgeAfter string             `json:"purge_after"`
-	Steps      []workflows.Step   `json:"steps,omitempty"`
-	Counts     map[string]int     `json:"counts,omitempty"`
-	Error      *workflows.Failure `json:"error,omitempty"`
-	WorkflowID string             `json:"workflow_id"`
-	RunID      string             `json:"run_id"`
-	Account    *accountJSON       `json:"account,omitempty"`
-	Links      map[string]string  `json:"links"`
+	AccountSid string            `json:"account_sid"`
+	Status     string            `json:"status"` // running | completed | failed
+	Stage      string            `json:"stage"`
+	PurgeAfter string            `json:"purge_after"`
+	Steps      []domain.Step     `json:"steps,omitempty"`
+	Counts     map[string]int    `json:"counts,omitempty"`
+	Error      *domain.Failure   `json:"error,omitempty"`
+	WorkflowID string            `json:"workflow_id"`
+	RunID      string            `json:"run_id"`
+	Account    *accountJSON      `json:"account,omitempty"`
+	Links      map[string]string `json:"links"`
 }
 
 func (s *server) closureLinks(orgSid, sid string) map[string]string {
@@ -347,100 +242,55 @@ func (s *server) closureLinks(orgSid, sid string) map[string]string {
 	return map[string]string{"closure": u + "/Closure", "account": u, "reopen": u + "/Reopen"}
 }
 
-// closeAccount starts closing an account: synchronously it becomes
-// pending_closure (its credentials stop working at once), then
-// CloseAccountWorkflow does the rest. Closing it again answers the
-// running closure.
+// closeAccount starts closing an account: 202 once it is pending_closure
+// (its credentials stop working at once), the closure going on; 200 with
+// the running closure when it was closing already.
 func (s *server) closeAccount(c *gin.Context) {
-	acct, err := s.account(c, domain.ActionCloseAccount)
-	if domain.ErrorCode(err) == domain.CodeAccountNotFound && acct.OwnerSid != "" && acct.OwnerSid == principal(c).UserSid &&
-		(acct.Status == domain.AccountPendingClosure || acct.Status == domain.AccountClosed) {
-		// Its owner lost its role to the closure, not the right to be
-		// answered with it.
-		err = nil
-	}
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
 	var req domain.CloseAcknowledgements
 	if err := decodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	if err := req.Validate(); err != nil {
-		_ = c.Error(err)
-		return
-	}
 	p := principal(c)
-	ctx := c.Request.Context()
-	acct, started, err := s.store.BeginClosure(ctx, p.OrganizationSid, acct.Sid, s.clock.Now().Add(s.retention),
-		domain.NewAuditEvent(p.Actor(), p.OrganizationSid, domain.EventClosureRequested, acct.Sid, nil))
+	out, err := s.services.Closure.Close(c.Request.Context(), p, c.Param("account"), req)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	if acct.PurgeAfter == nil {
-		_ = c.Error(fmt.Errorf("account %s is %s without a purge time", acct.Sid, acct.Status))
-		return
-	}
-	// Started even for a repeat: should the first request have died
-	// before starting the workflow, this one does.
-	run, err := s.workflows.StartCloseAccount(ctx, workflows.CloseAccountInput{
-		OrganizationSid: p.OrganizationSid, AccountSid: acct.Sid, PurgeAfter: *acct.PurgeAfter, Actor: p.Actor(),
-	})
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	status, stage := http.StatusOK, acct.Status
-	if started {
-		status, stage = http.StatusAccepted, workflows.StepBeginClosure
-		s.workflowStarted(c, "CloseAccountWorkflow", run)
+	acct := out.Account
+	status := http.StatusOK
+	if out.Started {
+		status = http.StatusAccepted
+		s.workflowStarted(c, "CloseAccountWorkflow", out.Run)
 	}
 	aj := s.renderAccount(acct)
 	links := s.closureLinks(p.OrganizationSid, acct.Sid)
 	c.Header("Location", links["closure"])
 	c.PureJSON(status, closureJSON{
-		AccountSid: acct.Sid, Status: workflows.StepRunning, Stage: stage, PurgeAfter: rfc3339(*acct.PurgeAfter),
-		WorkflowID: run.WorkflowID, RunID: run.RunID, Account: &aj, Links: links,
+		AccountSid: acct.Sid, Status: domain.StepRunning, Stage: acct.Status, PurgeAfter: rfc3339(*acct.PurgeAfter),
+		WorkflowID: out.Run.WorkflowID, RunID: out.Run.RunID, Account: &aj, Links: links,
 	})
 }
 
 // getClosure shows where the latest closure of an account stands.
 func (s *server) getClosure(c *gin.Context) {
-	sid, err := sidParam(c, "account", domain.PrefixAccount)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
 	p := principal(c)
-	progress, run, err := s.workflows.CloseAccountProgress(c.Request.Context(), sid)
-	if err == nil && progress.OrganizationSid != p.OrganizationSid {
-		err = domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "account not found in this organization")
-	}
+	out, err := s.services.Closure.Progress(c.Request.Context(), p, c.Param("account"))
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	// The role assignments go with the closure: its requester and the
-	// organization's admins still see it.
-	if !p.IsOrgAdmin() && progress.RequestedBy != p.UserSid {
-		if _, err := s.account(c, domain.ActionReadAccount); err != nil {
-			_ = c.Error(err)
-			return
-		}
-	}
+	progress, sid := out.Progress, out.AccountSid
 	body := closureJSON{
 		AccountSid: sid, Status: progress.Status, Stage: progress.Stage, PurgeAfter: rfc3339(progress.PurgeAfter), Steps: progress.Steps,
 		Counts: map[string]int{
 			"subaccounts_closed": progress.Subaccounts, "requests_cancelled": progress.Cancelled, "charges_stopped": progress.ChargesStopped,
 			"numbers_released": progress.Released, "role_assignments_removed": progress.AccessRemoved,
 		},
-		Error: progress.Error, WorkflowID: run.WorkflowID, RunID: run.RunID, Links: s.closureLinks(p.OrganizationSid, sid),
+		Error: progress.Error, WorkflowID: out.Run.WorkflowID, RunID: out.Run.RunID, Links: s.closureLinks(p.OrganizationSid, sid),
 	}
-	if a, err := s.store.FindAccount(c.Request.Context(), p.OrganizationSid, sid); err == nil {
-		aj := s.renderAccount(a)
+	if out.Account != nil {
+		aj := s.renderAccount(*out.Account)
 		body.Account = &aj
 	}
 	c.PureJSON(http.StatusOK, body)
@@ -456,43 +306,14 @@ type reopenJSON struct {
 // reopenAccount makes a closing or closed account active again with its
 // owner, before its purge. Released numbers and stopped charges stay so.
 func (s *server) reopenAccount(c *gin.Context) {
-	p := principal(c)
-	if err := p.RequireOrgAdmin(); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	acct, err := s.account(c, domain.ActionReadAccount)
-	if err == nil {
-		err = domain.CheckReopenable(acct)
-	}
+	out, err := s.services.Closure.Reopen(c.Request.Context(), principal(c), c.Param("account"))
 	if err != nil {
 		_ = c.Error(err)
 		return
-	}
-	ctx := c.Request.Context()
-	out, err := s.workflows.ReopenAccount(ctx, acct.Sid, p.Actor())
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	releases, err := s.store.ListReleases(ctx, acct.Sid)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	gone := map[string]int{"phone_numbers": 0, "short_codes": 0, "subscriptions": 0}
-	for _, r := range releases {
-		switch r.Kind {
-		case domain.NumberPhone:
-			gone["phone_numbers"]++
-		case domain.NumberShortCode:
-			gone["short_codes"]++
-		case domain.ReleaseCharge:
-			gone["subscriptions"]++
-		}
 	}
 	c.PureJSON(http.StatusOK, reopenJSON{
-		Account: s.renderAccount(out), NotRestored: gone,
-		Message: "The account is active again with its owner. Released phone numbers and short codes and stopped subscriptions are not restored: acquire and subscribe again.",
+		Account:     s.renderAccount(out.Account),
+		NotRestored: map[string]int{"phone_numbers": out.PhoneNumbers, "short_codes": out.ShortCodes, "subscriptions": out.Subscriptions},
+		Message:     "The account is active again with its owner. Released phone numbers and short codes and stopped subscriptions are not restored: acquire and subscribe again.",
 	})
 }

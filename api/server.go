@@ -34,16 +34,6 @@ type Workflows interface {
 	// AnswerAccountRequest returns 25019 when the request is no longer
 	// pending (or the link is stale).
 	AnswerAccountRequest(ctx context.Context, kind, sid string, req workflows.AnswerRequest) (workflows.RequestState, error)
-	// StartCloseAccount starts (or finds) an account's closure.
-	StartCloseAccount(ctx context.Context, in workflows.CloseAccountInput) (workflows.Started, error)
-	// CloseAccountProgress returns 25101 when no closure is known.
-	CloseAccountProgress(ctx context.Context, accountSid string) (workflows.ClosureProgress, workflows.Started, error)
-	// ReopenAccount returns 25019 when the closure went too far.
-	ReopenAccount(ctx context.Context, accountSid string, actor domain.Actor) (domain.Account, error)
-	StartDomainVerification(ctx context.Context, in workflows.DomainVerificationInput) (workflows.Started, error)
-	// CancelDomainVerification ends a domain's verification (no error
-	// when it has ended already).
-	CancelDomainVerification(ctx context.Context, domainSid string) error
 }
 
 // Config holds the handler's dependencies.
@@ -68,10 +58,6 @@ type Config struct {
 	// RequestTTL is how long an account's owner has to answer an import
 	// or share request (a reminder goes half-way).
 	RequestTTL time.Duration
-	// Retention is how long a closed account is kept before its purge.
-	Retention time.Duration
-	// DomainTimings are the intervals of domain verification.
-	DomainTimings workflows.DomainTimings
 }
 
 type server struct {
@@ -88,8 +74,6 @@ type server struct {
 	invitationTTL  time.Duration
 	resendInterval time.Duration
 	requestTTL     time.Duration
-	retention      time.Duration
-	domainTimings  workflows.DomainTimings
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -100,11 +84,7 @@ func NewHandler(cfg Config) http.Handler {
 		services: cfg.Services, store: cfg.Store, workflows: cfg.Workflows, clock: cfg.Clock, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), tokenTTL: cfg.TokenTTL, ready: cfg.Ready,
 		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"), invitationTTL: cfg.InvitationTTL,
-		resendInterval: cfg.ResendInterval, requestTTL: cfg.RequestTTL, retention: cfg.Retention,
-		domainTimings: cfg.DomainTimings,
-	}
-	if s.retention <= 0 {
-		s.retention = domain.DefaultRetention
+		resendInterval: cfg.ResendInterval, requestTTL: cfg.RequestTTL,
 	}
 	if s.requestTTL <= 0 {
 		s.requestTTL = domain.DefaultRequestTTL

@@ -217,32 +217,6 @@ func (c Client) StartEmail(ctx context.Context, orgSid, accountSid, requestID st
 	return err
 }
 
-// StartCloseAccount starts the closure of an account, or finds the one
-// running (closing twice returns the running closure).
-func (c Client) StartCloseAccount(ctx context.Context, in CloseAccountInput) (Started, error) {
-	opts := c.options(CloseAccountWorkflowID(in.AccountSid), in.OrganizationSid, in.AccountSid, in.Actor.RequestID)
-	// A reopened account may be closed again under the same ID.
-	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
-	opts.TypedSearchAttributes = temporal.NewSearchAttributes(
-		OrganizationSidKey.ValueSet(in.OrganizationSid), AccountSidKey.ValueSet(in.AccountSid), LifecycleStageKey.ValueSet(StepBeginClosure))
-	return c.start(ctx, opts, CloseAccountWorkflow, in)
-}
-
-// CloseAccountProgress asks the latest closure of an account where it
-// stands (25101 when there is none).
-func (c Client) CloseAccountProgress(ctx context.Context, accountSid string) (ClosureProgress, Started, error) {
-	return progress[ClosureProgress](ctx, c, CloseAccountWorkflowID(accountSid),
-		domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "no closure is known for account %s", accountSid))
-}
-
-// ReopenAccount asks the account's closure to reopen it and waits for the
-// reopened account: 25019 when the closure has gone too far (purging) or
-// there is none running.
-func (c Client) ReopenAccount(ctx context.Context, accountSid string, actor domain.Actor) (domain.Account, error) {
-	return update[domain.Account](ctx, c, CloseAccountWorkflowID(accountSid), ReopenUpdate,
-		domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the account has no closure in progress"), actor)
-}
-
 // CancelRequest ends the workflow of a pending request for a closing
 // account (activities.RequestCanceller): an invitation is revoked. A
 // request whose workflow ended or never started is not an error. Imports
@@ -257,23 +231,4 @@ func (c Client) CancelRequest(ctx context.Context, r domain.PendingRequest, acto
 		return err
 	}
 	return activities.NonRetryable(domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "unknown kind of pending request %q", r.Kind))
-}
-
-// StartDomainVerification starts (or finds) the verification workflow of
-// a domain, findable in the Web UI by OrganizationSid.
-func (c Client) StartDomainVerification(ctx context.Context, in DomainVerificationInput) (Started, error) {
-	opts := c.options(DomainVerificationWorkflowID(in.DomainSid), in.OrganizationSid, "", in.Actor.RequestID)
-	opts.TypedSearchAttributes = temporal.NewSearchAttributes(OrganizationSidKey.ValueSet(in.OrganizationSid))
-	return c.start(ctx, opts, DomainVerificationWorkflow, in)
-}
-
-// CancelDomainVerification cancels the verification workflow of a domain
-// (its current run); one that has ended already is no error.
-func (c Client) CancelDomainVerification(ctx context.Context, domainSid string) error {
-	err := c.Temporal.CancelWorkflow(ctx, DomainVerificationWorkflowID(domainSid), "")
-	var nf *serviceerror.NotFound
-	if err == nil || errors.As(err, &nf) {
-		return nil
-	}
-	return unavailable(err)
 }

@@ -71,12 +71,14 @@ var releaseOptions = func() workflow.ActivityOptions {
 	return o
 }()
 
-// CloseAccountInput is what the API passes to CloseAccountWorkflow.
+// CloseAccountInput is what the closure service passes to
+// CloseAccountWorkflow.
 type CloseAccountInput struct {
 	OrganizationSid string
 	AccountSid      string
-	// PurgeAfter is when the retention window ends (the API computes it
-	// from the configured retention and stores it on the account).
+	// PurgeAfter is when the retention window ends (the closure service
+	// computes it from the configured retention; the cut-off stores it on
+	// the account).
 	PurgeAfter time.Time
 	// Subaccount marks a child closure started by the parent's: it ends
 	// once the subaccount is closed (no email, no timer; the parent's
@@ -94,8 +96,9 @@ type ClosureResult struct {
 	Account domain.Account // the reopened account
 }
 
-// CloseAccountWorkflow closes an account that the API moved to
-// pending_closure: its subaccounts close (child workflows), its pending
+// CloseAccountWorkflow closes an account. Its StartUpdate, sent with its
+// start, cuts the account off at once (pending_closure: its credentials
+// stop working) or answers why it may not close; then its subaccounts close (child workflows), its pending
 // requests are cancelled, its charges stopped and its numbers released
 // (one idempotent activity each), every role assignment removed, the
 // account marked closed and its owner emailed. A durable timer then waits
@@ -118,6 +121,21 @@ type closeAccount struct {
 	reopenBy  *domain.Actor // set by the reopen update
 	reopened  *domain.Account
 	reopenErr error
+
+	// version is versionUpdateWithStart for runs whose cut-off is run by
+	// their StartUpdate (older runs, and every subaccount's child closure,
+	// run it as their first step).
+	version workflow.Version
+	// opened is set once StartUpdate's cut-off has run: begun is its
+	// answer, or openErr why the account may not close.
+	opening, opened bool
+	begun           domain.ClosureBegun
+	openErr         error
+}
+
+// byStartUpdate tells whether the cut-off is StartUpdate's.
+func (w *closeAccount) byStartUpdate() bool {
+	return w.version == versionUpdateWithStart && !w.in.Subaccount
 }
 
 func (w *closeAccount) setup(ctx workflow.Context) error {
@@ -141,6 +159,22 @@ func (w *closeAccount) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (ClosureProgress, error) { return w.progress, nil }); err != nil {
 		return err
 	}
+	w.version = workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, versionUpdateWithStart)
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, StartUpdate, w.start, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context) error {
+		if w.in.Subaccount {
+			return domainError(domain.Errorf(domain.EConflict, domain.CodeInvalidState, "this subaccount closes with its parent"))
+		}
+		if w.reopenBy != nil {
+			return domainError(domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the account is being reopened; try again"))
+		}
+		switch w.progress.Stage {
+		case StepPurge, StagePurged, StageReopened, StageCancelled, StageFailed:
+			return domainError(domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the closure is %s", w.progress.Stage))
+		}
+		return nil
+	}}); err != nil {
+		return err
+	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, ReopenUpdate, func(ctx workflow.Context, actor domain.Actor) (domain.Account, error) {
 		if w.reopenBy == nil {
 			w.reopenBy = &actor
@@ -162,6 +196,37 @@ func (w *closeAccount) setup(ctx workflow.Context) error {
 		}
 		return nil
 	}})
+}
+
+// start is StartUpdate's handler. The first call runs the cut-off as the
+// closure's first step and answers with the account, or with the domain
+// error that refused the closure (nothing changed then, and the run ends).
+// A later call (a Close of an account already closing, a retried request)
+// answers with the account as it stands, Started false, or with the same
+// refusal.
+func (w *closeAccount) start(ctx workflow.Context) (domain.ClosureBegun, error) {
+	actx := workflow.WithActivityOptions(ctx, activityOptions)
+	if w.byStartUpdate() && !w.opening {
+		w.opening = true
+		w.openErr = w.step(ctx, StepBeginClosure, func() error {
+			return workflow.ExecuteActivity(actx, w.acts.StartAccountClosure, w.stepInput()).Get(ctx, &w.begun)
+		})
+		w.opened = true
+		return w.begun, w.openErr
+	}
+	if w.byStartUpdate() {
+		if err := workflow.Await(ctx, func() bool { return w.opened }); err != nil {
+			return domain.ClosureBegun{}, err
+		}
+		if w.openErr != nil {
+			return domain.ClosureBegun{}, w.openErr
+		}
+	}
+	// Already closing: answer with the account as it stands (read only,
+	// so that a reopen running meanwhile is never undone).
+	var acct domain.Account
+	err := workflow.ExecuteActivity(actx, w.acts.FindClosingAccount, w.stepInput()).Get(ctx, &acct)
+	return domain.ClosureBegun{Account: acct}, err
 }
 
 func (w *closeAccount) stepInput() activities.CloseStepInput {
@@ -196,6 +261,33 @@ func (w *closeAccount) run(ctx workflow.Context) (ClosureResult, error) {
 		}{StepNotifyOwner, func() error {
 			return workflow.ExecuteActivity(actx, w.acts.NotifyAccountClosed, activities.NotifyAccountClosedInput{CloseStepInput: in, Subaccounts: w.progress.Subaccounts}).Get(ctx, nil)
 		}})
+	}
+	if w.byStartUpdate() {
+		started, err := workflow.AwaitWithTimeout(ctx, startTimeout, func() bool { return w.opened })
+		if err != nil {
+			if w.opening {
+				// Cancelled while the cut-off ran: let its answer go out.
+				dctx, _ := workflow.NewDisconnectedContext(ctx)
+				_ = workflow.Await(dctx, func() bool { return w.opened })
+			}
+			return ClosureResult{}, w.fail(ctx, err)
+		}
+		if !started {
+			w.mark(StepBeginClosure, StepFailed, "the closure was never started")
+			w.progress.Status, w.progress.Error = StepFailed, &Failure{Code: domain.CodeInvalidState, Message: "the closure was never started"}
+			w.setStage(ctx, StageFailed)
+			return ClosureResult{}, nil
+		}
+		if w.openErr != nil {
+			// Refused (StartUpdate's answer told the caller): nothing
+			// changed. The answers of the updates still running go out
+			// before the run ends.
+			err := w.fail(ctx, w.openErr)
+			w.reopenErr = err
+			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+			return ClosureResult{}, err
+		}
+		steps = steps[1:] // the cut-off was StartUpdate's
 	}
 	for _, s := range steps {
 		if w.reopenBy != nil {

@@ -35,7 +35,7 @@ func (r *cancelRecorder) CancelRequest(_ context.Context, req domain.PendingRequ
 
 // closeFixture is an active account holding two subaccounts, numbers,
 // short codes, subscriptions, a pending invitation and a Developer, in a
-// real store, with its closure begun as the API begins it.
+// real store; its closure begins with the StartUpdate (see execute).
 type closeFixture struct {
 	*fixture
 	acct      domain.Account
@@ -96,10 +96,39 @@ func newCloseFixture(t *testing.T) *closeFixture {
 
 	f.start = time.Now().UTC().Truncate(time.Second)
 	f.purgeAt = f.start.Add(30 * 24 * time.Hour)
-	_, started, err := f.st.BeginClosure(ctx, f.org.Sid, f.acct.Sid, f.purgeAt, domain.AuditEvent{})
-	require.NoError(t, err)
-	require.True(t, started)
 	return f
+}
+
+// closeStart records the answers of the StartUpdates a test sent.
+type closeStart struct {
+	answers []domain.ClosureBegun
+	errs    []error
+}
+
+// startUpdate sends a StartUpdate after delay, recording its answer.
+func (u *closeStart) send(env *testsuite.TestWorkflowEnvironment, id string, delay time.Duration) {
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.StartUpdate, id, &testsuite.TestUpdateCallback{
+			OnAccept: func() {},
+			OnReject: func(err error) { u.errs = append(u.errs, err) },
+			OnComplete: func(v any, err error) {
+				if err != nil {
+					u.errs = append(u.errs, err)
+					return
+				}
+				u.answers = append(u.answers, v.(domain.ClosureBegun))
+			},
+		})
+	}, delay)
+}
+
+// execute runs the closure as the client starts it: Update-with-Start,
+// the StartUpdate delivered with the start.
+func (f *closeFixture) execute(env *testsuite.TestWorkflowEnvironment, in workflows.CloseAccountInput) *closeStart {
+	u := &closeStart{}
+	u.send(env, "start", 0)
+	env.ExecuteWorkflow(workflows.CloseAccountWorkflow, in)
+	return u
 }
 
 func (f *closeFixture) env() *testsuite.TestWorkflowEnvironment {
@@ -196,9 +225,14 @@ func TestCloseAccount_EveryStepThenPurgeAfterTheWindow(t *testing.T) {
 		f.requireClosed(t)
 		checked = true
 	}, 24*time.Hour)
-	env.ExecuteWorkflow(workflows.CloseAccountWorkflow, f.input())
+	u := f.execute(env, f.input())
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
+	require.Empty(t, u.errs)
+	require.Len(t, u.answers, 1)
+	require.True(t, u.answers[0].Started)
+	require.Equal(t, domain.AccountPendingClosure, u.answers[0].Account.Status, "answered once the account is cut off")
+	require.Equal(t, f.purgeAt, u.answers[0].Account.PurgeAfter.UTC())
 	require.True(t, checked, "the closed state was checked during the retention window")
 	var res workflows.ClosureResult
 	require.NoError(t, env.GetWorkflowResult(&res))
@@ -235,7 +269,7 @@ func TestCloseAccount_ReopenBeforePurge(t *testing.T) {
 			OnComplete: func(v any, err error) { reopenErr = err; reopened, _ = v.(domain.Account) },
 		}, domain.Actor{UserSid: f.owner.Sid})
 	}, 10*24*time.Hour)
-	env.ExecuteWorkflow(workflows.CloseAccountWorkflow, f.input())
+	f.execute(env, f.input())
 	require.NoError(t, env.GetWorkflowError())
 	require.NoError(t, reopenErr)
 	require.Equal(t, domain.AccountActive, reopened.Status)
@@ -286,7 +320,7 @@ func TestCloseAccount_CancelledDuringRetentionPurgesNothing(t *testing.T) {
 	f := newCloseFixture(t)
 	env := f.env()
 	env.RegisterDelayedCallback(env.CancelWorkflow, 24*time.Hour)
-	env.ExecuteWorkflow(workflows.CloseAccountWorkflow, f.input())
+	f.execute(env, f.input())
 	require.True(t, env.IsWorkflowCompleted())
 	var canceled *temporal.CanceledError
 	require.ErrorAs(t, env.GetWorkflowError(), &canceled)
@@ -314,8 +348,65 @@ func TestCloseAccount_FailedSubaccountClosureIsStartedAgain(t *testing.T) {
 		f.requireClosed(t)
 		checked = true
 	}, 24*time.Hour)
-	env.ExecuteWorkflow(workflows.CloseAccountWorkflow, f.input())
+	f.execute(env, f.input())
 	require.NoError(t, env.GetWorkflowError())
 	require.True(t, checked)
 	require.Equal(t, 2, attempts, "the failed child closure ran again")
+}
+
+func TestCloseAccount_StartUpdateOnARunningClosureAnswersAlreadyClosing(t *testing.T) {
+	f := newCloseFixture(t)
+	env := f.env()
+	var first, again closeStart
+	first.send(env, "start", 0)
+	again.send(env, "again", 24*time.Hour) // a second Close, during the retention window
+	env.ExecuteWorkflow(workflows.CloseAccountWorkflow, f.input())
+	require.NoError(t, env.GetWorkflowError())
+	require.Len(t, first.answers, 1)
+	require.True(t, first.answers[0].Started)
+	require.Empty(t, again.errs)
+	require.Len(t, again.answers, 1)
+	require.False(t, again.answers[0].Started, "the closure was running already")
+	require.Equal(t, f.acct.Sid, again.answers[0].Account.Sid)
+	require.Equal(t, domain.AccountClosed, again.answers[0].Account.Status)
+}
+
+func TestCloseAccount_RefusedByTheStartUpdateChangesNothingAndEnds(t *testing.T) {
+	f := newCloseFixture(t)
+	// The organization's only other open account closes first: this one
+	// is the last.
+	ctx := context.Background()
+	accts, err := f.st.ListAccounts(ctx, domain.AccountFilter{OrganizationSid: f.org.Sid, Page: domain.PageRequest{Size: 50}})
+	require.NoError(t, err)
+	for _, a := range accts {
+		if a.Sid != f.acct.Sid && a.ParentSid == "" {
+			_, _, err := f.st.BeginClosure(ctx, f.org.Sid, a.Sid, f.purgeAt, domain.AuditEvent{})
+			require.NoError(t, err)
+		}
+	}
+	env := f.env()
+	u := f.execute(env, f.input())
+	require.True(t, env.IsWorkflowCompleted())
+	require.Empty(t, u.answers)
+	require.Len(t, u.errs, 1)
+	e, ok := activities.AsDomainError(u.errs[0])
+	require.True(t, ok, "refused with a domain error: %v", u.errs[0])
+	require.Equal(t, domain.CodeInvalidState, e.Code)
+	werr, ok := activities.AsDomainError(env.GetWorkflowError())
+	require.True(t, ok, "the run ends with the refusal: %v", env.GetWorkflowError())
+	require.Equal(t, domain.CodeInvalidState, werr.Code)
+
+	a, err := f.st.FindAccount(ctx, f.org.Sid, f.acct.Sid)
+	require.NoError(t, err)
+	require.Equal(t, domain.AccountActive, a.Status, "nothing changed")
+	numbers, err := f.st.ListNumbers(ctx, f.acct.Sid, "")
+	require.NoError(t, err)
+	require.Len(t, numbers, f.numbers+f.shortCode, "nothing released")
+	p := f.progress(t, env)
+	require.Equal(t, workflows.StepFailed, p.Status)
+	require.Equal(t, workflows.StepBeginClosure, p.Steps[0].Name)
+	require.Equal(t, workflows.StepFailed, p.Steps[0].Status)
+	for _, s := range p.Steps[1:] {
+		require.Equal(t, workflows.StepPending, s.Status, s.Name)
+	}
 }

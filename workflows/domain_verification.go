@@ -85,14 +85,20 @@ type DomainVerificationInput struct {
 	OrganizationSid string
 	DomainSid       string
 	DomainName      string
-	Timings         DomainTimings
-	Actor           domain.Actor
+	// VerificationToken is the token of the domain that the first run's
+	// StartUpdate persists (runs started before StartUpdate found the
+	// domain persisted by the API).
+	VerificationToken string
+	Timings           DomainTimings
+	Actor             domain.Actor
 	// State is empty on the first run, then carried over.
 	State DomainVerificationState
 }
 
 // DomainVerificationWorkflow verifies a domain through its DNS TXT record
-// and keeps it verified: while pending it looks the record up every
+// and keeps it verified. Its first run's StartUpdate, sent with its start,
+// persists the pending domain (or answers why it may not be added, and the
+// run ends); then, while pending it looks the record up every
 // CheckInterval until Window ends (then the domain fails); once verified,
 // every RecheckInterval. A record that vanished starts a GracePeriod: back
 // in time, the domain is restored; still missing at its end, the domain is
@@ -119,6 +125,16 @@ type domainVerification struct {
 	state DomainVerificationState
 	acts  *activities.Activities
 	log   log.Logger
+
+	// byStartUpdate is set for a first run whose domain is persisted by
+	// its StartUpdate (not for older runs, nor for runs continued as new,
+	// which carry their state).
+	byStartUpdate bool
+	// opened is set once StartUpdate's persist step has run: added is the
+	// domain it persisted, or openErr why it was refused.
+	opening, opened bool
+	added           domain.VerifiedDomain
+	openErr         error
 }
 
 // checkOptions: a look-up is retried a few times, then the workflow moves
@@ -141,14 +157,66 @@ func (w *domainVerification) setup(ctx workflow.Context) error {
 	}
 	w.t = w.in.Timings.withDefaults()
 	if w.state.Status == "" {
+		w.byStartUpdate = workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, versionUpdateWithStart) == versionUpdateWithStart
+	}
+	if w.state.Status == "" {
 		now := workflow.Now(ctx)
 		w.state = DomainVerificationState{Status: domain.DomainPending, VerifyBy: now.Add(w.t.Window), NextCheckAt: now}
 	}
 	w.log = log.With(workflow.GetLogger(ctx), "request_id", w.in.Actor.RequestID, "DomainSid", w.in.DomainSid)
-	return workflow.SetQueryHandler(ctx, ProgressQuery, func() (DomainVerificationState, error) { return w.state, nil })
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (DomainVerificationState, error) { return w.state, nil }); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, StartUpdate, w.start, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context) error {
+		if !w.byStartUpdate {
+			return domainError(domain.Errorf(domain.EConflict, domain.CodeInvalidState, "this verification was started without %s", StartUpdate))
+		}
+		return nil
+	}})
+}
+
+// start is StartUpdate's handler: it persists the pending domain and
+// answers with it, or with the domain error that refused it (25312: verified
+// by another organization; 25019: the organization has it already). A
+// retried request gets the same answer.
+func (w *domainVerification) start(ctx workflow.Context) (domain.VerifiedDomain, error) {
+	if w.opening {
+		if err := workflow.Await(ctx, func() bool { return w.opened }); err != nil {
+			return domain.VerifiedDomain{}, err
+		}
+		return w.added, w.openErr
+	}
+	w.opening = true
+	actx := workflow.WithActivityOptions(ctx, activityOptions)
+	w.openErr = workflow.ExecuteActivity(actx, w.acts.CreateDomainRecord, domain.DomainAddition{
+		OrganizationSid: w.in.OrganizationSid, DomainSid: w.in.DomainSid, DomainName: w.in.DomainName,
+		VerificationToken: w.in.VerificationToken, Actor: w.in.Actor,
+	}).Get(ctx, &w.added)
+	w.opened = true
+	return w.added, w.openErr
 }
 
 func (w *domainVerification) run(ctx workflow.Context) (DomainVerificationState, error) {
+	if w.byStartUpdate {
+		started, err := workflow.AwaitWithTimeout(ctx, startTimeout, func() bool { return w.opened })
+		if err != nil {
+			if w.opening {
+				// Cancelled while persisting: let the answer go out.
+				dctx, _ := workflow.NewDisconnectedContext(ctx)
+				_ = workflow.Await(dctx, func() bool { return w.opened })
+			}
+			return w.state, err
+		}
+		if !started {
+			w.log.Warn("the verification was never started")
+			return w.state, nil
+		}
+		if w.openErr != nil {
+			// Refused: nothing was persisted, nothing to verify.
+			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+			return w.state, w.openErr
+		}
+	}
 	checks := 0
 	for {
 		if wait := w.state.NextCheckAt.Sub(workflow.Now(ctx)); wait > 0 {

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/orgaccounts/orgaccounts/activities"
 	"github.com/orgaccounts/orgaccounts/internal/dnstxt"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/email"
@@ -22,8 +23,9 @@ import (
 	"github.com/orgaccounts/orgaccounts/workflows"
 )
 
-// domainFixture is an organization with a pending domain in a real store,
-// a real DNS server on loopback the test publishes records on, and the
+// domainFixture is an organization adding a domain (persisted by the
+// StartUpdate of its verification: see execute) in a real store, a real
+// DNS server on loopback the test publishes records on, and the
 // activities asking it.
 type domainFixture struct {
 	*fixture
@@ -41,7 +43,6 @@ func newDomainFixture(t *testing.T) *domainFixture {
 	require.NoError(t, err)
 	f.acts.Resolver = r
 	d := domain.VerifiedDomain{Sid: domain.NewSID(domain.PrefixDomain, time.Now()), OrganizationSid: f.org.Sid, DomainName: "corp.example", VerificationToken: domain.NewSecret(32)}
-	require.NoError(t, f.st.CreateDomain(context.Background(), d, domain.AuditEvent{}))
 	return &domainFixture{fixture: f, dns: srv, dom: d, start: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 }
 
@@ -52,8 +53,33 @@ var testTimings = workflows.DomainTimings{
 }
 
 func (f *domainFixture) input(t workflows.DomainTimings) workflows.DomainVerificationInput {
-	return workflows.DomainVerificationInput{OrganizationSid: f.org.Sid, DomainSid: f.dom.Sid, DomainName: f.dom.DomainName, Timings: t,
-		Actor: domain.Actor{UserSid: f.owner.Sid, RequestID: "rq-test"}}
+	return workflows.DomainVerificationInput{OrganizationSid: f.org.Sid, DomainSid: f.dom.Sid, DomainName: f.dom.DomainName,
+		VerificationToken: f.dom.VerificationToken, Timings: t, Actor: domain.Actor{UserSid: f.owner.Sid, RequestID: "rq-test"}}
+}
+
+// domainStart is the answer of a StartUpdate.
+type domainStart struct {
+	added domain.VerifiedDomain
+	err   error
+	done  bool
+}
+
+// execute runs the verification as the client starts it:
+// Update-with-Start, the StartUpdate delivered with the start.
+func (f *domainFixture) execute(env *testsuite.TestWorkflowEnvironment, in workflows.DomainVerificationInput) *domainStart {
+	u := &domainStart{}
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(workflows.StartUpdate, "start", &testsuite.TestUpdateCallback{
+			OnAccept: func() {},
+			OnReject: func(err error) { u.err, u.done = err, true },
+			OnComplete: func(v any, err error) {
+				u.err, u.done = err, true
+				u.added, _ = v.(domain.VerifiedDomain)
+			},
+		})
+	}, 0)
+	env.ExecuteWorkflow(workflows.DomainVerificationWorkflow, in)
+	return u
 }
 
 func (f *domainFixture) env(t *testing.T) *testsuite.TestWorkflowEnvironment {
@@ -62,6 +88,7 @@ func (f *domainFixture) env(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env.SetTestTimeout(time.Minute)
 	env.SetStartTime(f.start)
 	env.RegisterWorkflow(workflows.DomainVerificationWorkflow)
+	env.RegisterActivity(f.acts.CreateDomainRecord)
 	env.RegisterActivity(f.acts.CheckDomainRecord)
 	env.RegisterActivity(f.acts.TransitionDomain)
 	env.RegisterActivity(f.acts.SendEmail)
@@ -134,7 +161,7 @@ func TestDomainVerification_VerifiedOnFirstCheckThenRecheckedDaily(t *testing.T)
 	var afterFirst workflows.DomainVerificationState
 	f.at(env, time.Minute, func() { afterFirst = f.progress(t, env) })
 	f.at(env, 50*time.Hour, func() { env.CancelWorkflow() })
-	env.ExecuteWorkflow(workflows.DomainVerificationWorkflow, f.input(testTimings))
+	f.execute(env, f.input(testTimings))
 	requireCanceled(t, env)
 
 	assert.Equal(t, domain.DomainVerified, afterFirst.Status)
@@ -146,7 +173,7 @@ func TestDomainVerification_VerifiedOnFirstCheckThenRecheckedDaily(t *testing.T)
 	assert.Equal(t, domain.DomainVerified, d.Status)
 	assert.Equal(t, f.start, *d.DateVerified)
 	assert.Equal(t, f.start.Add(48*time.Hour), *d.LastCheckedAt)
-	assert.Equal(t, []string{domain.EventDomainVerified}, f.domainEvents(t))
+	assert.Equal(t, []string{domain.EventDomainCreated, domain.EventDomainVerified}, f.domainEvents(t))
 	assert.Equal(t, []string{email.TemplateDomainVerified}, f.emailTemplates(t))
 	ok, err := f.st.IsVerifiedDomain(context.Background(), f.org.Sid, "corp.example")
 	require.NoError(t, err)
@@ -160,7 +187,7 @@ func TestDomainVerification_VerifiedAfterSeveralChecks(t *testing.T) {
 	var at19 workflows.DomainVerificationState
 	f.at(env, 19*time.Minute, func() { at19 = f.progress(t, env) })
 	f.at(env, 2*time.Hour, func() { env.CancelWorkflow() })
-	env.ExecuteWorkflow(workflows.DomainVerificationWorkflow, f.input(testTimings))
+	f.execute(env, f.input(testTimings))
 	requireCanceled(t, env)
 
 	assert.Equal(t, domain.DomainPending, at19.Status)
@@ -169,7 +196,7 @@ func TestDomainVerification_VerifiedAfterSeveralChecks(t *testing.T) {
 	d := f.stored(t)
 	assert.Equal(t, domain.DomainVerified, d.Status)
 	assert.Equal(t, f.start.Add(20*time.Minute), *d.DateVerified, "found at the fifth check")
-	assert.Equal(t, []string{domain.EventDomainVerified}, f.domainEvents(t))
+	assert.Equal(t, []string{domain.EventDomainCreated, domain.EventDomainVerified}, f.domainEvents(t))
 	assert.Equal(t, 5, f.dns.Queries(f.dom.RecordName()))
 }
 
@@ -177,7 +204,7 @@ func TestDomainVerification_FailsWhenTheWindowEnds(t *testing.T) {
 	f := newDomainFixture(t)
 	env := f.env(t)
 	f.dns.SetTXT(f.dom.RecordName(), "orgaccounts-domain-verification=someone-elses-token")
-	env.ExecuteWorkflow(workflows.DomainVerificationWorkflow, f.input(testTimings))
+	f.execute(env, f.input(testTimings))
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	var st workflows.DomainVerificationState
@@ -186,7 +213,7 @@ func TestDomainVerification_FailsWhenTheWindowEnds(t *testing.T) {
 	assert.Equal(t, 13, st.Checks, "every 5 minutes from 0 to 60")
 	assert.Equal(t, f.start.Add(time.Hour), *st.LastCheckedAt)
 	assert.Equal(t, domain.DomainFailed, f.stored(t).Status)
-	assert.Equal(t, []string{domain.EventDomainFailed}, f.domainEvents(t))
+	assert.Equal(t, []string{domain.EventDomainCreated, domain.EventDomainFailed}, f.domainEvents(t))
 	assert.Equal(t, []string{email.TemplateDomainFailed}, f.emailTemplates(t))
 }
 
@@ -203,7 +230,7 @@ func TestDomainVerification_VanishedRecordRestoredWithinGrace(t *testing.T) {
 	})
 	f.at(env, 60*time.Hour, f.publish)
 	f.at(env, 100*time.Hour, func() { env.CancelWorkflow() })
-	env.ExecuteWorkflow(workflows.DomainVerificationWorkflow, f.input(testTimings))
+	f.execute(env, f.input(testTimings))
 	requireCanceled(t, env)
 
 	assert.Equal(t, domain.DomainVerified, lapsed.Status)
@@ -219,7 +246,7 @@ func TestDomainVerification_VanishedRecordRestoredWithinGrace(t *testing.T) {
 	assert.Equal(t, domain.DomainVerified, d.Status)
 	assert.Nil(t, d.MissingSince)
 	assert.Nil(t, d.RemoveAfter)
-	assert.Equal(t, []string{domain.EventDomainVerified, domain.EventDomainLapsed, domain.EventDomainRestored}, f.domainEvents(t))
+	assert.Equal(t, []string{domain.EventDomainCreated, domain.EventDomainVerified, domain.EventDomainLapsed, domain.EventDomainRestored}, f.domainEvents(t))
 	assert.Equal(t, []string{email.TemplateDomainVerified, email.TemplateDomainLapsed}, f.emailTemplates(t))
 }
 
@@ -228,7 +255,7 @@ func TestDomainVerification_VanishedRecordRemovedAfterGrace(t *testing.T) {
 	f.publish()
 	env := f.env(t)
 	f.at(env, time.Hour, f.unpublish)
-	env.ExecuteWorkflow(workflows.DomainVerificationWorkflow, f.input(testTimings))
+	f.execute(env, f.input(testTimings))
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	var st workflows.DomainVerificationState
@@ -242,7 +269,7 @@ func TestDomainVerification_VanishedRecordRemovedAfterGrace(t *testing.T) {
 	ok, err := f.st.IsVerifiedDomain(context.Background(), f.org.Sid, "corp.example")
 	require.NoError(t, err)
 	assert.False(t, ok)
-	assert.Equal(t, []string{domain.EventDomainVerified, domain.EventDomainLapsed, domain.EventDomainRemoved}, f.domainEvents(t))
+	assert.Equal(t, []string{domain.EventDomainCreated, domain.EventDomainVerified, domain.EventDomainLapsed, domain.EventDomainRemoved}, f.domainEvents(t))
 	assert.Equal(t, []string{email.TemplateDomainVerified, email.TemplateDomainLapsed, email.TemplateDomainRemoved}, f.emailTemplates(t))
 }
 
@@ -251,7 +278,7 @@ func TestDomainVerification_ContinuesAsNewCarryingItsState(t *testing.T) {
 	timings := testTimings
 	timings.ChecksPerRun = 3
 	env := f.env(t)
-	env.ExecuteWorkflow(workflows.DomainVerificationWorkflow, f.input(timings))
+	f.execute(env, f.input(timings))
 	require.True(t, env.IsWorkflowCompleted())
 	var can *workflow.ContinueAsNewError
 	require.True(t, errors.As(env.GetWorkflowError(), &can), "want continue-as-new, got %v", env.GetWorkflowError())
@@ -285,7 +312,7 @@ func TestDomainVerification_EndsWhenTheDomainIsDeleted(t *testing.T) {
 	f.at(env, 12*time.Minute, func() {
 		require.NoError(t, f.st.DeleteDomain(context.Background(), f.org.Sid, f.dom.Sid, domain.AuditEvent{}))
 	})
-	env.ExecuteWorkflow(workflows.DomainVerificationWorkflow, f.input(testTimings))
+	f.execute(env, f.input(testTimings))
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	var st workflows.DomainVerificationState
@@ -297,22 +324,67 @@ func TestDomainVerification_EndsWhenTheDomainIsDeleted(t *testing.T) {
 func TestDomainVerification_FailsWhenAnotherOrganizationVerifiedItFirst(t *testing.T) {
 	f := newDomainFixture(t)
 	ctx := context.Background()
+	// Added before the rival verified it: its StartUpdate persisted it.
+	require.NoError(t, f.st.CreateDomain(ctx, f.dom, domain.AuditEvent{}))
+	f.rivalVerifies(t)
+	f.publish()
+	env := f.env(t)
+	f.execute(env, f.input(testTimings))
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	assert.Equal(t, domain.DomainFailed, f.stored(t).Status)
+	evs, err := f.st.ListEvents(ctx, domain.EventFilter{OrganizationSid: f.org.Sid, ResourceSid: f.dom.Sid, Type: domain.EventDomainFailed, Page: domain.PageRequest{Size: 10}})
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	assert.Contains(t, evs[0].Changes["reason"], "another organization")
+}
+
+// rivalVerifies makes another organization verify the fixture's domain
+// name.
+func (f *domainFixture) rivalVerifies(t *testing.T) {
+	t.Helper()
 	now := time.Now()
 	other := domain.Organization{Sid: domain.NewSID(domain.PrefixOrganization, now), FriendlyName: "Rival"}
 	owner := domain.User{Sid: domain.NewSID(domain.PrefixUser, now), OrganizationSid: other.Sid, UserName: "boss@rival.example", Managed: true, OrgRole: domain.OrgRoleOwner, Active: true}
 	other.OwnerSid = owner.Sid
-	require.NoError(t, f.st.CreateOrganization(ctx, other, owner,
-		domain.VerifiedDomain{Sid: domain.NewSID(domain.PrefixDomain, now), DomainName: "corp.example", Status: domain.DomainVerified, VerificationToken: "x"},
+	require.NoError(t, f.st.CreateOrganization(context.Background(), other, owner,
+		domain.VerifiedDomain{Sid: domain.NewSID(domain.PrefixDomain, now), DomainName: f.dom.DomainName, Status: domain.DomainVerified, VerificationToken: "x"},
 		domain.Credential{Sid: domain.NewSID(domain.PrefixCredential, now), OrganizationSid: other.Sid, UserSid: owner.Sid, SecretHash: "x"}, domain.AuditEvent{}))
+}
+
+func TestDomainVerification_StartUpdateAnswersWithThePersistedPendingDomain(t *testing.T) {
+	f := newDomainFixture(t)
+	env := f.env(t)
+	f.at(env, 30*time.Minute, func() {
+		d := f.stored(t)
+		assert.Equal(t, domain.DomainPending, d.Status)
+		assert.Equal(t, f.dom.VerificationToken, d.VerificationToken)
+		env.CancelWorkflow()
+	})
+	u := f.execute(env, f.input(testTimings))
+	requireCanceled(t, env)
+	require.True(t, u.done)
+	require.NoError(t, u.err)
+	assert.Equal(t, f.dom.Sid, u.added.Sid)
+	assert.Equal(t, domain.DomainPending, u.added.Status)
+	assert.Equal(t, f.dom.RecordValue(), u.added.RecordValue())
+	assert.False(t, u.added.DateCreated.IsZero(), "the stored domain")
+}
+
+func TestDomainVerification_RefusedByTheStartUpdatePersistsNothingAndEnds(t *testing.T) {
+	f := newDomainFixture(t)
+	f.rivalVerifies(t)
 	f.publish()
 	env := f.env(t)
-	env.ExecuteWorkflow(workflows.DomainVerificationWorkflow, f.input(testTimings))
+	u := f.execute(env, f.input(testTimings))
 	require.True(t, env.IsWorkflowCompleted())
-	require.NoError(t, env.GetWorkflowError())
-	assert.Equal(t, domain.DomainFailed, f.stored(t).Status)
-	evs, err := f.st.ListEvents(ctx, domain.EventFilter{OrganizationSid: f.org.Sid, ResourceSid: f.dom.Sid, Page: domain.PageRequest{Size: 10}})
-	require.NoError(t, err)
-	require.Len(t, evs, 1)
-	assert.Equal(t, domain.EventDomainFailed, evs[0].Type)
-	assert.Contains(t, evs[0].Changes["reason"], "another organization")
+	require.True(t, u.done)
+	e, ok := activities.AsDomainError(u.err)
+	require.True(t, ok, "refused with a domain error: %v", u.err)
+	assert.Equal(t, domain.CodeDomainTaken, e.Code)
+	require.Error(t, env.GetWorkflowError(), "the run ends with the refusal")
+	_, err := f.st.FindDomain(context.Background(), f.org.Sid, f.dom.Sid)
+	assert.Equal(t, domain.CodeDomainNotFound, domain.ErrorCode(err), "nothing persisted")
+	assert.Zero(t, f.dns.Queries(f.dom.RecordName()), "nothing looked up")
+	assert.Empty(t, f.domainEvents(t))
 }

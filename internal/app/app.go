@@ -201,11 +201,6 @@ func (a *App) Handler() http.Handler {
 		InvitationTTL:  a.Config.InvitationTTL,
 		ResendInterval: a.Config.ResendInterval,
 		RequestTTL:     a.Config.RequestTTL,
-		Retention:      a.Config.ClosureRetention,
-		DomainTimings: workflows.DomainTimings{
-			CheckInterval: a.Config.DomainCheck, Window: a.Config.DomainWindow,
-			RecheckInterval: a.Config.DomainRecheck, GracePeriod: a.Config.DomainGrace,
-		},
 	})
 }
 

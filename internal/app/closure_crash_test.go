@@ -77,18 +77,16 @@ func newClosable(t *testing.T, st *store.Store, phones, shortCodes, charges, sub
 	return c
 }
 
-// close begins the closure as the API does: pending_closure in the store,
-// then the workflow on the given task queue.
+// close begins the closure as the closure service does: Update-with-Start
+// of its workflow on the given task queue, answered once the account is
+// pending_closure.
 func (c *closable) close(t *testing.T, wf workflows.Client) {
 	t.Helper()
-	ctx := context.Background()
-	purge := time.Now().Add(time.Hour)
-	_, started, err := c.st.BeginClosure(ctx, c.org.Sid, c.acct.Sid, purge, domain.AuditEvent{})
+	begun, _, err := wf.CloseAccount(context.Background(), domain.ClosureStart{OrganizationSid: c.org.Sid, AccountSid: c.acct.Sid,
+		PurgeAfter: time.Now().Add(time.Hour), Actor: domain.Actor{UserSid: c.owner.Sid}})
 	require.NoError(t, err)
-	require.True(t, started)
-	_, err = wf.StartCloseAccount(ctx, workflows.CloseAccountInput{OrganizationSid: c.org.Sid, AccountSid: c.acct.Sid, PurgeAfter: purge,
-		Actor: domain.Actor{UserSid: c.owner.Sid}})
-	require.NoError(t, err)
+	require.True(t, begun.Started)
+	require.Equal(t, domain.AccountPendingClosure, begun.Account.Status)
 }
 
 func (c *closable) releases(t *testing.T) int {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
@@ -343,4 +344,40 @@ func TestAccountNumbersArePaged(t *testing.T) {
 	require.Empty(t, e.owner.get(base + "/ShortCodes").JSON(t)["content"])
 	requireError(t, e.owner.get(base+"/PhoneNumbers?PageSize=0"), http.StatusBadRequest, domain.CodeBadRequest)
 	requireError(t, e.owner.get(base+"/Subscriptions?PageToken=nope"), http.StatusBadRequest, domain.CodeInvalidPageToken)
+}
+
+// TestCloseAccount_RefusedAtItsStartLeavesTheAccountActive: closing the
+// organization's last open account is refused by the closure's first
+// step: the account stays active with its credentials, no closure is
+// known or running, and once another account exists it closes.
+func TestCloseAccount_RefusedAtItsStartLeavesTheAccountActive(t *testing.T) {
+	e := newClosureEnv(t, testenv.MustPostgres(t), map[string]string{"CLOSURE_RETENTION": "1h"})
+	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "The only one"})
+	base := e.orgPath("/Accounts/" + acct)
+	for _, a := range e.owner.get(e.orgPath("/Accounts?PageSize=50")).JSON(t)["content"].([]any) {
+		other := a.(map[string]any)
+		if other["account_sid"] != acct && other["status"] == domain.AccountActive && other["parent_sid"] == nil {
+			r := e.owner.post(e.orgPath("/Accounts/"+other["account_sid"].(string)+"/Close"), acknowledged)
+			require.Equal(t, http.StatusAccepted, r.Status, "body: %s", r.Body)
+		}
+	}
+	cred := e.accountCredential(acct)
+
+	r := e.owner.post(base+"/Close", acknowledged)
+	requireError(t, r, http.StatusConflict, domain.CodeInvalidState)
+	require.Contains(t, r.JSON(t)["message"], "last")
+	require.Equal(t, domain.AccountActive, e.owner.get(base).JSON(t)["status"])
+	require.Equal(t, http.StatusOK, cred.get(base+"/PhoneNumbers").Status, "its credentials still work")
+	requireError(t, e.owner.get(base+"/Closure"), http.StatusNotFound, domain.CodeAccountNotFound)
+	require.Eventually(t, func() bool {
+		desc, err := e.app.Temporal.DescribeWorkflowExecution(context.Background(), "close-account/"+acct, "")
+		return err == nil && desc.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	}, 20*time.Second, 50*time.Millisecond, "a closure is running")
+
+	// With another open account, it closes.
+	e.createAccount(e.owner, map[string]any{"friendly_name": "Keep"})
+	r = e.owner.post(base+"/Close", acknowledged)
+	require.Equal(t, http.StatusAccepted, r.Status, "body: %s", r.Body)
+	requireError(t, cred.get(base+"/PhoneNumbers"), http.StatusForbidden, domain.CodeAccountNotActive)
+	e.waitStatus(acct, domain.AccountClosed)
 }

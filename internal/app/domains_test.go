@@ -158,6 +158,34 @@ func TestDomains_RefusesAPublicMailDomainAndOneVerifiedByAnotherOrganization(t *
 	assert.Empty(t, e.eventTypesOfType(domain.EventDomainCreated))
 }
 
+// TestDomains_OneVerifiedByAnotherOrganizationLeavesNothingBehind: the
+// refused domain has no row and no verification checking it, while a
+// domain added after it is checked.
+func TestDomains_OneVerifiedByAnotherOrganizationLeavesNothingBehind(t *testing.T) {
+	e, dns := newDomainEnv(t, "")
+	e.otherOrg() // verified other.test
+	requireError(t, e.owner.post(e.orgPath("/Domains"), map[string]any{"domain_name": "other.test"}), http.StatusConflict, domain.CodeDomainTaken)
+	r := e.owner.post(e.orgPath("/Domains"), map[string]any{"domain_name": "mine.test"})
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	mine := r.JSON(t)["sid"].(string)
+
+	// By the time the domain added after it was checked twice, a
+	// verification of the refused one would have checked it too.
+	require.Eventually(t, func() bool { return dns.Queries("_orgaccounts.mine.test") >= 2 }, 30*time.Second, 50*time.Millisecond)
+	assert.Zero(t, dns.Queries("_orgaccounts.other.test"), "the refused domain is checked")
+	page := e.owner.get(e.orgPath("/Domains")).JSON(t)["content"].([]any)
+	require.Len(t, page, 2, "the bootstrap domain and mine.test only")
+	assert.Equal(t, mine, page[1].(map[string]any)["sid"])
+	assert.Equal(t, []string{mine}, e.eventTypesOfType(domain.EventDomainCreated))
+
+	// No verification is left running but mine.test's.
+	require.Eventually(t, func() bool {
+		resp, err := e.app.Temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+			Query: fmt.Sprintf(`OrganizationSid = %q AND WorkflowType = "DomainVerificationWorkflow" AND ExecutionStatus = "Running"`, e.org)})
+		return err == nil && len(resp.Executions) == 1 && resp.Executions[0].Execution.WorkflowId == workflows.DomainVerificationWorkflowID(mine)
+	}, 30*time.Second, 200*time.Millisecond)
+}
+
 func TestDomains_BadInputIsRefusedAndChangesNothing(t *testing.T) {
 	e, _ := newDomainEnv(t, "")
 	standard := e.clientFor(e.scimUser("stan@example.com"))

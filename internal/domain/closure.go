@@ -294,3 +294,21 @@ type PendingRequest struct {
 	Sid        string
 	WorkflowID string
 }
+
+// ClosureStart is a closure the closure service hands the engine: the
+// account to cut off at once (pending_closure) and close, and when its
+// data may be purged.
+type ClosureStart struct {
+	OrganizationSid string
+	AccountSid      string
+	PurgeAfter      time.Time
+	Actor           Actor
+}
+
+// ClosureBegun answers a closure's start: the account, now closing or
+// closed, and whether this call moved it to pending_closure (false when it
+// was closing already: the answer is then the closure running).
+type ClosureBegun struct {
+	Account Account
+	Started bool
+}

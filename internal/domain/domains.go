@@ -286,3 +286,13 @@ type DomainFilter struct {
 	OrganizationSid string
 	Page            PageRequest
 }
+
+// DomainAddition is a domain the domains service hands the engine: the
+// pending domain to persist, then verify.
+type DomainAddition struct {
+	OrganizationSid   string
+	DomainSid         string
+	DomainName        string
+	VerificationToken string
+	Actor             Actor
+}
