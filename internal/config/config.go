@@ -58,7 +58,7 @@ var Vars = []Var{
 	{"TEMPORAL_NAMESPACE", "default", "Temporal namespace."},
 	{"TASK_QUEUE", "orgaccounts", "Task queue the worker polls and the API starts workflows on."},
 	{"HTTP_ADDR", ":8080", "Address the API listens on."},
-	{"PUBLIC_BASE_URL", "http://localhost:8080", "Base URL used in links the API returns (page URLs, creation links)."},
+	{"PUBLIC_BASE_URL", "http://localhost:8080", "Base URL used in links the API returns (page URLs, creation links); unset, http://localhost on HTTP_ADDR's port."},
 	{"TOKEN_TTL", "1h", "Lifetime of bearer tokens issued by POST /v1/token."},
 	{"MAX_BODY_BYTES", "65536", "Largest request body accepted."},
 	{"SHUTDOWN_TIMEOUT", "20s", "How long SIGINT/SIGTERM waits for requests and activities in flight."},
@@ -113,6 +113,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		MailFrom:            get("MAIL_FROM"),
 		OTLPEndpoint:        strings.TrimRight(get("OTEL_EXPORTER_OTLP_ENDPOINT"), "/"),
 		ServiceName:         get("OTEL_SERVICE_NAME"),
+	}
+	if strings.TrimSpace(getenv("PUBLIC_BASE_URL")) == "" {
+		// Unset, the base URL follows the port the API listens on, so
+		// the links and the printed curl reach it.
+		if _, port, err := net.SplitHostPort(c.HTTPAddr); err == nil && port != "" && port != "0" {
+			c.PublicBaseURL = "http://localhost:" + port
+		}
 	}
 	var errs []string
 	dur := func(name string, dst *time.Duration) {

@@ -74,3 +74,30 @@ func TestREADMEListsEveryVariable(t *testing.T) {
 		require.True(t, strings.Contains(readme, row), "README lacks the row %q", row)
 	}
 }
+
+// Unset, PUBLIC_BASE_URL follows HTTP_ADDR's port, so the links the
+// service hands out (and the curl bootstrap prints) reach it.
+func TestPublicBaseURLFollowsTheListenPort(t *testing.T) {
+	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+	c, err := FromEnv(env(map[string]string{"HTTP_ADDR": ":9191"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicBaseURL != "http://localhost:9191" {
+		t.Fatalf("PUBLIC_BASE_URL %q, want http://localhost:9191", c.PublicBaseURL)
+	}
+	c, err = FromEnv(env(map[string]string{"HTTP_ADDR": ":9191", "PUBLIC_BASE_URL": "https://accounts.example.com/"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicBaseURL != "https://accounts.example.com" {
+		t.Fatalf("an explicit PUBLIC_BASE_URL is kept: %q", c.PublicBaseURL)
+	}
+	c, err = FromEnv(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicBaseURL != "http://localhost:8080" {
+		t.Fatalf("default %q", c.PublicBaseURL)
+	}
+}
