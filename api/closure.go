@@ -312,8 +312,9 @@ func (s *server) reopenAccount(c *gin.Context) {
 		return
 	}
 	c.PureJSON(http.StatusOK, reopenJSON{
-		Account:     s.renderAccount(out.Account),
-		NotRestored: map[string]int{"phone_numbers": out.PhoneNumbers, "short_codes": out.ShortCodes, "subscriptions": out.Subscriptions},
-		Message:     "The account is active again with its owner. Released phone numbers and short codes and stopped subscriptions are not restored: acquire and subscribe again.",
+		Account: s.renderAccount(out.Account),
+		NotRestored: map[string]int{"phone_numbers": out.PhoneNumbers, "short_codes": out.ShortCodes, "subscriptions": out.Subscriptions,
+			"credentials": out.Credentials},
+		Message: "The account is active again with its owner. Released phone numbers and short codes, stopped subscriptions and the account's credentials (revoked for good by the closure, bearer tokens included) are not restored: acquire, subscribe and issue credentials again.",
 	})
 }

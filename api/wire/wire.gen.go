@@ -1546,12 +1546,14 @@ type Reopened struct {
 	Account Account `json:"account"`
 	Message string  `json:"message"`
 
-	// NotRestored What the closure released or stopped and the reopen does not bring back.
+	// NotRestored What the closure released, stopped or revoked and the reopen does not bring back.
 	NotRestored NotRestored `json:"not_restored"`
 }
 
-// NotRestored What the closure released or stopped and the reopen does not bring back.
+// NotRestored What the closure released, stopped or revoked and the reopen does not bring back.
 type NotRestored struct {
+	// Credentials The account's credentials, revoked for good by the closure with their bearer tokens (its subaccounts' too).
+	Credentials   int `json:"credentials"`
 	PhoneNumbers  int `json:"phone_numbers"`
 	ShortCodes    int `json:"short_codes"`
 	Subscriptions int `json:"subscriptions"`

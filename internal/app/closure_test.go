@@ -176,13 +176,19 @@ func TestCloseAccount_CutsCredentialsAtOnceClosesEverythingAndReopens(t *testing
 	re := r.JSON(t)
 	require.Equal(t, "active", re["account"].(map[string]any)["status"])
 	require.Nil(t, re["account"].(map[string]any)["purge_after"])
-	require.Equal(t, map[string]any{"phone_numbers": float64(2), "short_codes": float64(1), "subscriptions": float64(1)}, re["not_restored"])
+	require.Equal(t, map[string]any{"phone_numbers": float64(2), "short_codes": float64(1), "subscriptions": float64(1), "credentials": float64(1)}, re["not_restored"])
 	require.Contains(t, re["message"], "not restored")
 	require.Equal(t, "active", e.owner.get(e.orgPath("/Accounts/" + sub)).JSON(t)["status"])
 	users := e.owner.get(base + "/Users").JSON(t)["content"].([]any)
 	require.Len(t, users, 1)
 	require.Equal(t, []any{domain.RoleOwner}, users[0].(map[string]any)["roles"])
-	require.Equal(t, http.StatusOK, acctClient.get(base+"/PhoneNumbers").Status, "its credentials work again")
+	// Closing revoked the account's credentials for good: neither they,
+	// nor a bearer token minted before the closure, nor its subaccount's
+	// work again.
+	requireError(t, acctClient.get(base+"/PhoneNumbers"), http.StatusUnauthorized, domain.CodeUnauthenticated)
+	requireError(t, bearer.get(base+"/Subscriptions"), http.StatusUnauthorized, domain.CodeUnauthenticated)
+	requireError(t, subClient.get(e.orgPath("/Accounts/"+sub)), http.StatusUnauthorized, domain.CodeUnauthenticated)
+	require.Empty(t, e.owner.get(base + "/Credentials").JSON(t)["credentials"], "the account lists no credential")
 	requireError(t, e.owner.post(base+"/Reopen", nil), http.StatusConflict, domain.CodeInvalidState)
 	require.Eventually(t, func() bool { return e.owner.get(base + "/Closure").JSON(t)["stage"] == "reopened" }, 10*time.Second, 50*time.Millisecond)
 }

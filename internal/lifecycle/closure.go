@@ -288,8 +288,9 @@ func refusedAtStart(p domain.ClosureProgress) bool {
 type Reopened struct {
 	Account domain.Account
 	// Released phone numbers and short codes and stopped subscriptions
-	// are not restored.
-	PhoneNumbers, ShortCodes, Subscriptions int
+	// are not restored, nor the account's credentials (closing revoked
+	// them for good, bearer tokens included).
+	PhoneNumbers, ShortCodes, Subscriptions, Credentials int
 }
 
 // Reopen makes a closing or closed account active again with its owner,
@@ -305,6 +306,10 @@ func (s *Closure) Reopen(ctx context.Context, p domain.Principal, accountSid str
 	if err != nil {
 		return Reopened{}, err
 	}
+	creds, err := s.store.ListAccountCredentials(ctx, p.OrganizationSid, acct.Sid)
+	if err != nil {
+		return Reopened{}, err
+	}
 	out, err := s.engine.ReopenAccount(ctx, acct.Sid, p.Actor())
 	if err != nil {
 		return Reopened{}, err
@@ -313,7 +318,7 @@ func (s *Closure) Reopen(ctx context.Context, p domain.Principal, accountSid str
 	if err != nil {
 		return Reopened{}, err
 	}
-	r := Reopened{Account: out}
+	r := Reopened{Account: out, Credentials: len(creds)}
 	for _, rel := range releases {
 		switch rel.Kind {
 		case domain.NumberPhone:

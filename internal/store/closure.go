@@ -419,6 +419,7 @@ func (s *Store) ReopenAccount(ctx context.Context, sid string, ev domain.AuditEv
 		}
 		now := s.now()
 		var reopened []string
+		var revoked int64
 		for _, a := range append([]accountRow{cur}, subs...) {
 			res := tx.Model(&accountRow{}).Where("sid = ? AND version = ?", a.Sid, a.Version).Updates(map[string]any{
 				"status": domain.AccountActive, "date_closure_requested": nil, "date_closed": nil, "purge_after": nil,
@@ -441,6 +442,16 @@ func (s *Store) ReopenAccount(ctx context.Context, sid string, ev domain.AuditEv
 					return translate(err, nil, nil)
 				}
 			}
+			// Closing revoked the account's credentials for good: they
+			// and their bearer tokens do not come back with it.
+			if err := tx.Where("credential_sid IN (SELECT sid FROM credentials WHERE account_sid = ?)", a.Sid).Delete(&accessTokenRow{}).Error; err != nil {
+				return translate(err, nil, nil)
+			}
+			res = tx.Where("account_sid = ?", a.Sid).Delete(&credentialRow{})
+			if res.Error != nil {
+				return translate(res.Error, nil, nil)
+			}
+			revoked += res.RowsAffected
 			reopened = append(reopened, a.Sid)
 		}
 		cur.Status, cur.DateClosureRequested, cur.DateClosed, cur.PurgeAfter = domain.AccountActive, nil, nil, nil
@@ -451,6 +462,7 @@ func (s *Store) ReopenAccount(ctx context.Context, sid string, ev domain.AuditEv
 		}
 		ev.Changes["reopened"] = reopened
 		ev.Changes["owner_sid"] = cur.OwnerSid
+		ev.Changes["credentials_revoked"] = revoked
 		return s.audit(tx, ev)
 	})
 	return out, err
