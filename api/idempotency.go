@@ -55,6 +55,10 @@ func (s *server) idempotency(c *gin.Context) {
 		return
 	}
 	p := principal(c)
+	// A key belongs to the credential that sent it: another caller of the
+	// organization sending the same key neither gets this caller's answer
+	// replayed nor takes the key from it.
+	key = p.CredentialSid + " " + key
 	h := sha256.New()
 	h.Write([]byte(c.Request.Method + " " + c.Request.URL.Path + "\n"))
 	h.Write(body(c))

@@ -180,9 +180,23 @@ func TestIdempotencyKey(t *testing.T) {
 	e.waitActive(e.owner, sid)
 	require.Equal(t, 1, e.count(e.owner, e.orgPath("/Accounts")), "one account, not two")
 
+	// A key belongs to the credential that sent it: another user of the
+	// organization sending the owner's key and body gets no replay of the
+	// owner's answer (its own request runs), and takes nothing from the
+	// owner, whose retries still replay.
+	thief := e.clientFor(e.scimUser("keythief@example.com")).withHeader("Idempotency-Key", "create-prod-1")
+	theirs := thief.post(e.orgPath("/Accounts"), map[string]any{"friendly_name": "Prod"})
+	require.Equal(t, http.StatusAccepted, theirs.Status, "body: %s", theirs.Body)
+	require.Empty(t, theirs.Header.Get("Idempotent-Replayed"), "another caller never gets the owner's answer")
+	require.NotEqual(t, sid, theirs.JSON(t)["account_sid"])
+	mine := c.post(e.orgPath("/Accounts"), map[string]any{"friendly_name": "Prod"})
+	require.Equal(t, "true", mine.Header.Get("Idempotent-Replayed"))
+	require.JSONEq(t, string(first.Body), string(mine.Body))
+	e.waitActive(e.owner, theirs.JSON(t)["account_sid"].(string))
+
 	requireError(t, c.post(e.orgPath("/Accounts"), map[string]any{"friendly_name": "Other"}), http.StatusUnprocessableEntity, domain.CodeBadRequest)
 	requireError(t, e.owner.withHeader("Idempotency-Key", "bad key with spaces").post(e.orgPath("/Accounts"), map[string]any{"friendly_name": "x"}), http.StatusBadRequest, domain.CodeBadRequest)
-	require.Equal(t, 1, e.count(e.owner, e.orgPath("/Accounts")))
+	require.Equal(t, 2, e.count(e.owner, e.orgPath("/Accounts")))
 
 	// A SCIM creation replays as SCIM.
 	scim := e.owner.withHeader("Idempotency-Key", "scim-1")
@@ -202,7 +216,7 @@ func TestIdempotencyKey(t *testing.T) {
 	requireError(t, r2, http.StatusConflict, domain.CodeInvalidState)
 	require.NotContains(t, string(r2.Body), r1.JSON(t)["secret"].(string))
 	var stored string
-	require.NoError(t, e.app.Store.DB().Raw("SELECT body FROM idempotency_keys WHERE idem_key = ?", "cred-1").Scan(&stored).Error)
+	require.NoError(t, e.app.Store.DB().Raw("SELECT body FROM idempotency_keys WHERE idem_key LIKE ?", "% cred-1").Scan(&stored).Error)
 	require.NotContains(t, stored, r1.JSON(t)["secret"].(string), "the secret is not in the database")
 
 	// A different key is a different request.
