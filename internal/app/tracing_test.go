@@ -70,7 +70,7 @@ func TestTracingSpansRequestWorkflowAndActivities(t *testing.T) {
 	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}
 	e.createAccount(e.owner, map[string]any{"friendly_name": "Traced"})
 
-	want := []string{"StartWorkflow:CreateAccountWorkflow", "RunWorkflow:CreateAccountWorkflow", "RunActivity:ResolveOwner", "RunActivity:CreateAccountRecord", "RunActivity:ActivateAccount"}
+	want := []string{"UpdateWithStartWorkflow:start", "RunWorkflow:CreateAccountWorkflow", "RunActivity:ResolveOwner", "RunActivity:CreateAccountRecord", "RunActivity:ActivateAccount"}
 	var got []string
 	// Spans leave in batches every few seconds.
 	require.Eventually(t, func() bool {
