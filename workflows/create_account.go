@@ -90,7 +90,7 @@ func newCreateAccount(ctx workflow.Context, in CreateAccountInput) (*createAccou
 		return nil, temporal.NewNonRetryableApplicationError("invalid input: organization and account SIDs are required", activities.ErrorType, nil,
 			activities.DomainFailure{Kind: domain.EInvalid, Code: domain.CodeBadRequest, Message: "invalid workflow input"})
 	}
-	w := &createAccount{in: in, progress: Progress{OrganizationSid: in.OrganizationSid, RequestedBy: in.CreatorSid, Status: StepRunning}}
+	w := &createAccount{in: in, progress: Progress{OrganizationSid: in.OrganizationSid, RequestedBy: in.Actor.UserSid, Status: StepRunning}}
 	names := []string{StepValidateOwner, StepPersistAccount}
 	if in.Flex {
 		names = append(names, domain.FlexProvisioningSteps...)

@@ -638,6 +638,20 @@ func TestCreateAccountGivesUpOnAStepThatKeepsFailing(t *testing.T) {
 	require.Equal(t, domain.CodeInternal, p.Error.Code)
 }
 
+// An organization admin's creation (no creator to make Administrator)
+// still says who asked, for operators reading its progress.
+func TestCreateAccountProgressNamesWhoAsked(t *testing.T) {
+	f := newFixture(t)
+	env, _ := f.env(t)
+	in := f.input(false)
+	in.CreatorSid = ""
+
+	execute(env, in)
+
+	require.NoError(t, env.GetWorkflowError())
+	require.Equal(t, f.owner.Sid, progressOf(t, env).RequestedBy)
+}
+
 func TestCreateAccountInvalidInputFailsImmediately(t *testing.T) {
 	f := newFixture(t)
 	good := f.input(false)
