@@ -33,6 +33,13 @@ func (c Client) CloseAccountProgress(ctx context.Context, accountSid string) (do
 		domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "no closure is known for account %s", accountSid))
 }
 
+// SubaccountClosureProgress asks the child closure a parent's closure ran
+// for one of its subaccounts where it stands (25101 when there is none).
+func (c Client) SubaccountClosureProgress(ctx context.Context, parentSid, subSid string) (domain.ClosureProgress, domain.Run, error) {
+	return progress[ClosureProgress](ctx, c, SubaccountClosureWorkflowID(parentSid, subSid),
+		domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "no closure is known for account %s", subSid))
+}
+
 // ReopenAccount asks the account's closure to reopen it and waits for the
 // reopened account: 25019 when the closure has gone too far (purging) or
 // there is none running.

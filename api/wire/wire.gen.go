@@ -1097,8 +1097,10 @@ type Closure struct {
 	Status ClosureStatus `json:"status"`
 
 	// Steps Absent from the Close answer.
-	Steps      []ClosureStep `json:"steps,omitempty"`
-	WorkflowID string        `json:"workflow_id"`
+	Steps []ClosureStep `json:"steps,omitempty"`
+
+	// WorkflowID The closure's workflow; a subaccount closed with its parent has its parent's child, `close-account/<parent>/<subaccount>`.
+	WorkflowID string `json:"workflow_id"`
 }
 
 // ClosureLinks defines model for Closure.links.

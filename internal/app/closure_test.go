@@ -152,6 +152,10 @@ func TestCloseAccount_CutsCredentialsAtOnceClosesEverythingAndReopens(t *testing
 		})
 		return err == nil && len(resp.Executions) == 1
 	}, 20*time.Second, 200*time.Millisecond, "no closure with LifecycleStage=retention in the visibility store")
+	// The subaccount's own closure, run by its parent's, answers for it.
+	subClosure := e.owner.get(e.orgPath("/Accounts/" + sub + "/Closure"))
+	require.Equal(t, http.StatusOK, subClosure.Status, "body: %s", subClosure.Body)
+	require.Equal(t, "closed", subClosure.JSON(t)["stage"])
 	counts := closure["counts"].(map[string]any)
 	require.Equal(t, float64(1), counts["subaccounts_closed"])
 	require.Equal(t, float64(1), counts["requests_cancelled"])

@@ -21,6 +21,9 @@ type ClosureEngine interface {
 	CloseAccount(ctx context.Context, c domain.ClosureStart) (domain.ClosureBegun, domain.Run, error)
 	// CloseAccountProgress returns 25101 when no closure is known.
 	CloseAccountProgress(ctx context.Context, accountSid string) (domain.ClosureProgress, domain.Run, error)
+	// SubaccountClosureProgress is the closure of a subaccount run by its
+	// parent's closure (25101 when there is none).
+	SubaccountClosureProgress(ctx context.Context, parentSid, subSid string) (domain.ClosureProgress, domain.Run, error)
 	// ReopenAccount returns 25019 when the closure went too far, or none
 	// is running.
 	ReopenAccount(ctx context.Context, accountSid string, actor domain.Actor) (domain.Account, error)
@@ -257,6 +260,15 @@ func (s *Closure) Progress(ctx context.Context, p domain.Principal, accountSid s
 		return ClosureView{}, err
 	}
 	progress, run, err := s.engine.CloseAccountProgress(ctx, accountSid)
+	if domain.ErrorCode(err) == domain.CodeAccountNotFound {
+		// A subaccount closed with its parent: its closure is the
+		// parent's child.
+		if a, ferr := s.store.FindAccount(ctx, p.OrganizationSid, accountSid); ferr == nil && a.ParentSid != "" {
+			if sp, srun, serr := s.engine.SubaccountClosureProgress(ctx, a.ParentSid, accountSid); serr == nil {
+				progress, run, err = sp, srun, nil
+			}
+		}
+	}
 	if err == nil && progress.OrganizationSid != p.OrganizationSid {
 		err = errAccountNotFound()
 	}
