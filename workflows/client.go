@@ -211,12 +211,6 @@ func (c Client) AnswerInvitation(ctx context.Context, sid string, req AnswerRequ
 	return c.updateInvitation(ctx, sid, AnswerUpdate, req)
 }
 
-// StartEmail sends a notice through SendEmailWorkflow.
-func (c Client) StartEmail(ctx context.Context, orgSid, accountSid, requestID string, in activities.EmailInput) error {
-	_, err := c.start(ctx, c.options(SendEmailWorkflowID(in.Key), orgSid, accountSid, requestID), SendEmailWorkflow, in)
-	return err
-}
-
 // CancelRequest ends the workflow of a pending request for a closing
 // account (activities.RequestCanceller): an invitation is revoked. A
 // request whose workflow ended or never started is not an error. Imports

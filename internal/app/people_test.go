@@ -487,6 +487,21 @@ func TestOwnershipTransfer(t *testing.T) {
 		require.Equal(t, map[string]any{"from": orgOwner, "to": alice}, changes["owner_sid"])
 		require.Equal(t, map[string]any{"from": []any{domain.RoleDeveloper, domain.RoleSupport}, "to": []any{domain.RoleOwner}}, changes["new_owner_roles"])
 		require.Equal(t, map[string]any{"from": []any{domain.RoleOwner}, "to": []any{domain.RoleAdministrator}}, changes["former_owner_roles"])
+
+		// Both owners are told, with the organization named.
+		require.Eventually(t, func() bool {
+			sent, err := e.app.Store.ListEmails(context.Background(), p.acct)
+			if err != nil {
+				return false
+			}
+			to := map[string]bool{}
+			for _, m := range sent {
+				if m.Template == "ownership_changed" && strings.Contains(m.BodyText, e.app.Boot.Organization.FriendlyName) {
+					to[m.To] = true
+				}
+			}
+			return to["alice@example.com"] && to[e.app.Boot.Owner.UserName]
+		}, 30*time.Second, 100*time.Millisecond, "the former and the new owner are emailed")
 	})
 
 	t.Run("BySIDByTheAccountOwner", func(t *testing.T) {
