@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgaccounts/orgaccounts/api/edge"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
@@ -50,18 +52,18 @@ func (s *server) idempotency(c *gin.Context) {
 		return
 	}
 	if len(key) > 255 || !printable(key) {
-		_ = c.Error(httpError(domain.EInvalid, domain.CodeBadRequest, "Idempotency-Key must be 1 to 255 printable ASCII characters"))
+		_ = c.Error(edge.Errorf(domain.EInvalid, domain.CodeBadRequest, "Idempotency-Key must be 1 to 255 printable ASCII characters"))
 		c.Abort()
 		return
 	}
-	p := principal(c)
+	p := edge.Principal(c)
 	// A key belongs to the credential that sent it: another caller of the
 	// organization sending the same key neither gets this caller's answer
 	// replayed nor takes the key from it.
 	key = p.CredentialSid + " " + key
 	h := sha256.New()
 	h.Write([]byte(c.Request.Method + " " + c.Request.URL.Path + "\n"))
-	h.Write(body(c))
+	h.Write(edge.Body(c))
 	reqHash := h.Sum(nil)
 	ctx := c.Request.Context()
 	rec, fresh, err := s.store.BeginIdempotent(ctx, domain.IdempotencyRecord{OrganizationSid: p.OrganizationSid, Key: key, RequestHash: hex.EncodeToString(reqHash)})
@@ -73,7 +75,7 @@ func (s *server) idempotency(c *gin.Context) {
 	if !fresh {
 		switch {
 		case rec.RequestHash != hex.EncodeToString(reqHash):
-			_ = c.Error(httpError(domain.EUnprocessable, domain.CodeBadRequest, "this Idempotency-Key was used with a different request; use a new key"))
+			_ = c.Error(edge.Errorf(domain.EUnprocessable, domain.CodeBadRequest, "this Idempotency-Key was used with a different request; use a new key"))
 			c.Abort()
 			return
 		case rec.StatusCode != 0:
@@ -90,7 +92,7 @@ func (s *server) idempotency(c *gin.Context) {
 			c.Abort()
 			return
 		case s.clock.Now().Sub(rec.DateCreated) < staleClaim:
-			_ = c.Error(httpError(domain.EConflict, domain.CodeInvalidState, "a request with this Idempotency-Key is still in progress; retry shortly"))
+			_ = c.Error(edge.Errorf(domain.EConflict, domain.CodeInvalidState, "a request with this Idempotency-Key is still in progress; retry shortly"))
 			c.Abort()
 			return
 		}
@@ -118,12 +120,12 @@ func (s *server) idempotency(c *gin.Context) {
 		// The answer holds a secret shown once: it is never kept, and a
 		// replay says why there is nothing to show.
 		status = http.StatusConflict
-		body, _ = json.Marshal(ErrorBody{Code: domain.CodeInvalidState, Status: status, MoreInfo: moreInfo(domain.CodeInvalidState),
+		body, _ = json.Marshal(edge.ErrorBody{Code: domain.CodeInvalidState, Status: status, MoreInfo: edge.MoreInfo(domain.CodeInvalidState),
 			Message: "a request with this Idempotency-Key succeeded already; its answer held a secret, which is shown once and not kept"})
 		headers = map[string]string{"Content-Type": "application/json; charset=utf-8"}
 	}
 	if err := s.store.CompleteIdempotent(ctx, p.OrganizationSid, key, status, body, headers); err != nil {
-		s.log.ErrorContext(ctx, "storing an idempotent response", "request_id", requestID(c), "error", err.Error())
+		s.log.ErrorContext(ctx, "storing an idempotent response", "request_id", edge.RequestID(c), "error", err.Error())
 	}
 }
 

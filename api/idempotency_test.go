@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/orgaccounts/orgaccounts/api/edge"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 )
@@ -56,7 +57,7 @@ func TestIdempotencySIDSeed(t *testing.T) {
 	s := &server{store: st, clock: clock, log: slog.New(slog.DiscardHandler)}
 	r := gin.New()
 	r.Use(func(c *gin.Context) {
-		c.Set(ctxPrincipal, domain.Principal{OrganizationSid: "OR00000000000000000000000000000001"})
+		edge.SetPrincipal(c, domain.Principal{OrganizationSid: "OR00000000000000000000000000000001"})
 	}, s.idempotency)
 	r.POST("/Users", func(c *gin.Context) {
 		// What a service does: lifecycle's newSID on the request context.

@@ -2,15 +2,14 @@ package api
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/url"
-	"strings"
 	"unicode/utf8"
+
+	"github.com/orgaccounts/orgaccounts/api/edge"
 
 	"github.com/gin-gonic/gin"
 
@@ -48,7 +47,7 @@ func checkInput(c *gin.Context) {
 	}
 	q, err := url.ParseQuery(c.Request.URL.RawQuery)
 	if err != nil {
-		_ = c.Error(httpError(domain.EInvalid, domain.CodeBadRequest, "the query string is malformed: %v", err))
+		_ = c.Error(edge.Errorf(domain.EInvalid, domain.CodeBadRequest, "the query string is malformed: %v", err))
 		c.Abort()
 		return
 	}
@@ -111,7 +110,7 @@ func checkBodyText(c *gin.Context, b []byte) bool {
 }
 
 func abortBadText(c *gin.Context, what string) {
-	_ = c.Error(httpError(domain.EInvalid, domain.CodeBadRequest, "%s", what))
+	_ = c.Error(edge.Errorf(domain.EInvalid, domain.CodeBadRequest, "%s", what))
 	c.Abort()
 }
 
@@ -122,27 +121,4 @@ func printableName(s string) string {
 		return "(unprintable)"
 	}
 	return `"` + s + `"`
-}
-
-// secretParams are path parameters that hold a live secret (an emailed
-// link's token): logs and traces name them by a short hash instead.
-var secretParams = map[string]bool{"token": true}
-
-// loggedPath is the request path with every secret parameter replaced by
-// "hash:" and the first 12 hex digits of its SHA-256: enough to follow one
-// link through the logs, useless to anyone who reads them.
-func loggedPath(c *gin.Context) string {
-	p := c.Request.URL.Path
-	for _, param := range c.Params {
-		if secretParams[param.Key] && param.Value != "" {
-			p = strings.Replace(p, param.Value, SecretRef(param.Value), 1)
-		}
-	}
-	return p
-}
-
-// SecretRef names a secret in logs by a short hash of it.
-func SecretRef(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return "hash:" + hex.EncodeToString(sum[:6])
 }

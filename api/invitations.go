@@ -2,7 +2,8 @@ package api
 
 import (
 	"net/http"
-	"time"
+
+	"github.com/orgaccounts/orgaccounts/api/edge"
 
 	"github.com/gin-gonic/gin"
 
@@ -27,14 +28,6 @@ type invitationJSON struct {
 	URL         string   `json:"url"`
 }
 
-func optTime(t *time.Time) *string {
-	if t == nil {
-		return nil
-	}
-	s := rfc3339(*t)
-	return &s
-}
-
 func (s *server) renderInvitation(inv domain.Invitation) invitationJSON {
 	names := make([]string, len(inv.Roles))
 	for i, r := range inv.Roles {
@@ -42,8 +35,8 @@ func (s *server) renderInvitation(inv domain.Invitation) invitationJSON {
 	}
 	return invitationJSON{
 		Sid: inv.Sid, AccountSid: inv.AccountSid, Email: inv.Email, Roles: inv.Roles, RoleNames: names, InviterSid: inv.InviterSid,
-		Status: inv.Status, SentCount: inv.SentCount, LastSent: optTime(inv.LastSentAt), ExpiresAt: optTime(inv.ExpiresAt),
-		DateCreated: rfc3339(inv.DateCreated), URL: s.accountURL(inv.OrganizationSid, inv.AccountSid) + "/Invitations/" + inv.Sid,
+		Status: inv.Status, SentCount: inv.SentCount, LastSent: edge.OptTime(inv.LastSentAt), ExpiresAt: edge.OptTime(inv.ExpiresAt),
+		DateCreated: edge.RFC3339(inv.DateCreated), URL: s.accountURL(inv.OrganizationSid, inv.AccountSid) + "/Invitations/" + inv.Sid,
 	}
 }
 
@@ -73,7 +66,7 @@ func (s *server) invite(c *gin.Context) {
 		return
 	}
 	var req inviteRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
@@ -87,7 +80,7 @@ func (s *server) invite(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	p := principal(c)
+	p := edge.Principal(c)
 	if roles[0] == domain.RoleAdministrator && !p.MayManageAdministrators(callerRoles) {
 		_ = c.Error(domain.Errorf(domain.EForbidden, domain.CodeForbidden, "only the account Owner or an organization Owner/Administrator may grant Administrator"))
 		return
@@ -146,7 +139,7 @@ func (s *server) listInvitations(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	page, err := pageRequest(c, domain.PrefixInvitation, domain.DefaultPageSize, domain.MaxPageSize)
+	page, err := edge.PageRequest(c, domain.PrefixInvitation, domain.DefaultPageSize, domain.MaxPageSize)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -163,7 +156,7 @@ func (s *server) listInvitations(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, envelope(s, c, domain.PageFrom(page, items), func(i domain.Invitation) string { return i.Sid }, s.renderInvitation))
+	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, domain.PageFrom(page, items), func(i domain.Invitation) string { return i.Sid }, s.renderInvitation))
 }
 
 // invitation loads the invitation in the path on an account the caller may
@@ -173,7 +166,7 @@ func (s *server) invitation(c *gin.Context) (domain.Invitation, error) {
 	if err != nil {
 		return domain.Invitation{}, err
 	}
-	sid, err := sidParam(c, "invitation", domain.PrefixInvitation)
+	sid, err := edge.SIDParam(c, "invitation", domain.PrefixInvitation)
 	if err != nil {
 		return domain.Invitation{}, err
 	}
@@ -212,7 +205,7 @@ func (s *server) revokeInvitation(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	if _, err := s.workflows.RevokeInvitation(c.Request.Context(), inv.Sid, principal(c).Actor()); err != nil {
+	if _, err := s.workflows.RevokeInvitation(c.Request.Context(), inv.Sid, edge.Principal(c).Actor()); err != nil {
 		_ = c.Error(err)
 		return
 	}
@@ -222,7 +215,7 @@ func (s *server) revokeInvitation(c *gin.Context) {
 // rolesOf returns the caller's roles on an account (none needed for an
 // organization Owner or Administrator).
 func (s *server) rolesOf(c *gin.Context, scope string) ([]string, error) {
-	p := principal(c)
+	p := edge.Principal(c)
 	if p.IsOrgAdmin() {
 		return nil, nil
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/orgaccounts/orgaccounts/api/edge"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/orgaccounts/orgaccounts/activities"
@@ -203,7 +205,7 @@ func (s *server) answerConfirm(c *gin.Context) {
 		renderPage(c, http.StatusConflict, lc.page)
 		return
 	}
-	actor := domain.Actor{UserSid: lc.invitee.Sid, SourceIP: c.ClientIP(), RequestID: requestID(c)}
+	actor := domain.Actor{UserSid: lc.invitee.Sid, SourceIP: c.ClientIP(), RequestID: edge.RequestID(c)}
 	_, err := s.workflows.AnswerInvitation(c.Request.Context(), lc.inv.Sid, workflows.AnswerRequest{LinkVersion: lc.link.Version, Accept: action == "accept", Actor: actor})
 	if err != nil {
 		if domain.ErrorKind(err) == domain.EConflict {
@@ -243,7 +245,7 @@ func (s *server) enrolTwoFactor(c *gin.Context) {
 			return
 		}
 		u = domain.NewInvitee(domain.NewSID(domain.PrefixUser, s.clock.Now()), lc.inv.OrganizationSid, lc.inv.Email, managed)
-		err = s.store.CreateUser(ctx, u, domain.NewAuditEvent(domain.Actor{UserSid: u.Sid, SourceIP: c.ClientIP(), RequestID: requestID(c)},
+		err = s.store.CreateUser(ctx, u, domain.NewAuditEvent(domain.Actor{UserSid: u.Sid, SourceIP: c.ClientIP(), RequestID: edge.RequestID(c)},
 			lc.inv.OrganizationSid, domain.EventUserCreated, u.Sid, map[string]any{"userName": u.UserName, "managed": managed}))
 		if err != nil && domain.ErrorCode(err) != domain.CodeDuplicateUser {
 			_ = c.Error(err)

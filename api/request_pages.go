@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/orgaccounts/orgaccounts/api/edge"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/orgaccounts/orgaccounts/activities"
@@ -82,7 +84,7 @@ func (s *server) loadRequestLink(c *gin.Context, token string, link domain.Confi
 // answerRequest carries the owner's answer to the request's workflow and
 // shows the outcome.
 func (s *server) answerRequest(c *gin.Context, lc linkContext, accept bool) {
-	actor := domain.Actor{UserSid: lc.req.OwnerSid, SourceIP: c.ClientIP(), RequestID: requestID(c)}
+	actor := domain.Actor{UserSid: lc.req.OwnerSid, SourceIP: c.ClientIP(), RequestID: edge.RequestID(c)}
 	_, err := s.workflows.AnswerAccountRequest(c.Request.Context(), lc.req.Kind, lc.req.Sid, workflows.AnswerRequest{LinkVersion: lc.link.Version, Accept: accept, Actor: actor})
 	if err != nil {
 		if domain.ErrorKind(err) == domain.EConflict {

@@ -10,6 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgaccounts/orgaccounts/api/edge"
+	"github.com/orgaccounts/orgaccounts/api/jsonapi"
+	"github.com/orgaccounts/orgaccounts/api/scim"
+
 	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -110,15 +114,15 @@ func NewHandler(cfg Config) http.Handler {
 	r.ContextWithFallback = true
 	_ = r.SetTrustedProxies(nil)
 	r.Use(gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {
-		s.log.Error("panic in handler", "request_id", requestID(c), "panic", err)
-		s.writeError(c, httpError(domain.EInternal, domain.CodeInternal, "internal error"))
+		s.log.Error("panic in handler", "request_id", edge.RequestID(c), "panic", err)
+		edge.WriteError(c, s.log, edge.Errorf(domain.EInternal, domain.CodeInternal, "internal error"))
 	}))
-	r.Use(requestIDMiddleware, s.trace, s.accessLog, s.errorWriter, checkInput, bodyReader(cfg.MaxBodyBytes))
+	r.Use(requestIDMiddleware, s.trace, s.accessLog, edge.ErrorWriter(s.log), checkInput, bodyReader(cfg.MaxBodyBytes))
 	r.NoRoute(func(c *gin.Context) {
-		_ = c.Error(httpError(domain.ENotFound, 20404, "no such resource: %s %s", c.Request.Method, c.Request.URL.Path))
+		_ = c.Error(edge.Errorf(domain.ENotFound, 20404, "no such resource: %s %s", c.Request.Method, c.Request.URL.Path))
 	})
 	r.NoMethod(func(c *gin.Context) {
-		_ = c.Error(httpError(kindMethodNotAllowed, 20004, "method %s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
+		_ = c.Error(edge.Errorf(edge.KindMethodNotAllowed, 20004, "method %s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
 	})
 
 	r.GET("/healthz", func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"status": "ok"}) })
@@ -126,49 +130,24 @@ func NewHandler(cfg Config) http.Handler {
 	if s.metrics != nil {
 		r.GET("/metrics", gin.WrapH(s.metrics.Handler()))
 	}
-	r.POST("/v1/token", s.token)
-	r.POST("/v1/Accounts", s.signUp)
+	json := jsonapi.New(s.services, s.baseURL, s.log, s.metrics)
+	json.RegisterPublic(r)
 	registerDocs(r, s.baseURL)
 
 	org := r.Group("/Organizations/:org", s.authenticate, s.orgScope, s.accountCredentialScope, s.idempotency)
-	org.GET("", s.getOrganization)
-	org.GET("/Accounts", s.listAccounts)
-	org.POST("/Accounts", s.createAccount)
-	org.GET("/Accounts/:account", s.getAccount)
-	org.POST("/Accounts/:account", s.updateAccount)
-	org.GET("/Accounts/:account/Creation", s.getCreation)
-	org.GET("/RoleAssignments", s.listRoleAssignments)
-	org.POST("/RoleAssignments", s.createRoleAssignment)
-	org.DELETE("/RoleAssignments/:assignment", s.deleteRoleAssignment)
-	org.GET("/Events", s.listEvents)
-	org.POST("/Accounts/Imports", s.importAccount)
-	org.DELETE("/Accounts/Imports/:request", s.cancelRequest(domain.RequestImport))
-	org.POST("/Accounts/Shares", s.shareAccount)
-	org.DELETE("/Accounts/Shares/:request", s.cancelRequest(domain.RequestShare))
-	org.POST("/Accounts/:account/Relinquish", s.relinquish)
-	org.GET("/PendingAccounts", s.listPendingAccounts)
-	org.GET("/PendingAccounts/:request", s.getPendingAccount)
-	s.registerPeople(org)
+	json.Register(org)
 	org.GET("/Accounts/:account/Invitations", s.listInvitations)
 	org.POST("/Accounts/:account/Invitations", s.invite)
 	org.GET("/Accounts/:account/Invitations/:invitation", s.getInvitation)
 	org.DELETE("/Accounts/:account/Invitations/:invitation", s.revokeInvitation)
 	org.POST("/Accounts/:account/Invitations/:invitation/Resend", s.resendInvitation)
-	s.registerClosure(org)
-	s.registerDomains(org)
 
 	// Confirmation pages, reached from emailed links without credentials.
 	r.GET("/confirm/:token", s.showConfirm)
 	r.POST("/confirm/:token", s.answerConfirm)
 	r.POST("/confirm/:token/two-factor", s.enrolTwoFactor)
 
-	scim := org.Group("/scim", func(c *gin.Context) { c.Set(ctxSCIM, true) })
-	scim.GET("/Users", s.listSCIMUsers)
-	scim.POST("/Users", s.createSCIMUser)
-	scim.GET("/Users/:user", s.getSCIMUser)
-	scim.PUT("/Users/:user", s.replaceSCIMUser)
-	scim.PATCH("/Users/:user", s.patchSCIMUser)
-	scim.DELETE("/Users/:user", s.deleteSCIMUser)
+	scim.New(s.services, s.baseURL).Register(org.Group("/scim", edge.MarkSCIM))
 	return r
 }
 
@@ -178,8 +157,8 @@ func (s *server) accessLog(c *gin.Context) {
 	if s.metrics != nil {
 		s.metrics.ObserveHTTP(c.FullPath(), c.Request.Method, c.Writer.Status(), time.Since(start))
 	}
-	s.log.InfoContext(c.Request.Context(), "http request", "request_id", requestID(c), "method", c.Request.Method,
-		"route", c.FullPath(), "path", loggedPath(c), "status", c.Writer.Status(),
+	s.log.InfoContext(c.Request.Context(), "http request", "request_id", edge.RequestID(c), "method", c.Request.Method,
+		"route", c.FullPath(), "path", edge.LoggedPath(c), "status", c.Writer.Status(),
 		"duration_ms", time.Since(start).Milliseconds(), "client_ip", c.ClientIP())
 }
 
@@ -200,7 +179,7 @@ func (s *server) trace(c *gin.Context) {
 	method := telemetry.MethodLabel(c.Request.Method)
 	ctx, span := s.tracer.Start(ctx, method+" "+c.FullPath(), trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(attribute.String("http.request.method", method), attribute.String("http.route", c.FullPath()),
-			attribute.String("orgaccounts.request_id", requestID(c))))
+			attribute.String("orgaccounts.request_id", edge.RequestID(c))))
 	defer span.End()
 	c.Request = c.Request.WithContext(ctx)
 	c.Next()
@@ -209,5 +188,3 @@ func (s *server) trace(c *gin.Context) {
 		span.SetStatus(codes.Error, http.StatusText(c.Writer.Status()))
 	}
 }
-
-func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

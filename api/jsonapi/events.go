@@ -1,8 +1,10 @@
-package api
+package jsonapi
 
 import (
 	"net/http"
 	"time"
+
+	"github.com/orgaccounts/orgaccounts/api/edge"
 
 	"github.com/gin-gonic/gin"
 
@@ -33,18 +35,13 @@ func renderEvent(e domain.AuditEvent) eventJSON {
 
 // listEvents implements GET /Organizations/{OR}/Events with the filters
 // Actor, Resource, Type, StartDate and EndDate (RFC 3339).
-func (s *server) listEvents(c *gin.Context) {
-	p := principal(c)
-	if err := p.RequireOrgAdmin(); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	page, err := pageRequest(c, domain.PrefixEvent, domain.DefaultPageSize, domain.MaxPageSize)
+func (s *Handlers) listEvents(c *gin.Context) {
+	page, err := edge.PageRequest(c, domain.PrefixEvent, domain.DefaultPageSize, domain.MaxPageSize)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	f := domain.EventFilter{OrganizationSid: p.OrganizationSid, Actor: c.Query("Actor"), ResourceSid: c.Query("Resource"), Type: c.Query("Type"), Page: page}
+	f := domain.EventFilter{Actor: c.Query("Actor"), ResourceSid: c.Query("Resource"), Type: c.Query("Type"), Page: page}
 	for _, q := range []struct {
 		name string
 		dst  **time.Time
@@ -58,18 +55,10 @@ func (s *server) listEvents(c *gin.Context) {
 			*q.dst = &t
 		}
 	}
-	if f.Start != nil && f.End != nil && f.End.Before(*f.Start) {
-		_ = c.Error(domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "EndDate is before StartDate"))
-		return
-	}
-	if len(f.Actor) > 64 || len(f.ResourceSid) > 64 || len(f.Type) > 64 {
-		_ = c.Error(domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "Actor, Resource and Type are at most 64 characters"))
-		return
-	}
-	items, err := s.store.ListEvents(c.Request.Context(), f)
+	out, err := s.services.Organizations.Events(c.Request.Context(), edge.Principal(c), f)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, envelope(s, c, domain.PageFrom(page, items), func(e domain.AuditEvent) string { return e.Sid }, renderEvent))
+	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(e domain.AuditEvent) string { return e.Sid }, renderEvent))
 }

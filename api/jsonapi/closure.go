@@ -1,7 +1,9 @@
-package api
+package jsonapi
 
 import (
 	"net/http"
+
+	"github.com/orgaccounts/orgaccounts/api/edge"
 
 	"github.com/gin-gonic/gin"
 
@@ -11,7 +13,7 @@ import (
 
 // registerClosure adds the routes for what an account owns (numbers,
 // subscriptions, account credentials) and for closing and reopening it.
-func (s *server) registerClosure(org *gin.RouterGroup) {
+func (s *Handlers) registerClosure(org *gin.RouterGroup) {
 	org.GET("/Accounts/:account/PhoneNumbers", s.listNumbers(domain.NumberPhone))
 	org.POST("/Accounts/:account/PhoneNumbers", s.acquireNumber(domain.NumberPhone))
 	org.GET("/Accounts/:account/ShortCodes", s.listNumbers(domain.NumberShortCode))
@@ -24,30 +26,6 @@ func (s *server) registerClosure(org *gin.RouterGroup) {
 	org.POST("/Accounts/:account/Close", s.closeAccount)
 	org.GET("/Accounts/:account/Closure", s.getClosure)
 	org.POST("/Accounts/:account/Reopen", s.reopenAccount)
-}
-
-// accountCredentialRoutes are the routes a credential scoped to an account
-// may call, on that account only.
-var accountCredentialRoutes = map[string]bool{
-	"GET /Organizations/:org/Accounts/:account":                true,
-	"GET /Organizations/:org/Accounts/:account/PhoneNumbers":   true,
-	"POST /Organizations/:org/Accounts/:account/PhoneNumbers":  true,
-	"GET /Organizations/:org/Accounts/:account/ShortCodes":     true,
-	"POST /Organizations/:org/Accounts/:account/ShortCodes":    true,
-	"GET /Organizations/:org/Accounts/:account/Subscriptions":  true,
-	"POST /Organizations/:org/Accounts/:account/Subscriptions": true,
-}
-
-// accountCredentialScope keeps a credential scoped to an account to that
-// account's endpoints (25105 elsewhere).
-func (s *server) accountCredentialScope(c *gin.Context) {
-	p := principal(c)
-	if p.AccountSid != "" && (!accountCredentialRoutes[c.Request.Method+" "+c.FullPath()] || c.Param("account") != p.AccountSid) {
-		_ = c.Error(domain.Errorf(domain.EForbidden, domain.CodeForbidden, "account credentials are accepted only on their account's own endpoints (the account, its phone numbers, short codes and subscriptions)"))
-		c.Abort()
-		return
-	}
-	c.Next()
 }
 
 // numberJSON is a phone number or a short code on the wire.
@@ -68,8 +46,8 @@ func numbersPath(kind string) string {
 	return "/PhoneNumbers"
 }
 
-func (s *server) renderNumber(n domain.Number) numberJSON {
-	out := numberJSON{Sid: n.Sid, AccountSid: n.AccountSid, DateCreated: rfc3339(n.DateCreated), DateUpdated: rfc3339(n.DateUpdated),
+func (s *Handlers) renderNumber(n domain.Number) numberJSON {
+	out := numberJSON{Sid: n.Sid, AccountSid: n.AccountSid, DateCreated: edge.RFC3339(n.DateCreated), DateUpdated: edge.RFC3339(n.DateUpdated),
 		URL: s.accountURL(n.OrganizationSid, n.AccountSid) + numbersPath(n.Kind)}
 	if n.Kind == domain.NumberShortCode {
 		out.ShortCode = n.Value
@@ -84,14 +62,14 @@ type acquireNumberRequest struct {
 	ShortCode   *string `json:"short_code"`
 }
 
-func (s *server) acquireNumber(kind string) gin.HandlerFunc {
+func (s *Handlers) acquireNumber(kind string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var req acquireNumberRequest
-		if err := decodeJSON(c, &req); err != nil {
+		if err := edge.DecodeJSON(c, &req); err != nil {
 			_ = c.Error(err)
 			return
 		}
-		n, err := s.services.Closure.AcquireNumber(c.Request.Context(), principal(c), c.Param("account"), kind,
+		n, err := s.services.Closure.AcquireNumber(c.Request.Context(), edge.Principal(c), c.Param("account"), kind,
 			lifecycle.AcquireNumber{PhoneNumber: req.PhoneNumber, ShortCode: req.ShortCode})
 		if err != nil {
 			_ = c.Error(err)
@@ -101,19 +79,19 @@ func (s *server) acquireNumber(kind string) gin.HandlerFunc {
 	}
 }
 
-func (s *server) listNumbers(kind string) gin.HandlerFunc {
+func (s *Handlers) listNumbers(kind string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		page, err := pageRequest(c, domain.NumberPrefix(kind), domain.DefaultPageSize, domain.MaxPageSize)
+		page, err := edge.PageRequest(c, domain.NumberPrefix(kind), domain.DefaultPageSize, domain.MaxPageSize)
 		if err != nil {
 			_ = c.Error(err)
 			return
 		}
-		out, err := s.services.Closure.Numbers(c.Request.Context(), principal(c), c.Param("account"), kind, page)
+		out, err := s.services.Closure.Numbers(c.Request.Context(), edge.Principal(c), c.Param("account"), kind, page)
 		if err != nil {
 			_ = c.Error(err)
 			return
 		}
-		c.PureJSON(http.StatusOK, envelope(s, c, out, func(n domain.Number) string { return n.Sid }, s.renderNumber))
+		c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(n domain.Number) string { return n.Sid }, s.renderNumber))
 	}
 }
 
@@ -131,7 +109,7 @@ type subscriptionJSON struct {
 
 func renderSubscription(sub domain.Subscription) subscriptionJSON {
 	return subscriptionJSON{Sid: sub.Sid, AccountSid: sub.AccountSid, Description: sub.Description, MonthlyPrice: sub.MonthlyPrice,
-		Currency: sub.Currency, Status: sub.Status, DateCreated: rfc3339(sub.DateCreated), DateStopped: optTime(sub.DateStopped)}
+		Currency: sub.Currency, Status: sub.Status, DateCreated: edge.RFC3339(sub.DateCreated), DateStopped: edge.OptTime(sub.DateStopped)}
 }
 
 type createSubscriptionRequest struct {
@@ -140,13 +118,13 @@ type createSubscriptionRequest struct {
 	Currency     string `json:"currency"`
 }
 
-func (s *server) createSubscription(c *gin.Context) {
+func (s *Handlers) createSubscription(c *gin.Context) {
 	var req createSubscriptionRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.Closure.CreateSubscription(c.Request.Context(), principal(c), c.Param("account"),
+	out, err := s.services.Closure.CreateSubscription(c.Request.Context(), edge.Principal(c), c.Param("account"),
 		lifecycle.CreateSubscription{Description: req.Description, MonthlyPrice: req.MonthlyPrice, Currency: req.Currency})
 	if err != nil {
 		_ = c.Error(err)
@@ -155,18 +133,18 @@ func (s *server) createSubscription(c *gin.Context) {
 	c.PureJSON(http.StatusCreated, renderSubscription(out))
 }
 
-func (s *server) listSubscriptions(c *gin.Context) {
-	page, err := pageRequest(c, domain.PrefixSubscription, domain.DefaultPageSize, domain.MaxPageSize)
+func (s *Handlers) listSubscriptions(c *gin.Context) {
+	page, err := edge.PageRequest(c, domain.PrefixSubscription, domain.DefaultPageSize, domain.MaxPageSize)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.Closure.Subscriptions(c.Request.Context(), principal(c), c.Param("account"), page)
+	out, err := s.services.Closure.Subscriptions(c.Request.Context(), edge.Principal(c), c.Param("account"), page)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, envelope(s, c, out, func(sub domain.Subscription) string { return sub.Sid }, renderSubscription))
+	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(sub domain.Subscription) string { return sub.Sid }, renderSubscription))
 }
 
 type accountCredentialRequest struct {
@@ -175,13 +153,13 @@ type accountCredentialRequest struct {
 
 // createAccountCredential issues a credential scoped to the account; the
 // secret is shown once.
-func (s *server) createAccountCredential(c *gin.Context) {
+func (s *Handlers) createAccountCredential(c *gin.Context) {
 	var req accountCredentialRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.Closure.CreateCredential(c.Request.Context(), principal(c), c.Param("account"), req.FriendlyName)
+	out, err := s.services.Closure.CreateCredential(c.Request.Context(), edge.Principal(c), c.Param("account"), req.FriendlyName)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -200,22 +178,22 @@ type credentialJSON struct {
 }
 
 // listAccountCredentials lists the credentials scoped to the account.
-func (s *server) listAccountCredentials(c *gin.Context) {
-	creds, err := s.services.Closure.Credentials(c.Request.Context(), principal(c), c.Param("account"))
+func (s *Handlers) listAccountCredentials(c *gin.Context) {
+	creds, err := s.services.Closure.Credentials(c.Request.Context(), edge.Principal(c), c.Param("account"))
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
 	out := make([]credentialJSON, len(creds))
 	for i, cr := range creds {
-		out[i] = credentialJSON{Sid: cr.Sid, AccountSid: cr.AccountSid, FriendlyName: cr.FriendlyName, UserSid: cr.UserSid, DateCreated: rfc3339(cr.DateCreated)}
+		out[i] = credentialJSON{Sid: cr.Sid, AccountSid: cr.AccountSid, FriendlyName: cr.FriendlyName, UserSid: cr.UserSid, DateCreated: edge.RFC3339(cr.DateCreated)}
 	}
 	c.PureJSON(http.StatusOK, gin.H{"credentials": out})
 }
 
 // revokeAccountCredential deletes a credential scoped to the account.
-func (s *server) revokeAccountCredential(c *gin.Context) {
-	if err := s.services.Closure.RevokeCredential(c.Request.Context(), principal(c), c.Param("account"), c.Param("credential")); err != nil {
+func (s *Handlers) revokeAccountCredential(c *gin.Context) {
+	if err := s.services.Closure.RevokeCredential(c.Request.Context(), edge.Principal(c), c.Param("account"), c.Param("credential")); err != nil {
 		_ = c.Error(err)
 		return
 	}
@@ -237,7 +215,7 @@ type closureJSON struct {
 	Links      map[string]string `json:"links"`
 }
 
-func (s *server) closureLinks(orgSid, sid string) map[string]string {
+func (s *Handlers) closureLinks(orgSid, sid string) map[string]string {
 	u := s.accountURL(orgSid, sid)
 	return map[string]string{"closure": u + "/Closure", "account": u, "reopen": u + "/Reopen"}
 }
@@ -245,13 +223,13 @@ func (s *server) closureLinks(orgSid, sid string) map[string]string {
 // closeAccount starts closing an account: 202 once it is pending_closure
 // (its credentials stop working at once), the closure going on; 200 with
 // the running closure when it was closing already.
-func (s *server) closeAccount(c *gin.Context) {
+func (s *Handlers) closeAccount(c *gin.Context) {
 	var req domain.CloseAcknowledgements
-	if err := decodeJSON(c, &req); err != nil {
+	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	p := principal(c)
+	p := edge.Principal(c)
 	out, err := s.services.Closure.Close(c.Request.Context(), p, c.Param("account"), req)
 	if err != nil {
 		_ = c.Error(err)
@@ -267,14 +245,14 @@ func (s *server) closeAccount(c *gin.Context) {
 	links := s.closureLinks(p.OrganizationSid, acct.Sid)
 	c.Header("Location", links["closure"])
 	c.PureJSON(status, closureJSON{
-		AccountSid: acct.Sid, Status: domain.StepRunning, Stage: acct.Status, PurgeAfter: rfc3339(*acct.PurgeAfter),
+		AccountSid: acct.Sid, Status: domain.StepRunning, Stage: acct.Status, PurgeAfter: edge.RFC3339(*acct.PurgeAfter),
 		WorkflowID: out.Run.WorkflowID, RunID: out.Run.RunID, Account: &aj, Links: links,
 	})
 }
 
 // getClosure shows where the latest closure of an account stands.
-func (s *server) getClosure(c *gin.Context) {
-	p := principal(c)
+func (s *Handlers) getClosure(c *gin.Context) {
+	p := edge.Principal(c)
 	out, err := s.services.Closure.Progress(c.Request.Context(), p, c.Param("account"))
 	if err != nil {
 		_ = c.Error(err)
@@ -282,7 +260,7 @@ func (s *server) getClosure(c *gin.Context) {
 	}
 	progress, sid := out.Progress, out.AccountSid
 	body := closureJSON{
-		AccountSid: sid, Status: progress.Status, Stage: progress.Stage, PurgeAfter: rfc3339(progress.PurgeAfter), Steps: progress.Steps,
+		AccountSid: sid, Status: progress.Status, Stage: progress.Stage, PurgeAfter: edge.RFC3339(progress.PurgeAfter), Steps: progress.Steps,
 		Counts: map[string]int{
 			"subaccounts_closed": progress.Subaccounts, "requests_cancelled": progress.Cancelled, "charges_stopped": progress.ChargesStopped,
 			"numbers_released": progress.Released, "role_assignments_removed": progress.AccessRemoved,
@@ -305,8 +283,8 @@ type reopenJSON struct {
 
 // reopenAccount makes a closing or closed account active again with its
 // owner, before its purge. Released numbers and stopped charges stay so.
-func (s *server) reopenAccount(c *gin.Context) {
-	out, err := s.services.Closure.Reopen(c.Request.Context(), principal(c), c.Param("account"))
+func (s *Handlers) reopenAccount(c *gin.Context) {
+	out, err := s.services.Closure.Reopen(c.Request.Context(), edge.Principal(c), c.Param("account"))
 	if err != nil {
 		_ = c.Error(err)
 		return

@@ -1,7 +1,9 @@
-package api
+package jsonapi
 
 import (
 	"net/http"
+
+	"github.com/orgaccounts/orgaccounts/api/edge"
 
 	"github.com/gin-gonic/gin"
 
@@ -31,13 +33,13 @@ type signUpJSON struct {
 // signUp implements POST /v1/Accounts: anyone may create a standalone
 // account and its owner, within a rate per client IP. No organization sees
 // the account until it is imported or shared.
-func (s *server) signUp(c *gin.Context) {
+func (s *Handlers) signUp(c *gin.Context) {
 	var req signUpRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.SignUp.SignUp(c.Request.Context(), domain.Actor{SourceIP: c.ClientIP(), RequestID: requestID(c)},
+	out, err := s.services.SignUp.SignUp(c.Request.Context(), domain.Actor{SourceIP: c.ClientIP(), RequestID: edge.RequestID(c)},
 		lifecycle.SignUpAccount{Email: req.Email, FriendlyName: req.FriendlyName})
 	if err != nil {
 		_ = c.Error(err)
@@ -46,6 +48,6 @@ func (s *server) signUp(c *gin.Context) {
 	c.Header("Cache-Control", "no-store") // the answer holds a secret
 	c.PureJSON(http.StatusCreated, signUpJSON{
 		AccountSid: out.Account.Sid, FriendlyName: out.Account.FriendlyName, Status: out.Account.Status, Kind: out.Account.Kind,
-		OwnerSid: out.Owner.Sid, Email: out.Owner.UserName, DateCreated: rfc3339(out.Account.DateCreated), AuthToken: out.AuthToken,
+		OwnerSid: out.Owner.Sid, Email: out.Owner.UserName, DateCreated: edge.RFC3339(out.Account.DateCreated), AuthToken: out.AuthToken,
 	})
 }

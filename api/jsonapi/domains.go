@@ -1,7 +1,9 @@
-package api
+package jsonapi
 
 import (
 	"net/http"
+
+	"github.com/orgaccounts/orgaccounts/api/edge"
 
 	"github.com/gin-gonic/gin"
 
@@ -9,7 +11,7 @@ import (
 )
 
 // registerDomains adds the routes of the organization's verified domains.
-func (s *server) registerDomains(org *gin.RouterGroup) {
+func (s *Handlers) registerDomains(org *gin.RouterGroup) {
 	org.GET("/Domains", s.listDomains)
 	org.POST("/Domains", s.addDomain)
 	org.GET("/Domains/:domain", s.getDomain)
@@ -39,17 +41,17 @@ type domainJSON struct {
 	URL                string        `json:"url"`
 }
 
-func (s *server) domainURL(orgSid, sid string) string {
+func (s *Handlers) domainURL(orgSid, sid string) string {
 	return s.baseURL + "/Organizations/" + orgSid + "/Domains/" + sid
 }
 
-func (s *server) renderDomain(d domain.VerifiedDomain) domainJSON {
+func (s *Handlers) renderDomain(d domain.VerifiedDomain) domainJSON {
 	return domainJSON{
 		Sid: d.Sid, OrganizationSid: d.OrganizationSid, DomainName: d.DomainName, Status: d.Status,
 		VerificationToken: d.VerificationToken,
 		TXTRecord:         txtRecordJSON{Name: d.RecordName(), Type: "TXT", Value: d.RecordValue()},
-		DateCreated:       rfc3339(d.DateCreated), DateVerified: optTime(d.DateVerified), DateLastChecked: optTime(d.LastCheckedAt),
-		RecordMissingSince: optTime(d.MissingSince), RemovalDate: optTime(d.RemoveAfter), URL: s.domainURL(d.OrganizationSid, d.Sid),
+		DateCreated:       edge.RFC3339(d.DateCreated), DateVerified: edge.OptTime(d.DateVerified), DateLastChecked: edge.OptTime(d.LastCheckedAt),
+		RecordMissingSince: edge.OptTime(d.MissingSince), RemovalDate: edge.OptTime(d.RemoveAfter), URL: s.domainURL(d.OrganizationSid, d.Sid),
 	}
 }
 
@@ -60,13 +62,13 @@ type addDomainRequest struct {
 // addDomain starts verifying a domain: 201 with the record to publish. A
 // domain the organization already has pending or verified answers 200 with
 // that one; a failed or removed one is added anew.
-func (s *server) addDomain(c *gin.Context) {
+func (s *Handlers) addDomain(c *gin.Context) {
 	var req addDomainRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.Domains.Add(c.Request.Context(), principal(c), req.DomainName)
+	out, err := s.services.Domains.Add(c.Request.Context(), edge.Principal(c), req.DomainName)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -81,22 +83,22 @@ func (s *server) addDomain(c *gin.Context) {
 	c.PureJSON(status, body)
 }
 
-func (s *server) listDomains(c *gin.Context) {
-	page, err := pageRequest(c, domain.PrefixDomain, domain.DefaultPageSize, domain.MaxPageSize)
+func (s *Handlers) listDomains(c *gin.Context) {
+	page, err := edge.PageRequest(c, domain.PrefixDomain, domain.DefaultPageSize, domain.MaxPageSize)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.Domains.List(c.Request.Context(), principal(c), page)
+	out, err := s.services.Domains.List(c.Request.Context(), edge.Principal(c), page)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, envelope(s, c, out, func(d domain.VerifiedDomain) string { return d.Sid }, s.renderDomain))
+	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(d domain.VerifiedDomain) string { return d.Sid }, s.renderDomain))
 }
 
-func (s *server) getDomain(c *gin.Context) {
-	d, err := s.services.Domains.Get(c.Request.Context(), principal(c), c.Param("domain"))
+func (s *Handlers) getDomain(c *gin.Context) {
+	d, err := s.services.Domains.Get(c.Request.Context(), edge.Principal(c), c.Param("domain"))
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -105,8 +107,8 @@ func (s *server) getDomain(c *gin.Context) {
 }
 
 // deleteDomain removes a domain and ends its verification.
-func (s *server) deleteDomain(c *gin.Context) {
-	if err := s.services.Domains.Delete(c.Request.Context(), principal(c), c.Param("domain")); err != nil {
+func (s *Handlers) deleteDomain(c *gin.Context) {
+	if err := s.services.Domains.Delete(c.Request.Context(), edge.Principal(c), c.Param("domain")); err != nil {
 		_ = c.Error(err)
 		return
 	}

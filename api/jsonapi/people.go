@@ -1,8 +1,10 @@
-package api
+package jsonapi
 
 import (
 	"net/http"
 	"strings"
+
+	"github.com/orgaccounts/orgaccounts/api/edge"
 
 	"github.com/gin-gonic/gin"
 
@@ -12,7 +14,7 @@ import (
 
 // registerPeople adds the routes for the users of an account and its
 // ownership.
-func (s *server) registerPeople(org *gin.RouterGroup) {
+func (s *Handlers) registerPeople(org *gin.RouterGroup) {
 	org.GET("/Accounts/:account/Users", s.listAccountUsers)
 	org.PUT("/Accounts/:account/Users/:user", s.setAccountUserRoles)
 	org.DELETE("/Accounts/:account/Users/:user", s.removeAccountUser)
@@ -31,7 +33,7 @@ type accountUserJSON struct {
 	URL         string   `json:"url"`
 }
 
-func (s *server) renderAccountUser(orgSid string) func(domain.AccountUser) accountUserJSON {
+func (s *Handlers) renderAccountUser(orgSid string) func(domain.AccountUser) accountUserJSON {
 	return func(au domain.AccountUser) accountUserJSON {
 		u := au.User
 		name := u.DisplayName
@@ -51,19 +53,19 @@ func (s *server) renderAccountUser(orgSid string) func(domain.AccountUser) accou
 	}
 }
 
-func (s *server) listAccountUsers(c *gin.Context) {
-	page, err := pageRequest(c, domain.PrefixUser, domain.DefaultPageSize, domain.MaxPageSize)
+func (s *Handlers) listAccountUsers(c *gin.Context) {
+	page, err := edge.PageRequest(c, domain.PrefixUser, domain.DefaultPageSize, domain.MaxPageSize)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	p := principal(c)
+	p := edge.Principal(c)
 	out, err := s.services.People.Users(c.Request.Context(), p, c.Param("account"), domain.AccountUserFilter{Role: c.Query("Role"), Page: page})
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, envelope(s, c, out, func(u domain.AccountUser) string { return u.User.Sid }, s.renderAccountUser(p.OrganizationSid)))
+	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(u domain.AccountUser) string { return u.User.Sid }, s.renderAccountUser(p.OrganizationSid)))
 }
 
 type setAccountUserRolesRequest struct {
@@ -71,10 +73,10 @@ type setAccountUserRolesRequest struct {
 }
 
 // setAccountUserRoles replaces the roles of a user on an account.
-func (s *server) setAccountUserRoles(c *gin.Context) {
+func (s *Handlers) setAccountUserRoles(c *gin.Context) {
 	var req setAccountUserRolesRequest
-	malformed := decodeJSON(c, &req)
-	p := principal(c)
+	malformed := edge.DecodeJSON(c, &req)
+	p := edge.Principal(c)
 	out, err := s.services.People.SetRoles(c.Request.Context(), p, lifecycle.SetRoles{
 		AccountSid: c.Param("account"), UserSid: c.Param("user"), Roles: req.Roles, Malformed: malformed,
 	})
@@ -86,8 +88,8 @@ func (s *server) setAccountUserRoles(c *gin.Context) {
 }
 
 // removeAccountUser removes every role of a user on an account.
-func (s *server) removeAccountUser(c *gin.Context) {
-	if err := s.services.People.Remove(c.Request.Context(), principal(c), c.Param("account"), c.Param("user")); err != nil {
+func (s *Handlers) removeAccountUser(c *gin.Context) {
+	if err := s.services.People.Remove(c.Request.Context(), edge.Principal(c), c.Param("account"), c.Param("user")); err != nil {
 		_ = c.Error(err)
 		return
 	}
@@ -101,13 +103,13 @@ type transferOwnershipRequest struct {
 
 // transferOwnership moves a managed account to another managed user of the
 // organization.
-func (s *server) transferOwnership(c *gin.Context) {
+func (s *Handlers) transferOwnership(c *gin.Context) {
 	var req transferOwnershipRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.People.TransferOwnership(c.Request.Context(), principal(c), c.Param("account"), req.Owner)
+	out, err := s.services.People.TransferOwnership(c.Request.Context(), edge.Principal(c), c.Param("account"), req.Owner)
 	if err != nil {
 		_ = c.Error(err)
 		return

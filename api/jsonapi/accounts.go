@@ -1,7 +1,9 @@
-package api
+package jsonapi
 
 import (
 	"net/http"
+
+	"github.com/orgaccounts/orgaccounts/api/edge"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,15 +20,15 @@ type organizationJSON struct {
 	URL             string `json:"url"`
 }
 
-func (s *server) getOrganization(c *gin.Context) {
-	org, err := s.services.Organizations.Get(c.Request.Context(), principal(c))
+func (s *Handlers) getOrganization(c *gin.Context) {
+	org, err := s.services.Organizations.Get(c.Request.Context(), edge.Principal(c))
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
 	c.PureJSON(http.StatusOK, organizationJSON{
 		OrganizationSid: org.Sid, FriendlyName: org.FriendlyName, OwnerSid: org.OwnerSid,
-		DateCreated: rfc3339(org.DateCreated), URL: s.baseURL + "/Organizations/" + org.Sid,
+		DateCreated: edge.RFC3339(org.DateCreated), URL: s.baseURL + "/Organizations/" + org.Sid,
 	})
 }
 
@@ -50,42 +52,42 @@ type accountJSON struct {
 	PurgeAfter           *string `json:"purge_after,omitempty"`
 }
 
-func (s *server) accountURL(orgSid, sid string) string {
+func (s *Handlers) accountURL(orgSid, sid string) string {
 	return s.baseURL + "/Organizations/" + orgSid + "/Accounts/" + sid
 }
 
-func (s *server) renderAccount(a domain.Account) accountJSON {
+func (s *Handlers) renderAccount(a domain.Account) accountJSON {
 	return accountJSON{
 		AccountSid: a.Sid, FriendlyName: a.FriendlyName, Status: a.Status, OwnerSid: a.OwnerSid,
-		DateCreated: rfc3339(a.DateCreated), DateUpdated: rfc3339(a.DateUpdated), Kind: a.Kind,
+		DateCreated: edge.RFC3339(a.DateCreated), DateUpdated: edge.RFC3339(a.DateUpdated), Kind: a.Kind,
 		Flex: a.Flex, Require2FA: a.Require2FA, URL: s.accountURL(a.OrganizationSid, a.Sid), ParentSid: a.ParentSid,
-		DateClosureRequested: optTime(a.DateClosureRequested), DateClosed: optTime(a.DateClosed), PurgeAfter: optTime(a.PurgeAfter),
+		DateClosureRequested: edge.OptTime(a.DateClosureRequested), DateClosed: edge.OptTime(a.DateClosed), PurgeAfter: edge.OptTime(a.PurgeAfter),
 	}
 }
 
-func (s *server) listAccounts(c *gin.Context) {
-	page, err := pageRequest(c, domain.PrefixAccount, domain.DefaultPageSize, domain.MaxPageSize)
+func (s *Handlers) listAccounts(c *gin.Context) {
+	page, err := edge.PageRequest(c, domain.PrefixAccount, domain.DefaultPageSize, domain.MaxPageSize)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.Accounts.List(c.Request.Context(), principal(c), page)
+	out, err := s.services.Accounts.List(c.Request.Context(), edge.Principal(c), page)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, envelope(s, c, out, func(a domain.Account) string { return a.Sid }, s.renderAccount))
+	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(a domain.Account) string { return a.Sid }, s.renderAccount))
 }
 
 // account loads the account in the path for the caller, as the lifecycle
 // services' access rules decide. (Handlers not yet moved onto a lifecycle
 // service use it.)
-func (s *server) account(c *gin.Context, action domain.AccountAction) (domain.Account, error) {
-	return s.services.Access(c.Request.Context(), principal(c), c.Param("account"), action)
+func (s *Handlers) account(c *gin.Context, action domain.AccountAction) (domain.Account, error) {
+	return s.services.Access(c.Request.Context(), edge.Principal(c), c.Param("account"), action)
 }
 
-func (s *server) getAccount(c *gin.Context) {
-	a, err := s.services.Accounts.Get(c.Request.Context(), principal(c), c.Param("account"))
+func (s *Handlers) getAccount(c *gin.Context) {
+	a, err := s.services.Accounts.Get(c.Request.Context(), edge.Principal(c), c.Param("account"))
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -116,13 +118,13 @@ type creationJSON struct {
 	Links      map[string]string `json:"links"`
 }
 
-func (s *server) createAccount(c *gin.Context) {
+func (s *Handlers) createAccount(c *gin.Context) {
 	var req createAccountRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	p := principal(c)
+	p := edge.Principal(c)
 	out, err := s.services.Accounts.Create(c.Request.Context(), p, lifecycle.CreateAccount{
 		FriendlyName: req.FriendlyName, Owner: req.Owner, Flex: req.Flex, ParentSid: req.ParentSid,
 	})
@@ -142,16 +144,16 @@ func (s *server) createAccount(c *gin.Context) {
 
 // workflowStarted counts a start and logs it, so an operator can go from
 // this request's log line to the workflow in the Web UI.
-func (s *server) workflowStarted(c *gin.Context, typ string, w domain.Run) {
+func (s *Handlers) workflowStarted(c *gin.Context, typ string, w domain.Run) {
 	if s.metrics != nil {
 		s.metrics.WorkflowStarts.WithLabelValues(typ).Inc()
 	}
-	s.log.InfoContext(c.Request.Context(), "workflow started", "request_id", requestID(c), "workflow_type", typ,
+	s.log.InfoContext(c.Request.Context(), "workflow started", "request_id", edge.RequestID(c), "workflow_type", typ,
 		"workflow_id", w.WorkflowID, "run_id", w.RunID)
 }
 
-func (s *server) getCreation(c *gin.Context) {
-	p := principal(c)
+func (s *Handlers) getCreation(c *gin.Context) {
+	p := edge.Principal(c)
 	out, err := s.services.Accounts.Progress(c.Request.Context(), p, c.Param("account"))
 	if err != nil {
 		_ = c.Error(err)
@@ -175,13 +177,13 @@ type updateAccountRequest struct {
 	Require2FA   *bool   `json:"require_2fa"`
 }
 
-func (s *server) updateAccount(c *gin.Context) {
+func (s *Handlers) updateAccount(c *gin.Context) {
 	var req updateAccountRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.Accounts.Update(c.Request.Context(), principal(c), c.Param("account"),
+	out, err := s.services.Accounts.Update(c.Request.Context(), edge.Principal(c), c.Param("account"),
 		domain.AccountUpdate{FriendlyName: req.FriendlyName, Require2FA: req.Require2FA})
 	if err != nil {
 		_ = c.Error(err)

@@ -1,9 +1,14 @@
-package api
+// Package scim is the SCIM 2.0 edge (RFC 7643/7644) for an organization's
+// managed users, as Twilio's SCIM API serves it: decode SCIM JSON, call
+// the directory service, render SCIM resources and errors.
+package scim
 
 import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/orgaccounts/orgaccounts/api/edge"
 
 	"github.com/gin-gonic/gin"
 
@@ -11,8 +16,28 @@ import (
 	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 )
 
+// Handlers serve the SCIM users of an organization.
+type Handlers struct {
+	services *lifecycle.Services
+	baseURL  string
+}
+
+// New returns the SCIM handlers.
+func New(services *lifecycle.Services, baseURL string) *Handlers {
+	return &Handlers{services: services, baseURL: baseURL}
+}
+
+// Register adds the SCIM routes to g (/Organizations/:org/scim).
+func (s *Handlers) Register(g *gin.RouterGroup) {
+	g.GET("/Users", s.listSCIMUsers)
+	g.POST("/Users", s.createSCIMUser)
+	g.GET("/Users/:user", s.getSCIMUser)
+	g.PUT("/Users/:user", s.replaceSCIMUser)
+	g.PATCH("/Users/:user", s.patchSCIMUser)
+	g.DELETE("/Users/:user", s.deleteSCIMUser)
+}
+
 const (
-	scimMediaType  = "application/scim+json"
 	scimUserSchema = lifecycle.SCIMUserSchema
 	scimListSchema = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 )
@@ -61,26 +86,26 @@ type scimList struct {
 
 func etag(version int) string { return fmt.Sprintf(`W/"%d"`, version) }
 
-func (s *server) renderSCIMUser(u domain.User) scimUser {
+func (s *Handlers) renderSCIMUser(u domain.User) scimUser {
 	active := u.Active
 	return scimUser{
 		Schemas: []string{scimUserSchema}, ID: u.Sid, ExternalID: u.ExternalID, UserName: u.UserName,
 		DisplayName: u.DisplayName, Name: &scimName{GivenName: u.GivenName, FamilyName: u.FamilyName},
 		Emails: []scimEmail{{Primary: true, Value: u.UserName, Type: "work"}}, Active: &active,
 		Locale: u.Locale, Timezone: u.Timezone,
-		Meta: &scimMeta{ResourceType: "User", Created: rfc3339(u.DateCreated), LastModified: rfc3339(u.DateUpdated),
+		Meta: &scimMeta{ResourceType: "User", Created: edge.RFC3339(u.DateCreated), LastModified: edge.RFC3339(u.DateUpdated),
 			Version: etag(u.Version), Location: s.baseURL + "/Organizations/" + u.OrganizationSid + "/scim/Users/" + u.Sid},
 	}
 }
 
-func (s *server) scimJSON(c *gin.Context, status int, u domain.User) {
+func (s *Handlers) scimJSON(c *gin.Context, status int, u domain.User) {
 	c.Header("ETag", etag(u.Version))
 	body, _ := json.Marshal(s.renderSCIMUser(u))
-	c.Data(status, scimMediaType, body)
+	c.Data(status, edge.SCIMMediaType, body)
 }
 
-func (s *server) listSCIMUsers(c *gin.Context) {
-	out, err := s.services.Directory.Users(c.Request.Context(), principal(c), lifecycle.UserQuery{
+func (s *Handlers) listSCIMUsers(c *gin.Context) {
+	out, err := s.services.Directory.Users(c.Request.Context(), edge.Principal(c), lifecycle.UserQuery{
 		Filter: c.Query("filter"), StartIndex: c.Query("startIndex"), Count: c.Query("count"),
 	})
 	if err != nil {
@@ -92,7 +117,7 @@ func (s *server) listSCIMUsers(c *gin.Context) {
 		list.Resources = append(list.Resources, s.renderSCIMUser(u))
 	}
 	body, _ := json.Marshal(list)
-	c.Data(http.StatusOK, scimMediaType, body)
+	c.Data(http.StatusOK, edge.SCIMMediaType, body)
 }
 
 // command is the SCIM user as the client sent it.
@@ -110,13 +135,13 @@ func (in scimUser) command() lifecycle.SCIMUser {
 	return out
 }
 
-func (s *server) createSCIMUser(c *gin.Context) {
+func (s *Handlers) createSCIMUser(c *gin.Context) {
 	var in scimUser
-	if err := decodeJSON(c, &in); err != nil {
+	if err := edge.DecodeJSON(c, &in); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	u, err := s.services.Directory.Create(c.Request.Context(), principal(c), in.command())
+	u, err := s.services.Directory.Create(c.Request.Context(), edge.Principal(c), in.command())
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -125,8 +150,8 @@ func (s *server) createSCIMUser(c *gin.Context) {
 	s.scimJSON(c, http.StatusCreated, u)
 }
 
-func (s *server) getSCIMUser(c *gin.Context) {
-	u, err := s.services.Directory.User(c.Request.Context(), principal(c), c.Param("user"))
+func (s *Handlers) getSCIMUser(c *gin.Context) {
+	u, err := s.services.Directory.User(c.Request.Context(), edge.Principal(c), c.Param("user"))
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -134,13 +159,13 @@ func (s *server) getSCIMUser(c *gin.Context) {
 	s.scimJSON(c, http.StatusOK, u)
 }
 
-func (s *server) replaceSCIMUser(c *gin.Context) {
+func (s *Handlers) replaceSCIMUser(c *gin.Context) {
 	var in scimUser
-	if err := decodeJSON(c, &in); err != nil {
+	if err := edge.DecodeJSON(c, &in); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	u, err := s.services.Directory.Replace(c.Request.Context(), principal(c), lifecycle.ReplaceUser{
+	u, err := s.services.Directory.Replace(c.Request.Context(), edge.Principal(c), lifecycle.ReplaceUser{
 		Sid: c.Param("user"), IfMatch: c.GetHeader("If-Match"), User: in.command(),
 	})
 	if err != nil {
@@ -159,9 +184,9 @@ type scimPatch struct {
 	} `json:"Operations"`
 }
 
-func (s *server) patchSCIMUser(c *gin.Context) {
+func (s *Handlers) patchSCIMUser(c *gin.Context) {
 	var patch scimPatch
-	if err := decodeJSON(c, &patch); err != nil {
+	if err := edge.DecodeJSON(c, &patch); err != nil {
 		_ = c.Error(err)
 		return
 	}
@@ -169,7 +194,7 @@ func (s *server) patchSCIMUser(c *gin.Context) {
 	for _, op := range patch.Operations {
 		cmd.Operations = append(cmd.Operations, lifecycle.PatchOp{Op: op.Op, Path: op.Path, Value: op.Value})
 	}
-	u, err := s.services.Directory.Patch(c.Request.Context(), principal(c), cmd)
+	u, err := s.services.Directory.Patch(c.Request.Context(), edge.Principal(c), cmd)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -177,8 +202,8 @@ func (s *server) patchSCIMUser(c *gin.Context) {
 	s.scimJSON(c, http.StatusOK, u)
 }
 
-func (s *server) deleteSCIMUser(c *gin.Context) {
-	if err := s.services.Directory.Delete(c.Request.Context(), principal(c), c.Param("user")); err != nil {
+func (s *Handlers) deleteSCIMUser(c *gin.Context) {
+	if err := s.services.Directory.Delete(c.Request.Context(), edge.Principal(c), c.Param("user")); err != nil {
 		_ = c.Error(err)
 		return
 	}

@@ -1,7 +1,9 @@
-package api
+package jsonapi
 
 import (
 	"net/http"
+
+	"github.com/orgaccounts/orgaccounts/api/edge"
 
 	"github.com/gin-gonic/gin"
 
@@ -30,11 +32,11 @@ type requestJSON struct {
 	URL          string         `json:"url"`
 }
 
-func (s *server) requestURL(r domain.AccountRequest) string {
+func (s *Handlers) requestURL(r domain.AccountRequest) string {
 	return s.baseURL + "/Organizations/" + r.OrganizationSid + "/PendingAccounts/" + r.Sid
 }
 
-func (s *server) renderRequest(out lifecycle.PendingAccount) requestJSON {
+func (s *Handlers) renderRequest(out lifecycle.PendingAccount) requestJSON {
 	r := out.Request
 	grants := r.Grants
 	if grants == nil {
@@ -42,8 +44,8 @@ func (s *server) renderRequest(out lifecycle.PendingAccount) requestJSON {
 	}
 	return requestJSON{
 		Sid: r.Sid, Kind: r.Kind, AccountSid: r.AccountSid, AccountName: r.AccountName, Status: r.Status, RequestedBy: r.RequesterSid,
-		OwnerSid: r.OwnerSid, OwnerEmail: r.OwnerEmail, Grants: grants, SentCount: r.SentCount, DateReminded: optTime(r.RemindedAt),
-		DateCreated: rfc3339(r.DateCreated), ExpiresAt: rfc3339(r.ExpiresAt), DateEnded: optTime(r.DateEnded),
+		OwnerSid: r.OwnerSid, OwnerEmail: r.OwnerEmail, Grants: grants, SentCount: r.SentCount, DateReminded: edge.OptTime(r.RemindedAt),
+		DateCreated: edge.RFC3339(r.DateCreated), ExpiresAt: edge.RFC3339(r.ExpiresAt), DateEnded: edge.OptTime(r.DateEnded),
 		WorkflowID: out.Run.WorkflowID, URL: s.requestURL(r),
 	}
 }
@@ -59,20 +61,20 @@ type shareRequest struct {
 
 // renderPending answers with a request just started (201 and its
 // Location).
-func (s *server) renderPending(c *gin.Context, typ string, out lifecycle.PendingAccount) {
+func (s *Handlers) renderPending(c *gin.Context, typ string, out lifecycle.PendingAccount) {
 	s.workflowStarted(c, typ, out.Run)
 	body := s.renderRequest(out)
 	c.Header("Location", body.URL)
 	c.PureJSON(http.StatusCreated, body)
 }
 
-func (s *server) importAccount(c *gin.Context) {
+func (s *Handlers) importAccount(c *gin.Context) {
 	var req importRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.Requests.Import(c.Request.Context(), principal(c), lifecycle.ImportAccount{AccountSid: req.AccountSid})
+	out, err := s.services.Requests.Import(c.Request.Context(), edge.Principal(c), lifecycle.ImportAccount{AccountSid: req.AccountSid})
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -80,13 +82,13 @@ func (s *server) importAccount(c *gin.Context) {
 	s.renderPending(c, "ImportAccountWorkflow", out)
 }
 
-func (s *server) shareAccount(c *gin.Context) {
+func (s *Handlers) shareAccount(c *gin.Context) {
 	var req shareRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.Requests.Share(c.Request.Context(), principal(c), lifecycle.ShareAccount{AccountSid: req.AccountSid, Grants: req.Grants})
+	out, err := s.services.Requests.Share(c.Request.Context(), edge.Principal(c), lifecycle.ShareAccount{AccountSid: req.AccountSid, Grants: req.Grants})
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -94,8 +96,8 @@ func (s *server) shareAccount(c *gin.Context) {
 	s.renderPending(c, "ShareAccountWorkflow", out)
 }
 
-func (s *server) getPendingAccount(c *gin.Context) {
-	out, err := s.services.Requests.Get(c.Request.Context(), principal(c), c.Param("request"))
+func (s *Handlers) getPendingAccount(c *gin.Context) {
+	out, err := s.services.Requests.Get(c.Request.Context(), edge.Principal(c), c.Param("request"))
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -103,9 +105,9 @@ func (s *server) getPendingAccount(c *gin.Context) {
 	c.PureJSON(http.StatusOK, s.renderRequest(out))
 }
 
-func (s *server) cancelRequest(kind string) gin.HandlerFunc {
+func (s *Handlers) cancelRequest(kind string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		out, err := s.services.Requests.Cancel(c.Request.Context(), principal(c), kind, c.Param("request"))
+		out, err := s.services.Requests.Cancel(c.Request.Context(), edge.Principal(c), kind, c.Param("request"))
 		if err != nil {
 			_ = c.Error(err)
 			return
@@ -122,26 +124,26 @@ func optQuery(c *gin.Context, name string) *string {
 	return nil
 }
 
-func (s *server) listPendingAccounts(c *gin.Context) {
-	page, err := pageRequest(c, domain.PrefixAccountRequest, domain.DefaultPageSize, domain.MaxPageSize)
+func (s *Handlers) listPendingAccounts(c *gin.Context) {
+	page, err := edge.PageRequest(c, domain.PrefixAccountRequest, domain.DefaultPageSize, domain.MaxPageSize)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.Requests.List(c.Request.Context(), principal(c), lifecycle.ListRequests{
+	out, err := s.services.Requests.List(c.Request.Context(), edge.Principal(c), lifecycle.ListRequests{
 		Status: optQuery(c, "Status"), Kind: optQuery(c, "Kind"), Page: page,
 	})
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, envelope(s, c, out, func(r lifecycle.PendingAccount) string { return r.Request.Sid }, s.renderRequest))
+	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(r lifecycle.PendingAccount) string { return r.Request.Sid }, s.renderRequest))
 }
 
 // relinquish implements POST …/Accounts/{AC}/Relinquish: the organization's
 // access to an independent account ends at once; the owner is told.
-func (s *server) relinquish(c *gin.Context) {
-	p := principal(c)
+func (s *Handlers) relinquish(c *gin.Context) {
+	p := edge.Principal(c)
 	out, err := s.services.Requests.Relinquish(c.Request.Context(), p, c.Param("account"))
 	if err != nil {
 		_ = c.Error(err)
@@ -151,6 +153,6 @@ func (s *server) relinquish(c *gin.Context) {
 	a := out.Account
 	c.PureJSON(http.StatusOK, gin.H{
 		"account_sid": a.Sid, "organization_sid": p.OrganizationSid, "status": "relinquished",
-		"date_relinquished": rfc3339(a.DateUpdated), "owner_sid": a.OwnerSid,
+		"date_relinquished": edge.RFC3339(a.DateUpdated), "owner_sid": a.OwnerSid,
 	})
 }

@@ -1,7 +1,9 @@
-package api
+package jsonapi
 
 import (
 	"net/http"
+
+	"github.com/orgaccounts/orgaccounts/api/edge"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,19 +23,19 @@ func renderRoleAssignment(ra domain.RoleAssignment) roleAssignmentJSON {
 	return roleAssignmentJSON{Sid: ra.Sid, RoleSid: ra.RoleSid, Scope: ra.Scope, Identity: ra.Identity}
 }
 
-func (s *server) listRoleAssignments(c *gin.Context) {
-	page, err := pageRequest(c, domain.PrefixRoleAssignment, domain.MaxPageSize, domain.MaxPageSize)
+func (s *Handlers) listRoleAssignments(c *gin.Context) {
+	page, err := edge.PageRequest(c, domain.PrefixRoleAssignment, domain.MaxPageSize, domain.MaxPageSize)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.People.Assignments(c.Request.Context(), principal(c),
+	out, err := s.services.People.Assignments(c.Request.Context(), edge.Principal(c),
 		domain.RoleAssignmentFilter{Identity: c.Query("Identity"), Scope: c.Query("Scope"), Page: page})
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, envelope(s, c, out, func(r domain.RoleAssignment) string { return r.Sid }, renderRoleAssignment))
+	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(r domain.RoleAssignment) string { return r.Sid }, renderRoleAssignment))
 }
 
 type createRoleAssignmentRequest struct {
@@ -42,13 +44,13 @@ type createRoleAssignmentRequest struct {
 	Identity string `json:"identity"`
 }
 
-func (s *server) createRoleAssignment(c *gin.Context) {
+func (s *Handlers) createRoleAssignment(c *gin.Context) {
 	var req createRoleAssignmentRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	ra, err := s.services.People.Assign(c.Request.Context(), principal(c), lifecycle.AssignRole{RoleSid: req.RoleSid, Scope: req.Scope, Identity: req.Identity})
+	ra, err := s.services.People.Assign(c.Request.Context(), edge.Principal(c), lifecycle.AssignRole{RoleSid: req.RoleSid, Scope: req.Scope, Identity: req.Identity})
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -56,8 +58,8 @@ func (s *server) createRoleAssignment(c *gin.Context) {
 	c.PureJSON(http.StatusCreated, renderRoleAssignment(ra))
 }
 
-func (s *server) deleteRoleAssignment(c *gin.Context) {
-	if err := s.services.People.Unassign(c.Request.Context(), principal(c), c.Param("assignment")); err != nil {
+func (s *Handlers) deleteRoleAssignment(c *gin.Context) {
+	if err := s.services.People.Unassign(c.Request.Context(), edge.Principal(c), c.Param("assignment")); err != nil {
 		_ = c.Error(err)
 		return
 	}

@@ -1,4 +1,4 @@
-package api
+package edge
 
 import (
 	"net/url"
@@ -9,8 +9,8 @@ import (
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 )
 
-// pageMeta is the "meta" of the wire contract's page envelope.
-type pageMeta struct {
+// PageMeta is the "meta" of the wire contract's page envelope.
+type PageMeta struct {
 	Page            int     `json:"page"`
 	PageSize        int     `json:"page_size"`
 	FirstPageURL    string  `json:"first_page_url"`
@@ -20,13 +20,14 @@ type pageMeta struct {
 	Key             string  `json:"key"`
 }
 
-type pageBody[U any] struct {
+// PageBody is one page of a list.
+type PageBody[U any] struct {
 	Content []U      `json:"content"`
-	Meta    pageMeta `json:"meta"`
+	Meta    PageMeta `json:"meta"`
 }
 
-// pageRequest reads PageSize and PageToken.
-func pageRequest(c *gin.Context, prefix string, def, max int) (domain.PageRequest, error) {
+// PageRequest reads PageSize and PageToken.
+func PageRequest(c *gin.Context, prefix string, def, max int) (domain.PageRequest, error) {
 	size, err := domain.ParsePageSize(c.Query("PageSize"), def, max)
 	if err != nil {
 		return domain.PageRequest{}, err
@@ -34,9 +35,9 @@ func pageRequest(c *gin.Context, prefix string, def, max int) (domain.PageReques
 	return domain.ParsePageToken(c.Query("PageToken"), prefix, size)
 }
 
-// envelope renders one page with the links around it. Other query
+// Envelope renders one page with the links around it. Other query
 // parameters (filters) are kept in every link.
-func envelope[T, U any](s *server, c *gin.Context, page domain.Page[T], sidOf func(T) string, render func(T) U) pageBody[U] {
+func Envelope[T, U any](baseURL string, c *gin.Context, page domain.Page[T], sidOf func(T) string, render func(T) U) PageBody[U] {
 	link := func(token string) string {
 		q := url.Values{}
 		for k, v := range c.Request.URL.Query() {
@@ -48,13 +49,13 @@ func envelope[T, U any](s *server, c *gin.Context, page domain.Page[T], sidOf fu
 		if token != "" {
 			q.Set("PageToken", token)
 		}
-		return s.baseURL + c.Request.URL.Path + "?" + q.Encode()
+		return baseURL + c.Request.URL.Path + "?" + q.Encode()
 	}
-	body := pageBody[U]{Content: make([]U, 0, len(page.Items))}
+	body := PageBody[U]{Content: make([]U, 0, len(page.Items))}
 	for _, it := range page.Items {
 		body.Content = append(body.Content, render(it))
 	}
-	body.Meta = pageMeta{Page: page.Number, PageSize: page.Size, FirstPageURL: link(""), Key: "content"}
+	body.Meta = PageMeta{Page: page.Number, PageSize: page.Size, FirstPageURL: link(""), Key: "content"}
 	cur := c.Query("PageToken")
 	body.Meta.URL = link(cur)
 	if page.HasNext && len(page.Items) > 0 {

@@ -1,7 +1,12 @@
-package api
+// Package edge is what every HTTP audience of orgaccounts shares: the
+// caller and request id a request carries, strict JSON decoding, the house
+// error format and the one place domain errors become HTTP statuses, and
+// the page envelope.
+package edge
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -10,9 +15,9 @@ import (
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 )
 
-// statusOf maps a domain error kind to its HTTP status. This is the only
+// StatusOf maps a domain error kind to its HTTP status. This is the only
 // place where that mapping lives.
-func statusOf(kind string) int {
+func StatusOf(kind string) int {
 	switch kind {
 	case domain.EInvalid:
 		return http.StatusBadRequest
@@ -30,11 +35,11 @@ func statusOf(kind string) int {
 		return http.StatusTooManyRequests
 	case domain.EUnavailable:
 		return http.StatusServiceUnavailable
-	case kindTooLarge:
+	case KindTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case kindUnsupportedMedia:
+	case KindUnsupportedMedia:
 		return http.StatusUnsupportedMediaType
-	case kindMethodNotAllowed:
+	case KindMethodNotAllowed:
 		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
@@ -42,9 +47,9 @@ func statusOf(kind string) int {
 
 // Kinds that exist only at the HTTP edge.
 const (
-	kindTooLarge         = "too_large"
-	kindUnsupportedMedia = "unsupported_media_type"
-	kindMethodNotAllowed = "method_not_allowed"
+	KindTooLarge         = "too_large"
+	KindUnsupportedMedia = "unsupported_media_type"
+	KindMethodNotAllowed = "method_not_allowed"
 )
 
 // ErrorBody is the house error format, the same as Twilio's.
@@ -68,24 +73,28 @@ type SCIMError struct {
 
 const scimErrorSchema = "urn:ietf:params:scim:api:messages:2.0:Error"
 
-// errorWriter is the one middleware that writes errors: handlers call
+// ErrorWriter is the one middleware that writes errors: handlers call
 // c.Error(err) and return.
-func (s *server) errorWriter(c *gin.Context) {
-	c.Next()
-	if len(c.Errors) == 0 || c.Writer.Written() {
-		return
+func ErrorWriter(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		if len(c.Errors) == 0 || c.Writer.Written() {
+			return
+		}
+		WriteError(c, log, c.Errors.Last().Err)
 	}
-	s.writeError(c, c.Errors.Last().Err)
 }
 
-func (s *server) writeError(c *gin.Context, err error) {
+// WriteError answers with err in the route's format (SCIM routes in the
+// SCIM one); internal and unavailable errors are logged.
+func WriteError(c *gin.Context, log *slog.Logger, err error) {
 	kind := domain.ErrorKind(err)
-	status := statusOf(kind)
+	status := StatusOf(kind)
 	code := domain.ErrorCode(err)
 	msg := domain.ErrorMessage(err)
 	if kind == domain.EInternal || kind == domain.EUnavailable {
-		s.log.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "method", c.Request.Method,
-			"path", loggedPath(c), "error", err.Error())
+		log.ErrorContext(c.Request.Context(), "request failed", "request_id", RequestID(c), "method", c.Request.Method,
+			"path", LoggedPath(c), "error", err.Error())
 	}
 	if kind == domain.EUnauthenticated {
 		c.Header("WWW-Authenticate", `Basic realm="orgaccounts", Bearer`)
@@ -93,20 +102,22 @@ func (s *server) writeError(c *gin.Context, err error) {
 	if e, ok := domain.AsError(err); ok && e.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
-	if c.GetBool(ctxSCIM) {
-		c.Header("Content-Type", scimMediaType)
-		c.AbortWithStatusJSON(status, SCIMError{Schemas: []string{scimErrorSchema}, Detail: msg, SCIMType: scimTypeOf(code), Status: fmt.Sprint(status),
-			Code: code, MoreInfo: moreInfo(code)})
+	if IsSCIM(c) {
+		c.Header("Content-Type", SCIMMediaType)
+		c.AbortWithStatusJSON(status, SCIMError{Schemas: []string{scimErrorSchema}, Detail: msg, SCIMType: SCIMTypeOf(code), Status: fmt.Sprint(status),
+			Code: code, MoreInfo: MoreInfo(code)})
 		return
 	}
-	c.AbortWithStatusJSON(status, ErrorBody{Code: code, Message: msg, MoreInfo: moreInfo(code), Status: status})
+	c.AbortWithStatusJSON(status, ErrorBody{Code: code, Message: msg, MoreInfo: MoreInfo(code), Status: status})
 }
 
-func moreInfo(code int) string {
+// MoreInfo is where a code is explained.
+func MoreInfo(code int) string {
 	return fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code)
 }
 
-func scimTypeOf(code int) string {
+// SCIMTypeOf is the SCIM scimType of a code, if it has one.
+func SCIMTypeOf(code int) string {
 	switch code {
 	case domain.CodeInvalidSCIMFilter:
 		return "invalidFilter"
@@ -120,6 +131,7 @@ func scimTypeOf(code int) string {
 	return ""
 }
 
-func httpError(kind string, code int, format string, args ...any) error {
+// Errorf is an error made at the edge (a malformed request).
+func Errorf(kind string, code int, format string, args ...any) error {
 	return domain.Errorf(kind, code, format, args...)
 }
