@@ -36,9 +36,9 @@ func requestIDMiddleware(c *gin.Context) {
 	c.Next()
 }
 
-// bodyReader reads the body of requests that have one, capped at max bytes,
+// bodyReader reads the body of requests that have one, capped at limit bytes,
 // so that the idempotency check and the handler see the same bytes.
-func bodyReader(max int64) gin.HandlerFunc {
+func bodyReader(limit int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		switch c.Request.Method {
 		case http.MethodPost, http.MethodPut, http.MethodPatch:
@@ -46,11 +46,11 @@ func bodyReader(max int64) gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		b, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, max))
+		b, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				_ = c.Error(edge.Errorf(edge.KindTooLarge, domain.CodeBadRequest, "the request body exceeds %d bytes", max))
+				_ = c.Error(edge.Errorf(edge.KindTooLarge, domain.CodeBadRequest, "the request body exceeds %d bytes", limit))
 			} else {
 				_ = c.Error(edge.Errorf(domain.EInvalid, domain.CodeBadRequest, "the request body could not be read"))
 			}

@@ -91,15 +91,15 @@ func progress[T any](ctx context.Context, c Client, id string, notFound *domain.
 	if err := resp.Get(&p); err != nil {
 		return p, Started{}, fmt.Errorf("decoding progress: %w", err)
 	}
-	desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
+	desc, err := c.Temporal.DescribeWorkflow(ctx, id, "")
 	if err != nil {
 		return p, Started{}, unavailable(err)
 	}
-	return p, Started{WorkflowID: id, RunID: desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()}, nil
+	return p, Started{WorkflowID: id, RunID: desc.WorkflowExecution.RunID}, nil
 }
 
 func unavailable(err error) error {
-	return fmt.Errorf("%w: %v", &domain.Error{Kind: domain.EUnavailable, Code: domain.CodeUnavailable, Message: "the workflow service is unavailable; try again"}, err)
+	return fmt.Errorf("%w: %w", &domain.Error{Kind: domain.EUnavailable, Code: domain.CodeUnavailable, Message: "the workflow service is unavailable; try again"}, err)
 }
 
 // StartUpdate is the first Update of every lifecycle workflow: sent with

@@ -27,8 +27,8 @@ type PageBody[U any] struct {
 }
 
 // PageRequest reads PageSize and PageToken.
-func PageRequest(c *gin.Context, prefix string, def, max int) (domain.PageRequest, error) {
-	size, err := domain.ParsePageSize(c.Query("PageSize"), def, max)
+func PageRequest(c *gin.Context, prefix string, def, limit int) (domain.PageRequest, error) {
+	size, err := domain.ParsePageSize(c.Query("PageSize"), def, limit)
 	if err != nil {
 		return domain.PageRequest{}, err
 	}

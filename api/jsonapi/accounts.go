@@ -79,13 +79,6 @@ func (s *Handlers) listAccounts(c *gin.Context) {
 	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(a domain.Account) string { return a.Sid }, s.renderAccount))
 }
 
-// account loads the account in the path for the caller, as the lifecycle
-// services' access rules decide. (Handlers not yet moved onto a lifecycle
-// service use it.)
-func (s *Handlers) account(c *gin.Context, action domain.AccountAction) (domain.Account, error) {
-	return s.services.Access(c.Request.Context(), edge.Principal(c), c.Param("account"), action)
-}
-
 func (s *Handlers) getAccount(c *gin.Context) {
 	a, err := s.services.Accounts.Get(c.Request.Context(), edge.Principal(c), c.Param("account"))
 	if err != nil {

@@ -65,12 +65,3 @@ func (s *Handlers) deleteRoleAssignment(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
