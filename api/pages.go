@@ -9,10 +9,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/orgaccounts/orgaccounts/activities"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
-	"github.com/orgaccounts/orgaccounts/workflows"
 )
+
+// The confirmation pages: what an emailed link (an invitation, or an
+// import or share request) opens. The confirmations service decides
+// everything (what the link is about, its state, whether two-factor
+// enrolment comes first); this file only words it.
 
 //go:embed pages/*.html
 var pageFiles embed.FS
@@ -51,89 +54,122 @@ func invalidLink(c *gin.Context) {
 		Message: "Check that you opened the whole link from the email. Nothing was changed."})
 }
 
-// linkContext is a link with what it is about.
-type linkContext struct {
-	link    domain.ConfirmationLink
-	inv     domain.Invitation
-	acct    domain.Account
-	page    confirmPage
-	invitee domain.User // zero when the invitee has no user yet
-	// req is set for an import or share link instead of inv.
-	req *domain.AccountRequest
+func notFromThePage(c *gin.Context) {
+	renderPage(c, http.StatusForbidden, confirmPage{Title: "Please use the buttons on the page", Tone: "error",
+		Message: "This answer did not come from the confirmation page (or the page is too old). Open the link again. Nothing was changed."})
 }
 
-// loadLink finds the link of the token in the path and what it is about,
-// and decides what the page may offer. ok is false when it wrote a page
-// already.
-func (s *server) loadLink(c *gin.Context) (lc linkContext, ok bool) {
-	token := c.Param("token")
-	if !domain.ValidSecret(token) {
+// linkFailed writes what a failed look-up of a link shows: the invalid
+// link page, or the error.
+func linkFailed(c *gin.Context, err error) {
+	if domain.ErrorKind(err) == domain.ENotFound {
 		invalidLink(c)
-		return lc, false
+		return
 	}
-	ctx := c.Request.Context()
-	link, err := s.store.FindLink(ctx, domain.HashSecret(token))
-	if err == nil && (link.Kind == domain.LinkImport || link.Kind == domain.LinkShare) {
-		return s.loadRequestLink(c, token, link)
+	_ = c.Error(err)
+}
+
+// pageOf words a confirmation as its page: what it is about, and what it
+// may offer in its state.
+func pageOf(conf domain.Confirmation, token string) confirmPage {
+	p := confirmPage{Token: token, Organization: conf.OrganizationName, Account: conf.AccountName, Ask: conf.Askable()}
+	asker := conf.Asker
+	if asker == "" {
+		asker = "an administrator"
 	}
-	if err != nil || link.Kind != domain.LinkInvitation {
-		if err != nil && domain.ErrorKind(err) != domain.ENotFound {
-			_ = c.Error(err)
-			return lc, false
+	if conf.Kind == domain.LinkInvitation {
+		p.Invitation, p.Roles, p.Inviter, p.Invitee = true, strings.Join(roleNames(conf.Roles), ", "), asker, conf.Recipient
+		p.Need2FA = p.Ask && conf.Need2FA
+	} else {
+		grants := make([]string, len(conf.Grants))
+		for i, g := range conf.Grants {
+			grants[i] = g.Who + " as " + strings.Join(roleNames(g.Roles), " and ")
 		}
-		invalidLink(c)
-		return lc, false
-	}
-	inv, err := s.store.FindInvitation(ctx, "", link.SubjectSid)
-	if err != nil {
-		invalidLink(c)
-		return lc, false
-	}
-	acct, aerr := s.store.FindAccount(ctx, inv.OrganizationSid, inv.AccountSid)
-	org, oerr := s.store.FindOrganization(ctx, inv.OrganizationSid)
-	if aerr != nil || oerr != nil {
-		invalidLink(c)
-		return lc, false
-	}
-	inviter := "an administrator"
-	if u, err := s.store.FindUser(ctx, inv.OrganizationSid, inv.InviterSid); err == nil {
-		inviter = u.UserName
-		if u.DisplayName != "" {
-			inviter = u.DisplayName + " (" + u.UserName + ")"
+		p.Request, p.Kind, p.AccountSid, p.Requester, p.Owner = true, requestVerb(conf.Kind), conf.AccountSid, asker, conf.Recipient
+		p.Grants, p.Expires = strings.Join(grants, "; "), conf.ExpiresAt.UTC().Format("2 Jan 2006 15:04 MST")
+		if conf.Kind == domain.LinkImport {
+			p.AcceptLabel = "Confirm import"
+			p.Effect = conf.OrganizationName + " will manage this account and you will become a managed user of the organization. You stay the account's owner."
+		} else {
+			p.AcceptLabel = "Accept and share"
+			p.Effect = "People of " + conf.OrganizationName + " get access to this account. You stay its owner, and the organization can give up its access at any time."
 		}
 	}
-	names := make([]string, len(inv.Roles))
-	for i, r := range inv.Roles {
-		names[i] = activities.RoleName(r)
+	if p.Ask {
+		if p.Invitation {
+			p.Title = "You are invited to " + conf.AccountName
+		} else {
+			p.Title = conf.OrganizationName + " asks to " + p.Kind + " " + conf.AccountName
+		}
+		return p
 	}
-	lc = linkContext{link: link, inv: inv, acct: acct, page: confirmPage{
-		Invitation: true, Organization: org.FriendlyName, Account: acct.FriendlyName, Roles: strings.Join(names, ", "),
-		Inviter: inviter, Invitee: inv.Email, Token: token,
-	}}
-	if u, err := s.store.FindUserByEmailAnywhere(ctx, inv.Email); err == nil {
-		lc.invitee = u
+	p.Title, p.Message, p.Tone = stateWords(conf)
+	return p
+}
+
+// requestVerb is what a request asks to do with the account.
+func requestVerb(kind string) string {
+	if kind == domain.LinkImport {
+		return "import"
 	}
-	p := &lc.page
+	return "share"
+}
+
+// stateWords says why a link takes no answer.
+func stateWords(conf domain.Confirmation) (title, message, tone string) {
+	invitation := conf.Kind == domain.LinkInvitation
+	switch conf.State {
+	case domain.ConfirmRevoked:
+		if invitation {
+			return "This invitation was revoked", "An administrator withdrew it. Nothing was changed.", "error"
+		}
+		return "This request was cancelled", "The organization withdrew it. Nothing was changed.", "error"
+	case domain.ConfirmAccepted:
+		if invitation {
+			return "Invitation already accepted", "You have access to the account already.", "done"
+		}
+		return "Request already answered", "You accepted it: the account is with " + conf.OrganizationName + " already.", "done"
+	case domain.ConfirmDeclined:
+		if invitation {
+			return "Invitation already declined", "Nothing else needs doing.", "done"
+		}
+		return "Request already declined", "Nothing else needs doing.", "done"
+	case domain.ConfirmExpired:
+		if invitation {
+			return "This invitation has expired", "Ask the person who invited you to send it again.", "error"
+		}
+		return "This request has expired", "Nothing was changed. The organization may ask again.", "error"
+	case domain.ConfirmSuperseded:
+		if invitation {
+			return "This link is no longer valid", "A newer invitation was sent: use the link in the latest email.", "error"
+		}
+		return "This link is no longer valid", "A newer email was sent about this request: use the link in the latest one.", "error"
+	}
+	return "This link was already used", "Nothing was changed.", "error"
+}
+
+// answeredWords says what an answer just did.
+func answeredWords(conf domain.Confirmation, p confirmPage) (title, message string) {
+	accepted := conf.State == domain.ConfirmAccepted
 	switch {
-	case inv.Status == domain.InvitationRevoked:
-		p.Title, p.Message, p.Tone = "This invitation was revoked", "An administrator withdrew it. Nothing was changed.", "error"
-	case inv.Status == domain.InvitationAccepted:
-		p.Title, p.Message, p.Tone = "Invitation already accepted", "You have access to the account already.", "done"
-	case inv.Status == domain.InvitationDeclined:
-		p.Title, p.Message, p.Tone = "Invitation already declined", "Nothing else needs doing.", "done"
-	case inv.Status == domain.InvitationExpired:
-		p.Title, p.Message, p.Tone = "This invitation has expired", "Ask the person who invited you to send it again.", "error"
-	case link.State(s.clock.Now()) == domain.LinkSuperseded:
-		p.Title, p.Message, p.Tone = "This link is no longer valid", "A newer invitation was sent: use the link in the latest email.", "error"
-	case link.State(s.clock.Now()) == domain.LinkUsed:
-		p.Title, p.Message, p.Tone = "This link was already used", "Nothing was changed.", "error"
-	case link.State(s.clock.Now()) == domain.LinkExpired:
-		p.Title, p.Message, p.Tone = "This invitation has expired", "Ask the person who invited you to send it again.", "error"
-	default:
-		p.Title, p.Ask = "You are invited to "+acct.FriendlyName, true
-		p.Need2FA = acct.Require2FA && !lc.invitee.TwoFactorEnrolled
+	case conf.Kind == domain.LinkInvitation && accepted:
+		return "Welcome to " + conf.AccountName, "You now have access to the account as " + p.Roles + "."
+	case conf.Kind == domain.LinkInvitation:
+		return "Invitation declined", "You declined the invitation. Nothing else changes."
+	case !accepted:
+		return "Request declined", "You declined. The account stays as it was."
+	case conf.Kind == domain.LinkImport:
+		return "Account imported", "The account " + conf.AccountName + " is now managed by " + conf.OrganizationName + "."
 	}
-	return lc, true
+	return "Account shared", "The account " + conf.AccountName + " is now shared with " + conf.OrganizationName + "."
+}
+
+// sentence makes a domain message a sentence of the page.
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
 }
 
 // csrf returns the page's CSRF token, setting the cookie the first time:
@@ -154,38 +190,38 @@ func checkCSRF(c *gin.Context) bool {
 	return err == nil && domain.ValidSecret(cookie) && subtle.ConstantTimeCompare([]byte(cookie), []byte(form)) == 1
 }
 
+// pageActor is whoever holds the link, as the audit events name them (the
+// service names the user).
+func pageActor(c *gin.Context) domain.Actor {
+	return domain.Actor{SourceIP: c.ClientIP(), RequestID: requestID(c)}
+}
+
 // showConfirm implements GET /confirm/{token}. It never changes anything:
 // mail scanners that prefetch links confirm nothing.
 func (s *server) showConfirm(c *gin.Context) {
-	lc, ok := s.loadLink(c)
-	if !ok {
+	token := c.Param("token")
+	conf, err := s.services.Confirmations.View(c.Request.Context(), token)
+	if err != nil {
+		linkFailed(c, err)
 		return
 	}
-	if lc.page.Ask {
-		lc.page.CSRF = s.csrf(c)
+	p := pageOf(conf, token)
+	if p.Ask {
+		p.CSRF = s.csrf(c)
 	}
-	renderPage(c, http.StatusOK, lc.page)
-}
-
-func (s *server) refuse(c *gin.Context, lc linkContext, title, msg string) {
-	lc.page.Title, lc.page.Message, lc.page.Tone, lc.page.Ask, lc.page.Need2FA = title, msg, "error", false, false
-	renderPage(c, http.StatusConflict, lc.page)
+	renderPage(c, http.StatusOK, p)
 }
 
 // answerConfirm implements POST /confirm/{token} from the page's buttons.
 func (s *server) answerConfirm(c *gin.Context) {
-	lc, ok := s.loadLink(c)
-	if !ok {
+	token := c.Param("token")
+	ctx := c.Request.Context()
+	if _, err := s.services.Confirmations.View(ctx, token); err != nil {
+		linkFailed(c, err)
 		return
 	}
 	if !checkCSRF(c) {
-		renderPage(c, http.StatusForbidden, confirmPage{Title: "Please use the buttons on the page", Tone: "error",
-			Message: "This answer did not come from the invitation page (or the page is too old). Open the link again. Nothing was changed."})
-		return
-	}
-	if !lc.page.Ask {
-		lc.page.Tone = "error"
-		renderPage(c, http.StatusConflict, lc.page)
+		notFromThePage(c)
 		return
 	}
 	action := c.PostForm("action")
@@ -193,70 +229,59 @@ func (s *server) answerConfirm(c *gin.Context) {
 		renderPage(c, http.StatusBadRequest, confirmPage{Title: "Unknown answer", Tone: "error", Message: "Use the buttons on the page. Nothing was changed."})
 		return
 	}
-	if lc.req != nil {
-		s.answerRequest(c, lc, action == "accept")
-		return
-	}
-	if action == "accept" && lc.page.Need2FA {
-		lc.page.CSRF = s.csrf(c)
-		lc.page.Message, lc.page.Tone = "Enrol in two-factor authentication first: the account requires it.", "error"
-		renderPage(c, http.StatusConflict, lc.page)
-		return
-	}
-	actor := domain.Actor{UserSid: lc.invitee.Sid, SourceIP: c.ClientIP(), RequestID: requestID(c)}
-	_, err := s.workflows.AnswerInvitation(c.Request.Context(), lc.inv.Sid, workflows.AnswerRequest{LinkVersion: lc.link.Version, Accept: action == "accept", Actor: actor})
-	if err != nil {
-		if domain.ErrorKind(err) == domain.EConflict {
-			s.refuse(c, lc, "This link is no longer valid", domain.ErrorMessage(err)+". Nothing was changed.")
-			return
-		}
+	conf, err := s.services.Confirmations.Answer(ctx, token, action == "accept", pageActor(c))
+	p := pageOf(conf, token)
+	switch {
+	case err == nil:
+		p.Title, p.Message = answeredWords(conf, p)
+		p.Ask, p.Need2FA, p.Tone = false, false, "done"
+		renderPage(c, http.StatusOK, p)
+	case domain.ErrorKind(err) == domain.ENotFound:
+		linkFailed(c, err)
+	case domain.ErrorKind(err) != domain.EConflict:
 		_ = c.Error(err)
-		return
+	case !conf.Askable():
+		// Answered, withdrawn, expired or superseded: the page says so.
+		p.Tone = "error"
+		renderPage(c, http.StatusConflict, p)
+	case action == "accept" && conf.Need2FA:
+		// The refusal says what to do; the page offers the enrolment.
+		p.CSRF = s.csrf(c)
+		p.Message, p.Tone = sentence(domain.ErrorMessage(err)), "error"
+		renderPage(c, http.StatusConflict, p)
+	default:
+		p.Title = "This link is no longer valid"
+		if p.Request {
+			p.Title = "This request can no longer be answered"
+		}
+		p.Message, p.Tone, p.Ask, p.Need2FA = sentence(domain.ErrorMessage(err))+" Nothing was changed.", "error", false, false
+		renderPage(c, http.StatusConflict, p)
 	}
-	p := lc.page
-	p.Ask, p.Need2FA, p.Tone = false, false, "done"
-	if action == "accept" {
-		p.Title, p.Message = "Welcome to "+lc.acct.FriendlyName, "You now have access to the account as "+p.Roles+"."
-	} else {
-		p.Title, p.Message = "Invitation declined", "You declined the invitation. Nothing else changes."
-	}
-	renderPage(c, http.StatusOK, p)
 }
 
 // enrolTwoFactor implements POST /confirm/{token}/two-factor: it stands in
-// for a real second-factor enrolment, which is not this service's job.
+// for a real second-factor enrolment, and leads back to the page.
 func (s *server) enrolTwoFactor(c *gin.Context) {
-	lc, ok := s.loadLink(c)
-	if !ok {
-		return
-	}
-	if !checkCSRF(c) || !lc.page.Ask || lc.req != nil {
-		renderPage(c, http.StatusForbidden, confirmPage{Title: "Please use the buttons on the page", Tone: "error", Message: "Open the link again. Nothing was changed."})
-		return
-	}
+	token := c.Param("token")
 	ctx := c.Request.Context()
-	u := lc.invitee
-	if u.Sid == "" {
-		managed, err := s.store.IsVerifiedDomain(ctx, lc.inv.OrganizationSid, domain.EmailDomain(lc.inv.Email))
-		if err != nil {
-			_ = c.Error(err)
-			return
-		}
-		u = domain.NewInvitee(domain.NewSID(domain.PrefixUser, s.clock.Now()), lc.inv.OrganizationSid, lc.inv.Email, managed)
-		err = s.store.CreateUser(ctx, u, domain.NewAuditEvent(domain.Actor{UserSid: u.Sid, SourceIP: c.ClientIP(), RequestID: requestID(c)},
-			lc.inv.OrganizationSid, domain.EventUserCreated, u.Sid, map[string]any{"userName": u.UserName, "managed": managed}))
-		if err != nil && domain.ErrorCode(err) != domain.CodeDuplicateUser {
-			_ = c.Error(err)
-			return
-		}
-		if u, err = s.store.FindUserByEmailAnywhere(ctx, lc.inv.Email); err != nil {
-			_ = c.Error(err)
-			return
-		}
-	}
-	if err := s.store.EnrollTwoFactor(ctx, u.Sid); err != nil {
-		_ = c.Error(err)
+	if _, err := s.services.Confirmations.View(ctx, token); err != nil {
+		linkFailed(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/confirm/"+lc.page.Token)
+	if !checkCSRF(c) {
+		notFromThePage(c)
+		return
+	}
+	if _, err := s.services.Confirmations.EnrolTwoFactor(ctx, token, pageActor(c)); err != nil {
+		switch domain.ErrorKind(err) {
+		case domain.ENotFound:
+			linkFailed(c, err)
+		case domain.EForbidden:
+			notFromThePage(c)
+		default:
+			_ = c.Error(err)
+		}
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/confirm/"+token)
 }

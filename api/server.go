@@ -26,16 +26,12 @@ import (
 
 // Workflows starts and inspects lifecycle workflows.
 type Workflows interface {
-	StartInvitation(ctx context.Context, in workflows.InvitationInput) (workflows.Started, error)
-	// ResendInvitation returns 25021 past the resend limits, 25019 when
-	// the invitation is no longer pending (as do the two below).
-	ResendInvitation(ctx context.Context, sid string) (workflows.InvitationState, error)
+	// RevokeInvitation ends a pending invitation (25019 when it is no
+	// longer pending).
 	RevokeInvitation(ctx context.Context, sid string, actor domain.Actor) (workflows.InvitationState, error)
-	AnswerInvitation(ctx context.Context, sid string, req workflows.AnswerRequest) (workflows.InvitationState, error)
 	StartAccountRequest(ctx context.Context, kind string, in workflows.AccountRequestInput) (workflows.Started, error)
-	// AnswerAccountRequest and CancelAccountRequest return 25019 when the
-	// request is no longer pending (or the link is stale).
-	AnswerAccountRequest(ctx context.Context, kind, sid string, req workflows.AnswerRequest) (workflows.RequestState, error)
+	// CancelAccountRequest returns 25019 when the request is no longer
+	// pending.
 	CancelAccountRequest(ctx context.Context, kind, sid string, actor domain.Actor) (workflows.RequestState, error)
 	// StartCloseAccount starts (or finds) an account's closure.
 	StartCloseAccount(ctx context.Context, in workflows.CloseAccountInput) (workflows.Started, error)
@@ -66,10 +62,6 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Metrics, when set, records every request and serves /metrics.
 	Metrics *telemetry.Metrics
-	// InvitationTTL is how long an emailed invitation link lives;
-	// ResendInterval the least time between two sends of one invitation.
-	InvitationTTL  time.Duration
-	ResendInterval time.Duration
 	// RequestTTL is how long an account's owner has to answer an import
 	// or share request (a reminder goes half-way).
 	RequestTTL time.Duration
@@ -80,21 +72,19 @@ type Config struct {
 }
 
 type server struct {
-	services       *lifecycle.Services
-	store          domain.Store
-	workflows      Workflows
-	clock          domain.Clock
-	log            *slog.Logger
-	baseURL        string
-	tokenTTL       time.Duration
-	ready          func(ctx context.Context) error
-	metrics        *telemetry.Metrics
-	tracer         trace.Tracer
-	invitationTTL  time.Duration
-	resendInterval time.Duration
-	requestTTL     time.Duration
-	retention      time.Duration
-	domainTimings  workflows.DomainTimings
+	services      *lifecycle.Services
+	store         domain.Store
+	workflows     Workflows
+	clock         domain.Clock
+	log           *slog.Logger
+	baseURL       string
+	tokenTTL      time.Duration
+	ready         func(ctx context.Context) error
+	metrics       *telemetry.Metrics
+	tracer        trace.Tracer
+	requestTTL    time.Duration
+	retention     time.Duration
+	domainTimings workflows.DomainTimings
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -104,8 +94,7 @@ func NewHandler(cfg Config) http.Handler {
 	s := &server{
 		services: cfg.Services, store: cfg.Store, workflows: cfg.Workflows, clock: cfg.Clock, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), tokenTTL: cfg.TokenTTL, ready: cfg.Ready,
-		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"), invitationTTL: cfg.InvitationTTL,
-		resendInterval: cfg.ResendInterval, requestTTL: cfg.RequestTTL, retention: cfg.Retention,
+		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"), requestTTL: cfg.RequestTTL, retention: cfg.Retention,
 		domainTimings: cfg.DomainTimings,
 	}
 	if s.retention <= 0 {
@@ -113,9 +102,6 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	if s.requestTTL <= 0 {
 		s.requestTTL = domain.DefaultRequestTTL
-	}
-	if s.invitationTTL <= 0 {
-		s.invitationTTL = 7 * 24 * time.Hour
 	}
 	if s.clock == nil {
 		s.clock = domain.SystemClock{}

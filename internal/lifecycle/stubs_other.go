@@ -18,12 +18,3 @@ type Auth struct {
 	clock    domain.Clock
 	tokenTTL time.Duration
 }
-
-// Confirmations is the emailed single-use confirmation link: loading what
-// a link is about and carrying its holder's answer to the lifecycle that
-// waits for it.
-type Confirmations struct {
-	store  domain.Store
-	engine Engine
-	clock  domain.Clock
-}
