@@ -74,17 +74,9 @@ func roleNames(roles []string) string {
 		if i > 0 {
 			out += " and "
 		}
-		out += RoleName(r)
+		out += domain.RoleName(r)
 	}
 	return out
-}
-
-// RoleName names a role SID for people.
-func RoleName(r string) string {
-	if n, ok := domain.RoleNames[r]; ok {
-		return n
-	}
-	return r
 }
 
 // linkURL is the address of a confirmation link.

@@ -17,66 +17,70 @@ type SendInvitationInput struct {
 	SentAt        time.Time
 }
 
-// SendInvitation issues a fresh single-use link (superseding the older
-// ones) and emails it, once per version. The token exists only in the
-// email: the database keeps its hash and the workflow history never sees
-// it.
+// SendInvitation emails the invitation with link version in.Version (see
+// sendLinkOnce) and records the send on the invitation.
 func (a *Activities) SendInvitation(ctx context.Context, in SendInvitationInput) error {
-	key := fmt.Sprintf("invitation/%s/v%d", in.InvitationSid, in.Version)
-	if done, err := a.Store.EmailSent(ctx, key); err != nil || done {
-		return wrap(err)
-	}
-	inv, err := a.Store.FindInvitation(ctx, "", in.InvitationSid)
-	if err != nil {
-		return wrap(err)
-	}
-	if inv.Status != domain.InvitationPending {
-		// Revoked before its workflow could send it (its account closed).
-		return wrap(domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the invitation is %s", inv.Status))
-	}
-	acct, err := a.Store.FindAccount(ctx, inv.OrganizationSid, inv.AccountSid)
-	if err != nil {
-		return wrap(err)
-	}
-	org, err := a.Store.FindOrganization(ctx, inv.OrganizationSid)
-	if err != nil {
-		return wrap(err)
-	}
-	inviter, err := a.Store.FindUser(ctx, inv.OrganizationSid, inv.InviterSid)
-	if err != nil {
-		inviter = domain.User{UserName: "An administrator"}
-	}
-	token := domain.NewSecret(32)
-	if err := a.Store.IssueLink(ctx, domain.ConfirmationLink{
-		TokenHash: domain.HashSecret(token), Kind: domain.LinkInvitation, SubjectSid: inv.Sid, Version: in.Version, ExpiresAt: in.ExpiresAt,
-	}); err != nil {
-		return wrap(err)
-	}
-	m, err := email.Render(email.TemplateInvitation, inv.Email, map[string]any{
-		"InviterName": displayName(inviter), "AccountName": acct.FriendlyName, "OrganizationName": org.FriendlyName,
-		"RoleNames": roleNames(inv.Roles), "Link": a.linkURL(token), "Expires": in.ExpiresAt.UTC().Format("2 Jan 2006 15:04 MST"),
+	var inv domain.Invitation
+	return a.sendLinkOnce(ctx, fmt.Sprintf("invitation/%s/v%d", in.InvitationSid, in.Version), func() (*linkEmail, error) {
+		var err error
+		if inv, err = a.Store.FindInvitation(ctx, "", in.InvitationSid); err != nil {
+			return nil, err
+		}
+		if inv.Status != domain.InvitationPending {
+			// Revoked before its workflow could send it (its account closed).
+			return nil, domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the invitation is %s", inv.Status)
+		}
+		acct, err := a.Store.FindAccount(ctx, inv.OrganizationSid, inv.AccountSid)
+		if err != nil {
+			return nil, err
+		}
+		org, err := a.Store.FindOrganization(ctx, inv.OrganizationSid)
+		if err != nil {
+			return nil, err
+		}
+		inviter, err := a.Store.FindUser(ctx, inv.OrganizationSid, inv.InviterSid)
+		if err != nil {
+			inviter = domain.User{UserName: "An administrator"}
+		}
+		return &linkEmail{
+			Link:            domain.ConfirmationLink{Kind: domain.LinkInvitation, SubjectSid: inv.Sid, Version: in.Version, ExpiresAt: in.ExpiresAt},
+			OrganizationSid: inv.OrganizationSid, To: inv.Email, Template: email.TemplateInvitation,
+			Data: map[string]any{
+				"InviterName": domain.DisplayName(inviter), "AccountName": acct.FriendlyName, "OrganizationName": org.FriendlyName,
+				"RoleNames": roleNames(inv.Roles), "Expires": in.ExpiresAt.UTC().Format(linkExpiry),
+			},
+		}, nil
+	}, func() error {
+		return a.Store.MarkInvitationSent(ctx, inv.Sid, in.Version, in.SentAt, in.ExpiresAt)
 	})
-	if err != nil {
-		return wrap(domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "%v", err))
-	}
-	if err := a.Mailer.Send(ctx, m); err != nil {
-		return err
-	}
-	if err := a.Store.RecordEmail(ctx, domain.SentEmail{
-		Key: key, OrganizationSid: inv.OrganizationSid, To: inv.Email, Template: email.TemplateInvitation, Subject: m.Subject,
-		BodyText: "(link withheld)", Transport: a.Mailer.Transport(), WorkflowID: workflowID(ctx), RelatedSid: inv.Sid,
-	}); err != nil {
-		return wrap(err)
-	}
-	logger(ctx).Info("invitation sent", "InvitationSid", inv.Sid, "to", inv.Email, "version", in.Version)
-	return wrap(a.Store.MarkInvitationSent(ctx, inv.Sid, in.Version, in.SentAt, in.ExpiresAt))
 }
 
-func displayName(u domain.User) string {
-	if u.DisplayName != "" {
-		return u.DisplayName + " (" + u.UserName + ")"
+// OpenInvitationInput is an invitation to record, and who asked.
+type OpenInvitationInput struct {
+	Invitation domain.Invitation
+	Actor      domain.Actor
+}
+
+// OpenInvitation records a pending invitation and returns it as stored.
+// The store applies the rules under the account's lock: 25019 when the
+// email has a pending invitation to the account already or the account
+// accepts no new invitation, 25101 when it is not in the organization.
+// Running it again returns the invitation the first run recorded.
+func (a *Activities) OpenInvitation(ctx context.Context, in OpenInvitationInput) (domain.Invitation, error) {
+	inv := in.Invitation
+	if stored, err := a.Store.FindInvitation(ctx, inv.AccountSid, inv.Sid); err == nil {
+		return stored, nil
+	} else if domain.ErrorKind(err) != domain.ENotFound {
+		return stored, wrap(err)
 	}
-	return u.UserName
+	err := a.Store.CreateInvitation(ctx, inv, domain.NewAuditEvent(in.Actor, inv.OrganizationSid, domain.EventInvitationCreated, inv.Sid,
+		map[string]any{"account_sid": inv.AccountSid, "email": inv.Email, "roles": inv.Roles}))
+	if err != nil {
+		return inv, wrap(err)
+	}
+	logger(ctx).Info("invitation recorded", "InvitationSid", inv.Sid, "AccountSid", inv.AccountSid)
+	stored, err := a.Store.FindInvitation(ctx, inv.AccountSid, inv.Sid)
+	return stored, wrap(err)
 }
 
 // AnswerInput is an invitee's answer, or an administrator's revocation.
@@ -86,10 +90,13 @@ type AnswerInput struct {
 	Actor         domain.Actor
 }
 
-// FinishInvitation records how an invitation ended. For an acceptance it
-// first makes sure the invitee has a user (managed when the email is on a
-// verified domain of the organization, external otherwise) and the roles.
-// Every step tolerates having run before.
+// FinishInvitation records how an invitation ended. An acceptance is
+// refused (25019) while the account requires two-factor authentication
+// and the invitee is not enrolled (CheckTwoFactor), before anything is
+// written; otherwise the invitee gets a user (EnsureInvitee: managed when
+// the email is on a verified domain of the organization, external
+// otherwise) and the roles (GrantInvitee). Every step tolerates having run
+// before.
 func (a *Activities) FinishInvitation(ctx context.Context, in AnswerInput) (domain.Invitation, error) {
 	inv, err := a.Store.FindInvitation(ctx, "", in.InvitationSid)
 	if err != nil {
@@ -97,8 +104,11 @@ func (a *Activities) FinishInvitation(ctx context.Context, in AnswerInput) (doma
 	}
 	actor := in.Actor
 	userSid := ""
-	if in.Status == domain.InvitationAccepted {
-		u, err := a.EnsureUser(ctx, inv.OrganizationSid, inv.Email, actor)
+	if in.Status == domain.InvitationAccepted && inv.Status != domain.InvitationAccepted {
+		if err := a.checkTwoFactor(ctx, inv); err != nil {
+			return inv, wrap(err)
+		}
+		u, err := domain.EnsureInvitee(ctx, a.Store, a.Clock.Now(), inv.OrganizationSid, inv.Email, actor)
 		if err != nil {
 			return inv, wrap(err)
 		}
@@ -106,16 +116,10 @@ func (a *Activities) FinishInvitation(ctx context.Context, in AnswerInput) (doma
 		if actor.UserSid == "" {
 			actor.UserSid = u.Sid
 		}
-		for _, role := range inv.Roles {
-			ra := domain.RoleAssignment{
-				Sid: domain.NewSID(domain.PrefixRoleAssignment, a.Clock.Now()), OrganizationSid: inv.OrganizationSid,
-				RoleSid: role, Scope: inv.AccountSid, Identity: u.Sid,
-			}
-			_, err := a.Store.CreateRoleAssignment(ctx, ra, domain.NewAuditEvent(actor, inv.OrganizationSid, domain.EventRoleAssigned, ra.Sid,
-				map[string]any{"role_sid": role, "scope": inv.AccountSid, "identity": u.Sid, "invitation_sid": inv.Sid}))
-			if err != nil && domain.ErrorCode(err) != domain.CodeInvalidState {
-				return inv, wrap(err)
-			}
+		if _, err := domain.GrantInvitee(ctx, a.Store, a.Clock.Now(), domain.InviteeGrant{
+			OrganizationSid: inv.OrganizationSid, AccountSid: inv.AccountSid, UserSid: u.Sid, Roles: inv.Roles, InvitationSid: inv.Sid, Actor: actor,
+		}); err != nil {
+			return inv, wrap(err)
 		}
 	}
 	out, err := a.Store.FinishInvitation(ctx, inv.Sid, in.Status, userSid,
@@ -123,24 +127,18 @@ func (a *Activities) FinishInvitation(ctx context.Context, in AnswerInput) (doma
 	return out, wrap(err)
 }
 
-// EnsureUser finds the user with this email or creates it: managed by the
-// organization when the email is on one of its verified domains, external
-// otherwise.
-func (a *Activities) EnsureUser(ctx context.Context, orgSid, emailAddr string, actor domain.Actor) (domain.User, error) {
-	u, err := a.Store.FindUserByEmailAnywhere(ctx, emailAddr)
-	if err == nil || domain.ErrorCode(err) != domain.CodeUserNotFound {
-		return u, err
-	}
-	managed, err := a.Store.IsVerifiedDomain(ctx, orgSid, domain.EmailDomain(emailAddr))
+// checkTwoFactor applies CheckTwoFactor to the invitee of inv, as the
+// account and the invitee are now.
+func (a *Activities) checkTwoFactor(ctx context.Context, inv domain.Invitation) error {
+	acct, err := a.Store.FindAccount(ctx, inv.OrganizationSid, inv.AccountSid)
 	if err != nil {
-		return u, err
+		return err
 	}
-	u = domain.NewInvitee(domain.NewSID(domain.PrefixUser, a.Clock.Now()), orgSid, emailAddr, managed)
-	err = a.Store.CreateUser(ctx, u, domain.NewAuditEvent(actor, orgSid, domain.EventUserCreated, u.Sid, map[string]any{"userName": emailAddr, "managed": managed}))
-	if domain.ErrorCode(err) == domain.CodeDuplicateUser { // created by an earlier attempt
-		return a.Store.FindUserByEmailAnywhere(ctx, emailAddr)
+	invitee, err := a.Store.FindUserByEmailAnywhere(ctx, inv.Email)
+	if err != nil && domain.ErrorCode(err) != domain.CodeUserNotFound {
+		return err
 	}
-	return u, err
+	return domain.CheckTwoFactor(acct, invitee)
 }
 
 // NotifyInviter tells the inviter that the invitation was accepted.

@@ -20,58 +20,44 @@ type SendRequestInput struct {
 	SentAt     time.Time
 }
 
-// SendAccountRequest issues a single-use link for the request and emails it
-// to the account's owner, once per version. As with invitations the token
-// exists only in the email.
+// SendAccountRequest emails the request to the account's owner with link
+// version in.Version (see sendLinkOnce; version 2 is the reminder) and
+// records the send on the request. A request answered or cancelled
+// meanwhile gets no reminder.
 func (a *Activities) SendAccountRequest(ctx context.Context, in SendRequestInput) error {
-	key := fmt.Sprintf("request/%s/v%d", in.RequestSid, in.Version)
-	if done, err := a.Store.EmailSent(ctx, key); err != nil || done {
-		return wrap(err)
-	}
-	req, err := a.Store.FindAccountRequest(ctx, "", in.RequestSid)
-	if err != nil {
-		return wrap(err)
-	}
-	if req.Ended() {
-		return nil // answered or cancelled meanwhile: no reminder
-	}
-	org, err := a.Store.FindOrganization(ctx, req.OrganizationSid)
-	if err != nil {
-		return wrap(err)
-	}
-	requester := "An administrator"
-	if u, err := a.Store.FindUser(ctx, req.OrganizationSid, req.RequesterSid); err == nil {
-		requester = displayName(u)
-	}
-	token := domain.NewSecret(32)
-	if err := a.Store.IssueLink(ctx, domain.ConfirmationLink{
-		TokenHash: domain.HashSecret(token), Kind: domain.LinkKind(req.Kind), SubjectSid: req.Sid, Version: in.Version, ExpiresAt: req.ExpiresAt,
-	}); err != nil {
-		return wrap(err)
-	}
-	m, err := email.Render(email.TemplateAccountRequest, req.OwnerEmail, map[string]any{
-		"Import": req.Kind == domain.RequestImport, "Reminder": in.Reminder, "RequesterName": requester,
-		"OrganizationName": org.FriendlyName, "AccountName": req.AccountName, "AccountSid": req.AccountSid,
-		"Grants": a.grantNames(ctx, req), "Link": a.linkURL(token), "Expires": req.ExpiresAt.UTC().Format("2 Jan 2006 15:04 MST"),
+	var req domain.AccountRequest
+	return a.sendLinkOnce(ctx, fmt.Sprintf("request/%s/v%d", in.RequestSid, in.Version), func() (*linkEmail, error) {
+		var err error
+		if req, err = a.Store.FindAccountRequest(ctx, "", in.RequestSid); err != nil {
+			return nil, err
+		}
+		if req.Ended() {
+			return nil, nil
+		}
+		org, err := a.Store.FindOrganization(ctx, req.OrganizationSid)
+		if err != nil {
+			return nil, err
+		}
+		requester := "An administrator"
+		if u, err := a.Store.FindUser(ctx, req.OrganizationSid, req.RequesterSid); err == nil {
+			requester = domain.DisplayName(u)
+		}
+		recorded := email.TemplateAccountRequest
+		if in.Reminder {
+			recorded += "_reminder"
+		}
+		return &linkEmail{
+			Link:            domain.ConfirmationLink{Kind: domain.LinkKind(req.Kind), SubjectSid: req.Sid, Version: in.Version, ExpiresAt: req.ExpiresAt},
+			OrganizationSid: req.OrganizationSid, To: req.OwnerEmail, Template: email.TemplateAccountRequest, Recorded: recorded,
+			Data: map[string]any{
+				"Import": req.Kind == domain.RequestImport, "Reminder": in.Reminder, "RequesterName": requester,
+				"OrganizationName": org.FriendlyName, "AccountName": req.AccountName, "AccountSid": req.AccountSid,
+				"Grants": a.grantNames(ctx, req), "Expires": req.ExpiresAt.UTC().Format(linkExpiry),
+			},
+		}, nil
+	}, func() error {
+		return a.Store.MarkRequestSent(ctx, req.Sid, in.Version, in.SentAt, in.Reminder)
 	})
-	if err != nil {
-		return wrap(domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "%v", err))
-	}
-	if err := a.Mailer.Send(ctx, m); err != nil {
-		return err
-	}
-	template := email.TemplateAccountRequest
-	if in.Reminder {
-		template += "_reminder"
-	}
-	if err := a.Store.RecordEmail(ctx, domain.SentEmail{
-		Key: key, OrganizationSid: req.OrganizationSid, To: req.OwnerEmail, Template: template, Subject: m.Subject,
-		BodyText: "(link withheld)", Transport: a.Mailer.Transport(), WorkflowID: workflowID(ctx), RelatedSid: req.Sid,
-	}); err != nil {
-		return wrap(err)
-	}
-	logger(ctx).Info("account request sent", "RequestSid", req.Sid, "kind", req.Kind, "to", req.OwnerEmail, "version", in.Version)
-	return wrap(a.Store.MarkRequestSent(ctx, req.Sid, in.Version, in.SentAt, in.Reminder))
 }
 
 // grantNames renders a share's grants for people: "ada@example.com as

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
+
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for the raw baseline
 
@@ -123,7 +125,8 @@ func newListEnv(b *testing.B, n int) *listEnv {
 		st: st, raw: raw, org: org, credSid: cred.Sid, sids: sids,
 		basic: "Basic " + basicAuth(cred.Sid, secret),
 		handler: api.NewHandler(api.Config{
-			Store: st, BaseURL: "https://orgaccounts.example", TokenTTL: 24 * time.Hour,
+			Services:    lifecycle.New(lifecycle.Deps{Store: st, TokenTTL: 24 * time.Hour}),
+			Idempotency: st, BaseURL: "https://orgaccounts.example",
 			Metrics: telemetry.NewMetrics(), // recorded as in production
 			// The access log is formatted as in production, then dropped.
 			Logger: slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})),

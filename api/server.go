@@ -1,6 +1,7 @@
 // Package api is orgaccounts' HTTP interface: Twilio's Organizations read
 // API at its wire paths, and our lifecycle endpoints in the same style. It
-// talks to domain ports and a workflow starter, never to the database.
+// wires the audiences (api/jsonapi, api/scim, the confirmation pages) behind
+// one middleware chain; every handler calls a lifecycle service.
 package api
 
 import (
@@ -9,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/orgaccounts/orgaccounts/api/pages"
 
 	"github.com/orgaccounts/orgaccounts/api/edge"
 	"github.com/orgaccounts/orgaccounts/api/jsonapi"
@@ -24,60 +27,34 @@ import (
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 	"github.com/orgaccounts/orgaccounts/internal/telemetry"
-	"github.com/orgaccounts/orgaccounts/workflows"
 )
-
-// Workflows starts and inspects lifecycle workflows.
-type Workflows interface {
-	StartInvitation(ctx context.Context, in workflows.InvitationInput) (workflows.Started, error)
-	// ResendInvitation returns 25021 past the resend limits, 25019 when
-	// the invitation is no longer pending (as do the two below).
-	ResendInvitation(ctx context.Context, sid string) (workflows.InvitationState, error)
-	RevokeInvitation(ctx context.Context, sid string, actor domain.Actor) (workflows.InvitationState, error)
-	AnswerInvitation(ctx context.Context, sid string, req workflows.AnswerRequest) (workflows.InvitationState, error)
-	// AnswerAccountRequest returns 25019 when the request is no longer
-	// pending (or the link is stale).
-	AnswerAccountRequest(ctx context.Context, kind, sid string, req workflows.AnswerRequest) (workflows.RequestState, error)
-}
 
 // Config holds the handler's dependencies.
 type Config struct {
 	// Services are the use cases every handler calls.
-	Services     *lifecycle.Services
-	Store        domain.Store
-	Workflows    Workflows
-	Clock        domain.Clock
-	Logger       *slog.Logger
-	BaseURL      string        // public base URL used in links
-	TokenTTL     time.Duration // lifetime of bearer tokens
+	Services *lifecycle.Services
+	// Idempotency keeps the answers of keyed POSTs.
+	Idempotency domain.IdempotencyStore
+	Clock       domain.Clock
+	Logger      *slog.Logger
+	BaseURL     string // public base URL used in links
+	// MaxBodyBytes is the largest request body accepted (larger: 413).
 	MaxBodyBytes int64
 	// Ready reports whether the service can take traffic (nil: always).
 	Ready func(ctx context.Context) error
 	// Metrics, when set, records every request and serves /metrics.
 	Metrics *telemetry.Metrics
-	// InvitationTTL is how long an emailed invitation link lives;
-	// ResendInterval the least time between two sends of one invitation.
-	InvitationTTL  time.Duration
-	ResendInterval time.Duration
-	// RequestTTL is how long an account's owner has to answer an import
-	// or share request (a reminder goes half-way).
-	RequestTTL time.Duration
 }
 
 type server struct {
-	services       *lifecycle.Services
-	store          domain.Store
-	workflows      Workflows
-	clock          domain.Clock
-	log            *slog.Logger
-	baseURL        string
-	tokenTTL       time.Duration
-	ready          func(ctx context.Context) error
-	metrics        *telemetry.Metrics
-	tracer         trace.Tracer
-	invitationTTL  time.Duration
-	resendInterval time.Duration
-	requestTTL     time.Duration
+	services *lifecycle.Services
+	store    domain.IdempotencyStore
+	clock    domain.Clock
+	log      *slog.Logger
+	baseURL  string
+	ready    func(ctx context.Context) error
+	metrics  *telemetry.Metrics
+	tracer   trace.Tracer
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -85,25 +62,15 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 // NewHandler builds the HTTP handler.
 func NewHandler(cfg Config) http.Handler {
 	s := &server{
-		services: cfg.Services, store: cfg.Store, workflows: cfg.Workflows, clock: cfg.Clock, log: cfg.Logger,
-		baseURL: strings.TrimRight(cfg.BaseURL, "/"), tokenTTL: cfg.TokenTTL, ready: cfg.Ready,
-		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"), invitationTTL: cfg.InvitationTTL,
-		resendInterval: cfg.ResendInterval, requestTTL: cfg.RequestTTL,
-	}
-	if s.requestTTL <= 0 {
-		s.requestTTL = domain.DefaultRequestTTL
-	}
-	if s.invitationTTL <= 0 {
-		s.invitationTTL = 7 * 24 * time.Hour
+		services: cfg.Services, store: cfg.Idempotency, clock: cfg.Clock, log: cfg.Logger,
+		baseURL: strings.TrimRight(cfg.BaseURL, "/"), ready: cfg.Ready,
+		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"),
 	}
 	if s.clock == nil {
 		s.clock = domain.SystemClock{}
 	}
 	if s.log == nil {
 		s.log = slog.Default()
-	}
-	if s.tokenTTL <= 0 {
-		s.tokenTTL = time.Hour
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 10
@@ -136,16 +103,9 @@ func NewHandler(cfg Config) http.Handler {
 
 	org := r.Group("/Organizations/:org", s.authenticate, s.orgScope, s.accountCredentialScope, s.idempotency)
 	json.Register(org)
-	org.GET("/Accounts/:account/Invitations", s.listInvitations)
-	org.POST("/Accounts/:account/Invitations", s.invite)
-	org.GET("/Accounts/:account/Invitations/:invitation", s.getInvitation)
-	org.DELETE("/Accounts/:account/Invitations/:invitation", s.revokeInvitation)
-	org.POST("/Accounts/:account/Invitations/:invitation/Resend", s.resendInvitation)
 
 	// Confirmation pages, reached from emailed links without credentials.
-	r.GET("/confirm/:token", s.showConfirm)
-	r.POST("/confirm/:token", s.answerConfirm)
-	r.POST("/confirm/:token/two-factor", s.enrolTwoFactor)
+	pages.New(s.services, s.baseURL).Register(r)
 
 	scim.New(s.services, s.baseURL).Register(org.Group("/scim", edge.MarkSCIM))
 	return r

@@ -142,21 +142,6 @@ func startWith[T any](ctx context.Context, c Client, opts client.StartWorkflowOp
 	return out, domain.Run{WorkflowID: opts.ID, RunID: h.RunID()}, nil
 }
 
-// start starts a workflow, or finds the run already there under its ID
-// (a retried request gets that run back instead of a twin). Lifecycles
-// start with startWith; this remains for the notices not yet moved.
-func (c Client) start(ctx context.Context, opts client.StartWorkflowOptions, fn, in any) (Started, error) {
-	run, err := c.Temporal.ExecuteWorkflow(ctx, opts, fn, in)
-	if err != nil {
-		var already *serviceerror.WorkflowExecutionAlreadyStarted
-		if errors.As(err, &already) {
-			return Started{WorkflowID: opts.ID, RunID: already.RunId}, nil
-		}
-		return Started{}, unavailable(err)
-	}
-	return Started{WorkflowID: run.GetID(), RunID: run.GetRunID()}, nil
-}
-
 // update sends an update to a workflow and waits for its answer. A refusal
 // comes back as the domain error the workflow gave; a workflow that is not
 // there (ended and gone, or never started) gives gone.
@@ -181,9 +166,33 @@ func update[T any](ctx context.Context, c Client, workflowID, name string, gone 
 	return out, unavailable(err)
 }
 
-// StartInvitation starts the workflow of an invitation.
-func (c Client) StartInvitation(ctx context.Context, in InvitationInput) (Started, error) {
-	return c.start(ctx, c.options(InvitationWorkflowID(in.InvitationSid), in.OrganizationSid, in.AccountSid, in.Actor.RequestID), InvitationWorkflow, in)
+// Invite starts the workflow of an invitation (lifecycle.InvitationEngine)
+// with its StartUpdate, which records the invitation: the answer is the
+// pending invitation, or the domain error that refused it (25019 a pending
+// invitation for the email already, or an account that accepts none;
+// 25101), in which case nothing is recorded and the run has ended. When
+// the run ended before (a retried request), only the invitation's SID is
+// set, unless it had been refused.
+func (c Client) Invite(ctx context.Context, inv domain.Invitation, actor domain.Actor) (domain.Invitation, domain.Run, error) {
+	in := InvitationInput{
+		OrganizationSid: inv.OrganizationSid, AccountSid: inv.AccountSid, InvitationSid: inv.Sid,
+		TTL: c.InvitationTTL, ResendInterval: c.ResendInterval, Actor: actor,
+		Email: inv.Email, Roles: inv.Roles, InviterSid: inv.InviterSid,
+	}
+	if in.TTL <= 0 {
+		in.TTL = domain.DefaultInvitationTTL
+	}
+	ended := func(ctx context.Context, run domain.Run) (domain.Invitation, error) {
+		err := c.Temporal.GetWorkflow(ctx, run.WorkflowID, run.RunID).Get(ctx, nil)
+		if e, ok := activities.AsDomainError(err); ok {
+			return domain.Invitation{}, e
+		} else if err != nil {
+			return domain.Invitation{}, unavailable(err)
+		}
+		return domain.Invitation{Sid: inv.Sid}, nil
+	}
+	return startWith(ctx, c, c.options(InvitationWorkflowID(inv.Sid), inv.OrganizationSid, inv.AccountSid, actor.RequestID),
+		ended, InvitationWorkflow, in)
 }
 
 // updateInvitation sends an update to an invitation's workflow and waits
@@ -204,11 +213,6 @@ func (c Client) ResendInvitation(ctx context.Context, sid string) (InvitationSta
 // RevokeInvitation ends a pending invitation.
 func (c Client) RevokeInvitation(ctx context.Context, sid string, actor domain.Actor) (InvitationState, error) {
 	return c.updateInvitation(ctx, sid, RevokeUpdate, actor)
-}
-
-// AnswerInvitation gives the invitee's answer for one link version.
-func (c Client) AnswerInvitation(ctx context.Context, sid string, req AnswerRequest) (InvitationState, error) {
-	return c.updateInvitation(ctx, sid, AnswerUpdate, req)
 }
 
 // CancelRequest ends the workflow of a pending request for a closing

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/orgaccounts/orgaccounts/api/edge"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 	"github.com/orgaccounts/orgaccounts/internal/telemetry"
@@ -56,11 +55,11 @@ func (s *Handlers) Register(org *gin.RouterGroup) {
 	org.GET("/PendingAccounts", s.listPendingAccounts)
 	org.GET("/PendingAccounts/:request", s.getPendingAccount)
 	s.registerPeople(org)
+	org.GET("/Accounts/:account/Invitations", s.listInvitations)
+	org.POST("/Accounts/:account/Invitations", s.invite)
+	org.GET("/Accounts/:account/Invitations/:invitation", s.getInvitation)
+	org.DELETE("/Accounts/:account/Invitations/:invitation", s.revokeInvitation)
+	org.POST("/Accounts/:account/Invitations/:invitation/Resend", s.resendInvitation)
 	s.registerClosure(org)
 	s.registerDomains(org)
 }
-
-// AccountURL is an account's address on the API.
-func (s *Handlers) AccountURL(orgSid, sid string) string { return s.accountURL(orgSid, sid) }
-
-var _ = edge.RFC3339

@@ -188,19 +188,14 @@ func (a *App) Services() *lifecycle.Services {
 // Handler builds the HTTP handler.
 func (a *App) Handler() http.Handler {
 	return api.NewHandler(api.Config{
-		Services:       a.Services(),
-		Store:          a.Store,
-		Workflows:      a.Engine(),
-		Clock:          a.Clock,
-		Logger:         a.Log,
-		BaseURL:        a.Config.PublicBaseURL,
-		TokenTTL:       a.Config.TokenTTL,
-		MaxBodyBytes:   a.Config.MaxBodyBytes,
-		Ready:          a.ready,
-		Metrics:        a.Metrics,
-		InvitationTTL:  a.Config.InvitationTTL,
-		ResendInterval: a.Config.ResendInterval,
-		RequestTTL:     a.Config.RequestTTL,
+		Services:     a.Services(),
+		Idempotency:  a.Store,
+		Clock:        a.Clock,
+		Logger:       a.Log,
+		BaseURL:      a.Config.PublicBaseURL,
+		MaxBodyBytes: a.Config.MaxBodyBytes,
+		Ready:        a.ready,
+		Metrics:      a.Metrics,
 	})
 }
 

@@ -266,6 +266,14 @@ func TestInvitationRules(t *testing.T) {
 		requireError(t, c.get(invitations+"/IN"+strings.Repeat("0", 32)), 404, 20404)
 		require.Equal(t, http.StatusCreated, e.invite(c, acct, "twice@partner.test", domain.RoleSupport).Status)
 		requireError(t, e.invite(c, acct, "twice@partner.test", domain.RoleDeveloper), 409, domain.CodeInvalidState)
+		// The start itself refused the twin: no row, and its run ended
+		// at once instead of waiting.
+		pending := e.owner.get(invitations).JSON(t)["content"].([]any)
+		require.Len(t, pending, 1, "only the first invitation is recorded")
+		query := "WorkflowType = 'InvitationWorkflow' AND AccountSid = '" + acct + "' AND ExecutionStatus = "
+		require.Eventually(t, func() bool {
+			return len(listedInTemporal(t, e.app, query+"'Running'")) == 1 && len(listedInTemporal(t, e.app, query+"'Failed'")) == 1
+		}, 20*time.Second, 200*time.Millisecond, "one invitation waits, the refused one ended")
 	})
 
 	t.Run("DeveloperCannotInvite", func(t *testing.T) {

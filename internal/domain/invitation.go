@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"context"
 	"sort"
 	"time"
 )
@@ -20,10 +21,12 @@ const (
 )
 
 // Resend limits: at most one resend a minute (by default) and five in
-// all, so the endpoint cannot be used to spam someone.
+// all, so the endpoint cannot be used to spam someone. An emailed link
+// lives a week unless configured otherwise.
 const (
 	MaxResends            = 5
 	DefaultResendInterval = time.Minute
+	DefaultInvitationTTL  = 7 * 24 * time.Hour
 )
 
 // Invitation asks someone outside the organization's managed users to join
@@ -85,45 +88,6 @@ func CheckResend(status string, sentCount int, lastSent, now time.Time, interval
 	return nil
 }
 
-// Link kinds.
-const (
-	LinkInvitation = "invitation"
-)
-
-// ConfirmationLink is a single-use link emailed to a person. Only the hash
-// of its token is stored; a newer link for the same subject supersedes it.
-type ConfirmationLink struct {
-	TokenHash   string
-	Kind        string
-	SubjectSid  string
-	Version     int
-	ExpiresAt   time.Time
-	UsedAt      *time.Time
-	RevokedAt   *time.Time
-	DateCreated time.Time
-}
-
-// Link states as a confirmation page shows them.
-const (
-	LinkValid      = "valid"
-	LinkUsed       = "used"
-	LinkSuperseded = "superseded"
-	LinkExpired    = "expired"
-)
-
-// State tells what a link is worth at now.
-func (l ConfirmationLink) State(now time.Time) string {
-	switch {
-	case l.UsedAt != nil:
-		return LinkUsed
-	case l.RevokedAt != nil:
-		return LinkSuperseded
-	case !now.Before(l.ExpiresAt):
-		return LinkExpired
-	}
-	return LinkValid
-}
-
 // SentEmail records one email sent (or put in the outbox).
 type SentEmail struct {
 	Sid             string
@@ -155,4 +119,105 @@ func NewInvitee(sid, orgSid, email string, managed bool) User {
 		u.OrganizationSid, u.Managed, u.OrgRole = orgSid, true, OrgRoleStandard
 	}
 	return u
+}
+
+// InvitationState is an invitation as its workflow sees it: its progress
+// query and its updates answer with it.
+type InvitationState struct {
+	Status      string    `json:"status"`
+	SentCount   int       `json:"sent_count"`
+	LastSentAt  time.Time `json:"last_sent_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	LinkVersion int       `json:"link_version"`
+}
+
+// Audit event types of invitations (invitation.accepted, …declined,
+// …revoked and …expired are "invitation." and the status).
+const (
+	EventInvitationCreated = "invitation.created"
+)
+
+// InviteeGrant is an invitation's roles given to the person it is for:
+// at once to a managed user of the organization, or when someone else
+// accepts.
+type InviteeGrant struct {
+	OrganizationSid string
+	AccountSid      string
+	UserSid         string
+	Roles           []string
+	// InvitationSid is the accepted invitation (empty for a grant at once,
+	// which no invitation records).
+	InvitationSid string
+	Actor         Actor
+}
+
+// RoleGranter is what an invitee's grant writes through.
+type RoleGranter interface {
+	CreateRoleAssignment(ctx context.Context, ra RoleAssignment, ev AuditEvent) (RoleAssignment, error)
+}
+
+// GrantInvitee is the one way an invitee gets an invitation's roles,
+// whether at once or on acceptance: per role, one role assignment and its
+// role_assignment.created event, written together. A role the user holds
+// already, or one a held role supersedes (CheckGrant, applied by the store
+// under the account's lock), is left as it is, so running it again grants
+// nothing twice. It returns the roles it granted.
+func GrantInvitee(ctx context.Context, st RoleGranter, now time.Time, g InviteeGrant) ([]string, error) {
+	var granted []string
+	for _, role := range g.Roles {
+		ra := RoleAssignment{Sid: NewSID(PrefixRoleAssignment, now), OrganizationSid: g.OrganizationSid, RoleSid: role, Scope: g.AccountSid, Identity: g.UserSid}
+		changes := map[string]any{"role_sid": role, "scope": g.AccountSid, "identity": g.UserSid}
+		if g.InvitationSid != "" {
+			changes["invitation_sid"] = g.InvitationSid
+		}
+		_, err := st.CreateRoleAssignment(ctx, ra, NewAuditEvent(g.Actor, g.OrganizationSid, EventRoleAssigned, ra.Sid, changes))
+		switch {
+		case err == nil:
+			granted = append(granted, role)
+		case ErrorCode(err) != CodeInvalidState:
+			return granted, err
+		}
+	}
+	return granted, nil
+}
+
+// InviteeStore is what finding or making an invitee's user reads and
+// writes.
+type InviteeStore interface {
+	FindUserByEmailAnywhere(ctx context.Context, email string) (User, error)
+	IsVerifiedDomain(ctx context.Context, orgSid, domain string) (bool, error)
+	CreateUser(ctx context.Context, u User, ev AuditEvent) error
+}
+
+// EnsureInvitee finds the user with the invitee's email or makes it (see
+// NewInvitee): managed by the organization when the email is on one of its
+// verified domains, external otherwise. Running it again finds the user
+// the first run made.
+func EnsureInvitee(ctx context.Context, st InviteeStore, now time.Time, orgSid, email string, actor Actor) (User, error) {
+	u, err := st.FindUserByEmailAnywhere(ctx, email)
+	if err == nil || ErrorCode(err) != CodeUserNotFound {
+		return u, err
+	}
+	managed, err := st.IsVerifiedDomain(ctx, orgSid, EmailDomain(email))
+	if err != nil {
+		return u, err
+	}
+	u = NewInvitee(NewSID(PrefixUser, now), orgSid, email, managed)
+	if actor.UserSid == "" {
+		actor.UserSid = u.Sid
+	}
+	err = st.CreateUser(ctx, u, NewAuditEvent(actor, orgSid, EventUserCreated, u.Sid, map[string]any{"userName": email, "managed": managed}))
+	if ErrorCode(err) == CodeDuplicateUser { // made meanwhile, or by an earlier run
+		return st.FindUserByEmailAnywhere(ctx, email)
+	}
+	return u, err
+}
+
+// CheckInvitationStatus checks a Status filter of invitations (25106).
+func CheckInvitationStatus(status string) error {
+	switch status {
+	case InvitationPending, InvitationAccepted, InvitationDeclined, InvitationRevoked, InvitationExpired:
+		return nil
+	}
+	return Errorf(EInvalid, CodeBadRequest, "Status must be pending, accepted, declined, revoked or expired")
 }

@@ -169,7 +169,6 @@ type InvitationStore interface {
 	// FinishInvitation moves a pending invitation to status (idempotent
 	// when it is already there) and retires its links.
 	FinishInvitation(ctx context.Context, sid, status, userSid string, ev AuditEvent) (Invitation, error)
-	DeleteInvitation(ctx context.Context, sid string) error
 
 	// IssueLink stores a new link version and supersedes the older ones.
 	IssueLink(ctx context.Context, l ConfirmationLink) error

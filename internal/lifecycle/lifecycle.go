@@ -25,6 +25,7 @@ import (
 type Engine interface {
 	AccountEngine
 	InvitationEngine
+	ConfirmationEngine
 	RequestEngine
 	ClosureEngine
 	DomainEngine

@@ -170,11 +170,6 @@ func (s *Store) FinishInvitation(ctx context.Context, sid, status, userSid strin
 	return out, err
 }
 
-// DeleteInvitation implements domain.InvitationStore.
-func (s *Store) DeleteInvitation(ctx context.Context, sid string) error {
-	return translate(s.db.WithContext(ctx).Where("sid = ?", sid).Delete(&invitationRow{}).Error, nil, nil)
-}
-
 var errLinkNotFound = domain.Errorf(domain.ENotFound, 20404, "this link is not valid")
 
 // IssueLink implements domain.InvitationStore. Issuing the same version
