@@ -1,11 +1,14 @@
 # orgaccounts: `make run` starts the whole service, `make test` tests it.
-.PHONY: run test build generate vet lint bench migrate temporal-cli clean
+.PHONY: run test test-short build generate vet lint bench migrate temporal-cli clean
 
 run: ## the whole service on :8080, Temporal Web UI on :8233, data in ./data
 	@scripts/run.sh
 
 test: ## gofmt, vet, lint, and every test with -race on PostgreSQL and Temporal
 	@scripts/test.sh
+
+test-short: vet ## the edit loop: gofmt, vet, and every test that needs nothing external (go test -short)
+	go test -short -count=1 ./...
 
 build: ## the binary, into ./bin/orgaccounts
 	go build -o bin/orgaccounts ./cmd/orgaccounts

@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"testing"
@@ -22,22 +23,13 @@ import (
 	"github.com/orgaccounts/orgaccounts/workflows"
 )
 
-// The Temporal dev server shared by the tests of this package; nil when it
-// could not start (outside CI the tests are then skipped).
-var (
-	temporalServer *testenv.Temporal
-	temporalErr    error
-)
+// The Temporal dev server shared by the tests of this package (none under
+// -short: the tests are then skipped).
+var temporalServer *testenv.Temporal
 
 func TestMain(m *testing.M) {
-	temporalServer, temporalErr = testenv.StartTemporal()
-	if temporalErr != nil {
-		if testenv.InCI() {
-			fmt.Fprintf(os.Stderr, "worker tests: the Temporal dev server is required under CI=true: %v\n", temporalErr)
-			os.Exit(1)
-		}
-		fmt.Fprintf(os.Stderr, "worker tests: SKIPPING every test: no Temporal dev server: %v\n", temporalErr)
-	}
+	flag.Parse()
+	temporalServer = testenv.StartTemporal()
 	code := m.Run()
 	temporalServer.Stop()
 	os.Exit(code)
@@ -56,9 +48,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	if temporalErr != nil {
-		t.Skipf("SKIPPED: no Temporal dev server: %v", temporalErr)
-	}
+	temporalServer.Require(t)
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Options{DatabaseURL: testenv.MustPostgres(t), MaxOpenConns: 4})
 	require.NoError(t, err)

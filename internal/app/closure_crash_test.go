@@ -177,6 +177,7 @@ func startWorker(t *testing.T, databaseURL, taskQueue string) *exec.Cmd {
 // closing 3 subaccounts): a new worker completes the closure and every
 // release happened exactly once.
 func TestCloseAccount_SurvivesSIGKILLOfTheWorker(t *testing.T) {
+	temporal.Require(t)
 	db := testenv.MustPostgres(t)
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Options{DatabaseURL: db, MaxOpenConns: 4})

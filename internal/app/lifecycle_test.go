@@ -78,6 +78,8 @@ func TestShutdownDrainFailsReadinessFirst(t *testing.T) {
 // a request the client is just sending on it, a race no HTTP server can
 // rule out.
 func TestSIGTERMDrainsRequests(t *testing.T) {
+	temporal.Require(t)
+	db := testenv.MustPostgres(t)
 	bin := filepath.Join(t.TempDir(), "orgaccounts")
 	root, err := testenv.RepoRoot()
 	require.NoError(t, err)
@@ -91,7 +93,7 @@ func TestSIGTERMDrainsRequests(t *testing.T) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(),
-		"DATABASE_URL="+testenv.MustPostgres(t), "TEMPORAL_ADDRESS="+temporal.Address,
+		"DATABASE_URL="+db, "TEMPORAL_ADDRESS="+temporal.Address,
 		"TASK_QUEUE="+testenv.RandomName("sigterm"), fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", port),
 		"PUBLIC_BASE_URL="+base, "SHUTDOWN_TIMEOUT=10s", "SHUTDOWN_DRAIN=1s", "LOG_LEVEL=warn")
 	stdout, err := cmd.StdoutPipe()

@@ -35,9 +35,11 @@ type AppOptions struct {
 
 // MustApp starts orgaccounts (API and worker) against the given database
 // and Temporal server, bootstraps its first organization, and stops it
-// when the test ends.
+// when the test ends. Without a Temporal server (under -short, say) the
+// test is skipped, as Temporal.Require says.
 func MustApp(tb testing.TB, t *Temporal, opts AppOptions) *RunningApp {
 	tb.Helper()
+	t.Require(tb)
 	port, err := FreePort()
 	if err != nil {
 		tb.Fatal(err)

@@ -59,10 +59,12 @@ var BrowserFlags = []chromedp.ExecAllocatorOption{
 //	defer cancel()
 //	err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.Click(chromedp.CSS("#confirm")))
 //
-// Without Chromium the test is skipped loudly, or fails under CI=true. Set
+// Under -short, and loudly without Chromium, the test is skipped (without
+// Chromium under CI=true it fails). Set
 // TEST_LOGS=1 to see the browser's own output.
 func MustBrowser(tb testing.TB) context.Context {
 	tb.Helper()
+	SkipShort(tb, "Chromium")
 	exe := ChromiumPath()
 	if exe == "" {
 		if InCI() {

@@ -98,9 +98,11 @@ type Message struct {
 // until its API answers and its SMTP port accepts, and stops it when the test
 // ends. SMTP takes mail with or without AUTH (any user and password, PLAIN and
 // LOGIN allowed without TLS), as the product's mailer may use either. When
-// Mailpit cannot be built the test is skipped loudly, or fails under CI=true.
+// Mailpit cannot be built the test is skipped loudly, or fails under CI=true;
+// under -short it is skipped before anything is built.
 func MustMailpit(tb testing.TB) *Mailpit {
 	tb.Helper()
+	SkipShort(tb, "Mailpit")
 	bin, err := MailpitBin()
 	if err != nil {
 		if InCI() {

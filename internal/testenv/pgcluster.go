@@ -38,10 +38,11 @@ func pgBinDir() (string, error) {
 
 // MustCluster initdb's and starts a private PostgreSQL cluster on a free
 // port (as the postgres user when running as root), stopped and removed
-// when the test ends. Without the server binaries the test is skipped,
-// or fails under CI=true.
+// when the test ends. Under -short, or without the server binaries, the
+// test is skipped (without them under CI=true it fails).
 func MustCluster(tb testing.TB) *Cluster {
 	tb.Helper()
+	SkipShort(tb, "a private PostgreSQL cluster")
 	bin, err := pgBinDir()
 	if err == nil && os.Geteuid() == 0 {
 		if _, uerr := user.Lookup("postgres"); uerr != nil {

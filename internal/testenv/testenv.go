@@ -1,6 +1,12 @@
 // Package testenv gives tests the real components: a fresh PostgreSQL
-// database, a Temporal dev server, and the whole app running in-process.
-// Nothing here is a mock.
+// database, a Temporal dev server, Mailpit, Chromium, and the whole app
+// running in-process with its bootstrap organization (Org). Nothing here is
+// a mock.
+//
+// Under `go test -short` (make test-short) every helper that brings up an
+// external component skips its test instead, so the short tier needs
+// nothing but Go. `make test` never uses -short, and under CI=true a
+// component that cannot be had fails the test rather than skipping it.
 package testenv
 
 import (
@@ -8,6 +14,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -32,6 +39,15 @@ const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disa
 // InCI reports whether nothing may be skipped.
 func InCI() bool { return os.Getenv("CI") == "true" }
 
+// SkipShort skips the test under -short, the tier that runs without
+// external components; what names the component it would need.
+func SkipShort(tb testing.TB, what string) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skipf("SKIPPED under -short: needs %s (make test runs it)", what)
+	}
+}
+
 // PostgresURL is the URL of the server tests create their databases on.
 func PostgresURL() string {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
@@ -41,10 +57,12 @@ func PostgresURL() string {
 }
 
 // MustPostgres creates a fresh database for the test and returns its URL;
-// the database is dropped when the test ends. Without a reachable server
-// the test is skipped loudly, or fails under CI=true.
+// the database is dropped when the test ends. Under -short, or loudly
+// without a reachable server, the test is skipped (without one under
+// CI=true it fails).
 func MustPostgres(tb testing.TB) string {
 	tb.Helper()
+	SkipShort(tb, "PostgreSQL")
 	base := PostgresURL()
 	admin, err := sql.Open("pgx", base)
 	if err == nil {
@@ -141,18 +159,39 @@ func SearchAttributeArgs() []string {
 	return args
 }
 
-// Temporal is a Temporal server for a test package.
+// Temporal is the Temporal dev server of a test package: TestMain starts it
+// with StartTemporal and stops it, each test asks for it with Require (MustApp
+// and Client do).
 type Temporal struct {
 	Address string
 	server  *testsuite.DevServer
+	// missing says why there is no server: tests that need one skip, or
+	// fail under CI=true when it could not start.
+	missing error
+	short   bool
 }
 
 // StartTemporal starts a dev server on a free port from ./bin/temporal, or
-// uses TEMPORAL_ADDRESS when set. Call it from TestMain and Stop it after.
-func StartTemporal() (*Temporal, error) {
-	if addr := os.Getenv("TEMPORAL_ADDRESS"); addr != "" {
-		return &Temporal{Address: addr}, nil
+// uses TEMPORAL_ADDRESS when set. Call it from TestMain, after flag.Parse,
+// and Stop it after m.Run. It always returns a Temporal: under -short it
+// starts nothing, and when the server cannot start the error is kept for
+// Require to report in each test (printed once here too).
+func StartTemporal() *Temporal {
+	if testing.Short() {
+		return &Temporal{short: true, missing: errors.New("not started under -short")}
 	}
+	if addr := os.Getenv("TEMPORAL_ADDRESS"); addr != "" {
+		return &Temporal{Address: addr}
+	}
+	t, err := startDevServer()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testenv: no Temporal dev server:", err)
+		return &Temporal{missing: err}
+	}
+	return t
+}
+
+func startDevServer() (*Temporal, error) {
 	bin, err := TemporalCLI()
 	if err != nil {
 		return nil, err
@@ -178,6 +217,23 @@ func StartTemporal() (*Temporal, error) {
 	return &Temporal{Address: addr, server: srv}, nil
 }
 
+// Require skips the test when there is no server (under -short, or when it
+// could not start outside CI) and fails it under CI=true.
+func (t *Temporal) Require(tb testing.TB) {
+	tb.Helper()
+	switch {
+	case t == nil:
+		tb.Fatal("testenv: no Temporal: TestMain must call StartTemporal")
+	case t.missing == nil:
+	case t.short:
+		SkipShort(tb, "a Temporal dev server")
+	case InCI():
+		tb.Fatalf("a Temporal server is required under CI=true: %v", t.missing)
+	default:
+		tb.Skipf("SKIPPED: no Temporal dev server: %v", t.missing)
+	}
+}
+
 // Stop stops a dev server this package started.
 func (t *Temporal) Stop() {
 	if t != nil && t.server != nil {
@@ -188,6 +244,7 @@ func (t *Temporal) Stop() {
 // Client dials the server.
 func (t *Temporal) Client(tb testing.TB) client.Client {
 	tb.Helper()
+	t.Require(tb)
 	c, err := client.Dial(client.Options{HostPort: t.Address, Namespace: "default", Logger: quietLogger{}})
 	if err != nil {
 		tb.Fatalf("dialing Temporal at %s: %v", t.Address, err)
