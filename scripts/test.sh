@@ -72,5 +72,10 @@ NOTE
   fi
 fi
 
+# internal/app, the end-to-end tests, takes longest: listed first, it starts
+# first rather than being the tail while the other packages share the second
+# of the -p (CPU count) slots. Its parallel tests mostly wait on workflows,
+# timers and polls, so TEST_PARALLEL (default 4) of them run at once, more
+# than the CPU count that -parallel defaults to.
 echo "==> go test -race ./... (PostgreSQL: ${TEST_DATABASE_URL:-none})" >&2
-go test -race -count=1 -timeout 30m ./...
+go test -race -count=1 -timeout 30m -parallel "${TEST_PARALLEL:-4}" ./internal/app/ ./...

@@ -154,6 +154,7 @@ func (e *env) listed(t *testing.T, query string) []string {
 }
 
 func TestCreateAccountOnARealServer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	in := e.input(true)
@@ -221,6 +222,7 @@ func TestCreateAccountOnARealServer(t *testing.T) {
 }
 
 func TestCreateAccountOwnerNotManagedOnARealServer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	in := e.input(false)
@@ -245,6 +247,7 @@ func TestCreateAccountOwnerNotManagedOnARealServer(t *testing.T) {
 }
 
 func TestCreateAccountProgressOfUnknownAccount(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	_, _, err := e.wf.CreateAccountProgress(context.Background(), domain.NewSID(domain.PrefixAccount, time.Now()))
 	require.Equal(t, domain.CodeAccountNotFound, domain.ErrorCode(err), "%v", err)
@@ -256,6 +259,7 @@ func TestCreateAccountProgressOfUnknownAccount(t *testing.T) {
 // reordered activity, a side effect moved) fails here before it can break
 // the runs in flight in production.
 func TestCreateAccountHistoriesReplay(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 

@@ -43,6 +43,7 @@ func waitText(t *testing.T, ctx context.Context, selector, want string) {
 // roles; a resend makes the first link show "no longer valid"; opening a
 // link (GET only, as a mail scanner does) confirms nothing.
 func TestInvitationByEmailInABrowser(t *testing.T) {
+	t.Parallel()
 	mp := testenv.MustMailpit(t)
 	browserCtx := testenv.MustBrowser(t)
 	a := testenv.MustApp(t, temporal, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Env: map[string]string{

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -136,25 +134,6 @@ func (c *closable) requireReleasedOnce(t *testing.T) {
 	}
 }
 
-// buildBinary builds orgaccounts once per test run.
-var buildBinary = sync.OnceValues(func() (string, error) {
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		return "", err
-	}
-	dir, err := os.MkdirTemp("", "orgaccounts-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "orgaccounts")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/orgaccounts")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
 // startWorker runs `orgaccounts worker` as a separate process.
 func startWorker(t *testing.T, databaseURL, taskQueue string) *exec.Cmd {
 	t.Helper()
@@ -175,7 +154,8 @@ func startWorker(t *testing.T, databaseURL, taskQueue string) *exec.Cmd {
 // TestCloseAccount_SurvivesSIGKILLOfTheWorker kills the worker process in
 // the middle of releasing 50 numbers, 5 short codes and 3 charges (after
 // closing 3 subaccounts): a new worker completes the closure and every
-// release happened exactly once.
+// release happened exactly once. Serial: the kill must land while the
+// releases are under way, which parallel load makes a race.
 func TestCloseAccount_SurvivesSIGKILLOfTheWorker(t *testing.T) {
 	temporal.Require(t)
 	db := testenv.MustPostgres(t)
@@ -205,7 +185,8 @@ func TestCloseAccount_SurvivesSIGKILLOfTheWorker(t *testing.T) {
 
 // TestCloseAccount_SurvivesAPostgreSQLRestart stops and restarts the
 // database in the middle of a closure: the activities retry and the
-// closure completes, each release exactly once.
+// closure completes, each release exactly once. Serial, like the other
+// tests that stop something under a running service.
 func TestCloseAccount_SurvivesAPostgreSQLRestart(t *testing.T) {
 	pg := testenv.MustCluster(t)
 	e := newClosureEnv(t, pg.URL, map[string]string{"CLOSURE_RELEASE_PACING": "100ms", "CLOSURE_RETENTION": "1h"})

@@ -56,6 +56,7 @@ func (e *env) waitStatus(acct, status string) map[string]any {
 }
 
 func TestCloseAccount_CutsCredentialsAtOnceClosesEverythingAndReopens(t *testing.T) {
+	t.Parallel()
 	e := newClosureEnv(t, testenv.MustPostgres(t), map[string]string{"CLOSURE_RETENTION": "1h"})
 	keep := e.createAccount(e.owner, map[string]any{"friendly_name": "Keep"})
 	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Doomed"})
@@ -198,8 +199,9 @@ func TestCloseAccount_CutsCredentialsAtOnceClosesEverythingAndReopens(t *testing
 }
 
 func TestCloseAccount_PurgedAfterTheRetentionWindowLeavingATombstone(t *testing.T) {
-	t.Run("postgres", func(t *testing.T) { purgedAfterTheWindow(t, testenv.MustPostgres(t)) })
-	t.Run("sqlite", func(t *testing.T) { purgedAfterTheWindow(t, "") })
+	t.Parallel()
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); purgedAfterTheWindow(t, testenv.MustPostgres(t)) })
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); purgedAfterTheWindow(t, "") })
 }
 
 func purgedAfterTheWindow(t *testing.T, databaseURL string) {
@@ -238,6 +240,7 @@ func purgedAfterTheWindow(t *testing.T, databaseURL string) {
 // nobody holding a role (no new owner either); a transfer or invitation
 // that succeeded did so before the closure began.
 func TestCloseAccount_RacingTransferAndInvitationLeaveAConsistentAccount(t *testing.T) {
+	t.Parallel()
 	e := newClosureEnv(t, testenv.MustPostgres(t), map[string]string{"CLOSURE_RETENTION": "1h"})
 	e.createAccount(e.owner, map[string]any{"friendly_name": "Keep"})
 	heir := e.scimUser("heir@example.com")
@@ -301,6 +304,7 @@ func TestCloseAccount_RacingTransferAndInvitationLeaveAConsistentAccount(t *test
 // (a Standard user of the organization) may close it, and still gets the
 // running closure back after its role went with the closure.
 func TestCloseAccount_ByItsOwnerWhoKeepsSeeingTheClosure(t *testing.T) {
+	t.Parallel()
 	e := newClosureEnv(t, testenv.MustPostgres(t), map[string]string{"CLOSURE_RETENTION": "1h"})
 	e.createAccount(e.owner, map[string]any{"friendly_name": "Keep"})
 	alice := e.scimUser("alice@example.com")
@@ -328,6 +332,7 @@ func TestCloseAccount_ByItsOwnerWhoKeepsSeeingTheClosure(t *testing.T) {
 // TestAccountNumbersArePaged: numbers, short codes and charges come in the
 // page envelope, each page after the last SID of the one before.
 func TestAccountNumbersArePaged(t *testing.T) {
+	t.Parallel()
 	e := newClosureEnv(t, testenv.MustPostgres(t), nil)
 	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Many lines"})
 	base := e.orgPath("/Accounts/" + acct)

@@ -63,6 +63,7 @@ func (e *env) eventTypes(resource string) []string {
 }
 
 func TestDomains_AddPublishVerifyAndDelete(t *testing.T) {
+	t.Parallel()
 	e, dns := newDomainEnv(t, testenv.MustPostgres(t))
 	ctx := context.Background()
 
@@ -140,6 +141,7 @@ func TestDomains_AddPublishVerifyAndDelete(t *testing.T) {
 }
 
 func TestDomains_RefusesAPublicMailDomainAndOneVerifiedByAnotherOrganization(t *testing.T) {
+	t.Parallel()
 	e, _ := newDomainEnv(t, "")
 	otherSid, other := e.otherOrg()
 
@@ -187,6 +189,7 @@ func TestDomains_OneVerifiedByAnotherOrganizationLeavesNothingBehind(t *testing.
 }
 
 func TestDomains_BadInputIsRefusedAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	e, _ := newDomainEnv(t, "")
 	standard := e.clientFor(e.scimUser("stan@example.com"))
 	boot := e.owner.get(e.orgPath("/Domains")).JSON(t)["content"].([]any)[0].(map[string]any)["sid"].(string)
@@ -246,6 +249,7 @@ func (e *env) eventTypesOfType(typ string) []string {
 }
 
 func TestDomains_VanishedRecordRestoredThenRemovedAfterGrace(t *testing.T) {
+	t.Parallel()
 	dns := testenv.MustDNS(t)
 	a := testenv.MustApp(t, temporal, testenv.AppOptions{Env: map[string]string{
 		"DNS_RESOLVER": dns.Addr, "DOMAIN_CHECK_INTERVAL": "100ms", "DOMAIN_VERIFICATION_WINDOW": "1m",

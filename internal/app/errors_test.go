@@ -12,6 +12,7 @@ import (
 )
 
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	e := newPostgresEnv(t)
 	anon := apiClient{t: t, base: e.app.BaseURL}
 	path := e.orgPath("/Accounts")
@@ -50,6 +51,7 @@ func TestAuthentication(t *testing.T) {
 }
 
 func TestCreateAccountErrors(t *testing.T) {
+	t.Parallel()
 	e := newPostgresEnv(t)
 	outsider := e.scimUser("bob@example.com")
 	// Bob is managed but inactive: not a valid owner.
@@ -97,6 +99,7 @@ func TestCreateAccountErrors(t *testing.T) {
 }
 
 func TestBadIdentifiersAndPaging(t *testing.T) {
+	t.Parallel()
 	e := newPostgresEnv(t)
 	tests := []struct {
 		name, path string
@@ -133,6 +136,7 @@ func TestBadIdentifiersAndPaging(t *testing.T) {
 }
 
 func TestPagination(t *testing.T) {
+	t.Parallel()
 	e := newPostgresEnv(t)
 	var sids []string
 	for i := 0; i < 5; i++ {
@@ -166,6 +170,7 @@ func TestPagination(t *testing.T) {
 }
 
 func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	e := newPostgresEnv(t)
 	c := e.owner.withHeader("Idempotency-Key", "create-prod-1")
 	first := c.post(e.orgPath("/Accounts"), map[string]any{"friendly_name": "Prod"})

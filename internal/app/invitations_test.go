@@ -106,6 +106,7 @@ func (e *inviteEnv) invite(c apiClient, acct, email string, roles ...string) res
 }
 
 func TestInvitationAcceptedThroughTheLink(t *testing.T) {
+	t.Parallel()
 	e := newInviteEnv(t, nil)
 	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Support desk"})
 	r := e.invite(e.owner, acct, "Guest@Partner.test", domain.RoleDeveloper, domain.RoleBillingManager)
@@ -173,6 +174,7 @@ func TestInvitationAcceptedThroughTheLink(t *testing.T) {
 }
 
 func TestInvitationResendRevokeExpire(t *testing.T) {
+	t.Parallel()
 	e := newInviteEnv(t, map[string]string{"INVITATION_TTL": "4s"})
 	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Ops"})
 	inv := func(r response) string {
@@ -239,6 +241,7 @@ func TestInvitationResendRevokeExpire(t *testing.T) {
 }
 
 func TestInvitationRules(t *testing.T) {
+	t.Parallel()
 	e := newInviteEnv(t, nil)
 	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Rules"})
 	invitations := e.orgPath("/Accounts/" + acct + "/Invitations")

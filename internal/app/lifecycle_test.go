@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -25,7 +24,8 @@ import (
 
 // TestReadyzFollowsPostgres stops the database under a running service:
 // /readyz says why it is not ready, /healthz stays up, and both recover
-// when the database is back.
+// when the database is back. Serial, like the other tests that stop
+// something under a running service.
 func TestReadyzFollowsPostgres(t *testing.T) {
 	pg := testenv.MustCluster(t)
 	e := newEnv(t, pg.URL)
@@ -50,7 +50,8 @@ func TestReadyzFollowsPostgres(t *testing.T) {
 
 // TestShutdownDrainFailsReadinessFirst: with SHUTDOWN_DRAIN set, a shutdown
 // first turns /readyz to 503 while requests are still answered, and only
-// then closes the listener.
+// then closes the listener. Serial: it must get an answer within the 2s
+// drain, which a loaded machine could miss.
 func TestShutdownDrainFailsReadinessFirst(t *testing.T) {
 	a := testenv.MustApp(t, temporal, testenv.AppOptions{Env: map[string]string{"SHUTDOWN_DRAIN": "2s"}})
 	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}
@@ -76,17 +77,13 @@ func TestShutdownDrainFailsReadinessFirst(t *testing.T) {
 // the listener already closed. It runs with a drain, as production should:
 // without one, a keep-alive connection the server closes as idle can meet
 // a request the client is just sending on it, a race no HTTP server can
-// rule out.
+// rule out. Serial: it loads the binary from 8 goroutines, with deadlines
+// of its own.
 func TestSIGTERMDrainsRequests(t *testing.T) {
 	temporal.Require(t)
 	db := testenv.MustPostgres(t)
-	bin := filepath.Join(t.TempDir(), "orgaccounts")
-	root, err := testenv.RepoRoot()
+	bin, err := buildBinary()
 	require.NoError(t, err)
-	build := exec.Command("go", "build", "-o", bin, "./cmd/orgaccounts")
-	build.Dir = root
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
 
 	port, err := testenv.FreePort()
 	require.NoError(t, err)

@@ -46,6 +46,7 @@ func metricValue(t *testing.T, exposition, name string, labels ...string) float6
 // TestMetricsAfterWalkthrough scrapes /metrics after the walkthrough and
 // finds the HTTP, workflow and SDK series counting what happened.
 func TestMetricsAfterWalkthrough(t *testing.T) {
+	t.Parallel()
 	e := newPostgresEnv(t)
 	walkthrough(t, e)
 	anon := apiClient{t: t, base: e.app.BaseURL}
@@ -99,6 +100,7 @@ func (s *syncBuffer) lines() []map[string]any {
 // TestRequestIDFollowsTheWork goes from an HTTP log line to the workflow
 // and its activities and back, by request id.
 func TestRequestIDFollowsTheWork(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	a := testenv.MustApp(t, temporal, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Logs: logs, Env: map[string]string{"LOG_LEVEL": "info"}})
 	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}

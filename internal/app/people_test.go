@@ -144,6 +144,7 @@ func (e *env) deactivate(user string) {
 }
 
 func TestAccountUsers_List(t *testing.T) {
+	t.Parallel()
 	e := newPostgresEnv(t)
 	p := people{env: e, acct: e.createAccount(e.owner, map[string]any{"friendly_name": "Team"})}
 	orgOwner := e.app.Boot.Owner.Sid
@@ -280,6 +281,7 @@ func TestAccountUsers_List(t *testing.T) {
 }
 
 func TestAccountUsers_SetAndRemoveRoles(t *testing.T) {
+	t.Parallel()
 	e := newPostgresEnv(t)
 	p := people{env: e, acct: e.createAccount(e.owner, map[string]any{"friendly_name": "Roles"})}
 	orgOwner := e.app.Boot.Owner.Sid
@@ -457,6 +459,7 @@ func TestAccountUsers_SetAndRemoveRoles(t *testing.T) {
 }
 
 func TestOwnershipTransfer(t *testing.T) {
+	t.Parallel()
 	e := newPostgresEnv(t)
 	p := people{env: e, acct: e.createAccount(e.owner, map[string]any{"friendly_name": "Transfer"})}
 	orgOwner := e.app.Boot.Owner.Sid
@@ -643,6 +646,7 @@ func TestOwnershipTransfer(t *testing.T) {
 // refused transfer is a 409, and every former owner stays as
 // Administrator.
 func TestOwnershipTransfer_Concurrent(t *testing.T) {
+	t.Parallel()
 	e := newPostgresEnv(t)
 	p := people{env: e, acct: e.createAccount(e.owner, map[string]any{"friendly_name": "Contested"})}
 	orgOwner := e.app.Boot.Owner.Sid

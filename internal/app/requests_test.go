@@ -73,6 +73,7 @@ func listedInTemporal(t *testing.T, a *testenv.RunningApp, query string) []strin
 // visit the link (nothing happens), click Confirm in Chromium, and see the
 // account managed by the organization.
 func TestImportConfirmedInABrowser(t *testing.T) {
+	t.Parallel()
 	mp := testenv.MustMailpit(t)
 	browserCtx := testenv.MustBrowser(t)
 	a := testenv.MustApp(t, temporal, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Env: map[string]string{"SMTP_URL": mp.SMTPURL()}})
@@ -164,6 +165,7 @@ func TestImportConfirmedInABrowser(t *testing.T) {
 // the organization through the emailed link, the granted user gets the
 // roles, and relinquishing ends the access at once.
 func TestShareAcceptedThenRelinquished(t *testing.T) {
+	t.Parallel()
 	mp := testenv.MustMailpit(t)
 	browserCtx := testenv.MustBrowser(t)
 	a := testenv.MustApp(t, temporal, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Env: map[string]string{"SMTP_URL": mp.SMTPURL()}})
@@ -227,6 +229,7 @@ func TestShareAcceptedThenRelinquished(t *testing.T) {
 // records nothing; decline, cancel and expiry end the request and leave
 // the account alone.
 func TestAccountRequestRules(t *testing.T) {
+	t.Parallel()
 	e := newInviteEnv(t, map[string]string{"ACCOUNT_REQUEST_TTL": "6s", "SIGNUP_RATE_PER_HOUR": "12"})
 	imports, shares := e.orgPath("/Accounts/Imports"), e.orgPath("/Accounts/Shares")
 	onDomain := e.signUp("insider@example.com", "Insider")

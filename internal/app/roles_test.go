@@ -11,6 +11,7 @@ import (
 )
 
 func TestRoleAssignments(t *testing.T) {
+	t.Parallel()
 	e := newPostgresEnv(t)
 	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Shared"})
 	private := e.createAccount(e.owner, map[string]any{"friendly_name": "Private"})

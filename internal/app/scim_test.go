@@ -25,6 +25,7 @@ func requireSCIMError(t *testing.T, r response, status int, scimType string) {
 }
 
 func TestSCIMUsers(t *testing.T) {
+	t.Parallel()
 	e := newPostgresEnv(t)
 	users := e.orgPath("/scim/Users")
 	c := e.owner

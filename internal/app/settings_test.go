@@ -12,6 +12,7 @@ import (
 )
 
 func TestAccountSettings(t *testing.T) {
+	t.Parallel()
 	e := newPostgresEnv(t)
 	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Billing"})
 	path := e.orgPath("/Accounts/" + acct)

@@ -60,6 +60,9 @@ func (o *otlpReceiver) traceWith(name string) []string {
 	return nil
 }
 
+// TestTracingSpansRequestWorkflowAndActivities runs serially: tracing sets
+// the process-wide OpenTelemetry tracer provider, so the spans of apps
+// running alongside would land in this collector.
 func TestTracingSpansRequestWorkflowAndActivities(t *testing.T) {
 	recv := &otlpReceiver{spans: map[string][]string{}}
 	collector := httptest.NewServer(recv)

@@ -17,8 +17,9 @@ import (
 // TestWalkthrough does what README's walkthrough does, over HTTP, on
 // PostgreSQL and on the embedded SQLite default.
 func TestWalkthrough(t *testing.T) {
-	t.Run("postgres", func(t *testing.T) { walkthrough(t, newPostgresEnv(t)) })
-	t.Run("sqlite", func(t *testing.T) { walkthrough(t, newEnv(t, "")) })
+	t.Parallel()
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); walkthrough(t, newPostgresEnv(t)) })
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); walkthrough(t, newEnv(t, "")) })
 }
 
 func walkthrough(t *testing.T, e *env) {

@@ -2,10 +2,12 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,17 +42,11 @@ type AppOptions struct {
 func MustApp(tb testing.TB, t *Temporal, opts AppOptions) *RunningApp {
 	tb.Helper()
 	t.Require(tb)
-	port, err := FreePort()
-	if err != nil {
-		tb.Fatal(err)
-	}
 	env := map[string]string{
 		"DATABASE_URL":     opts.DatabaseURL,
 		"DATA_DIR":         tb.TempDir(),
 		"TEMPORAL_ADDRESS": t.Address,
 		"TASK_QUEUE":       RandomName("orgaccounts-test"),
-		"HTTP_ADDR":        fmt.Sprintf("127.0.0.1:%d", port),
-		"PUBLIC_BASE_URL":  fmt.Sprintf("http://127.0.0.1:%d", port),
 		"LOG_LEVEL":        "warn",
 	}
 	for k, v := range opts.Env {
@@ -80,8 +76,12 @@ func MustApp(tb testing.TB, t *Temporal, opts AppOptions) *RunningApp {
 		a.Close()
 		tb.Fatalf("bootstrap: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, app.ModeServe) }()
+	done, err := serve(ctx, a)
+	if err != nil {
+		cancel()
+		a.Close()
+		tb.Fatalf("starting the app: %v", err)
+	}
 	tb.Cleanup(func() {
 		cancel()
 		select {
@@ -94,6 +94,36 @@ func MustApp(tb testing.TB, t *Temporal, opts AppOptions) *RunningApp {
 		}
 		a.Close()
 	})
-	a.Addr()
-	return &RunningApp{App: a, BaseURL: cfg.PublicBaseURL, Boot: boot, Stop: cancel}
+	return &RunningApp{App: a, BaseURL: a.Config.PublicBaseURL, Boot: boot, Stop: cancel}
+}
+
+// serve runs a on a free loopback port and returns once it listens; done
+// receives what Run returns. A free port is released before the app binds
+// it, so another process (or test) may take it first: the listen is then
+// tried again on another port.
+func serve(ctx context.Context, a *app.App) (<-chan error, error) {
+	done := make(chan error, 1)
+	for attempt := 1; ; attempt++ {
+		port, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		a.Config.HTTPAddr = fmt.Sprintf("127.0.0.1:%d", port)
+		a.Config.PublicBaseURL = fmt.Sprintf("http://127.0.0.1:%d", port)
+		go func() { done <- a.Run(ctx, app.ModeServe) }()
+		up := make(chan struct{})
+		go func() { a.Addr(); close(up) }() // Addr returns once it listens
+		select {
+		case <-up:
+			return done, nil
+		case err := <-done:
+			if errors.Is(err, syscall.EADDRINUSE) && attempt < 5 {
+				continue
+			}
+			if err == nil {
+				err = errors.New("stopped before it listened")
+			}
+			return nil, err
+		}
+	}
 }
