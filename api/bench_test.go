@@ -179,7 +179,7 @@ func seedAccounts(b *testing.B, url string, org, neighbour [2]string, n int, t0 
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer conn.Close(ctx)
+	defer func() { _ = conn.Close(ctx) }()
 	rows := make([][]any, 0, n+neighbourAccounts)
 	add := func(o [2]string, i int, t time.Time) string {
 		sid := domain.NewSID(domain.PrefixAccount, t)
@@ -268,7 +268,7 @@ func (e *listEnv) rawPage(ctx context.Context, after string) ([]rawAccount, erro
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	out := make([]rawAccount, 0, benchPageSize+1)
 	for rows.Next() {
 		var a rawAccount
@@ -393,7 +393,8 @@ func (e *listEnv) apiOp(b *testing.B, after, authorization string) func() error 
 
 func benchOp(b *testing.B, op func() error) {
 	b.ReportAllocs()
-	defer reportCPU(b)()
+	stopCPU := reportCPU(b)
+	defer stopCPU()
 	for b.Loop() {
 		if err := op(); err != nil {
 			b.Fatal(err)
@@ -459,13 +460,13 @@ func (e *listEnv) logPlan(b *testing.B, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	lines := func(q string, args ...any) string {
 		rows, err := conn.QueryContext(ctx, q, args...)
 		if err != nil {
 			return "  (" + err.Error() + ")"
 		}
-		defer rows.Close()
+		defer func() { _ = rows.Close() }()
 		var out []string
 		for rows.Next() {
 			var line string

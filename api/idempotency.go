@@ -129,13 +129,6 @@ func (s *server) idempotency(c *gin.Context) {
 	}
 }
 
-// newSID makes the SID of a resource a POST creates, as the use cases
-// do: derived from the Idempotency-Key when there is one, random
-// otherwise. It serves the handlers not yet moved onto a service.
-func (s *server) newSID(c *gin.Context, prefix string) string {
-	return lifecycle.NewSID(c.Request.Context(), s.clock, prefix)
-}
-
 func printable(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x21 || s[i] > 0x7e {

@@ -294,7 +294,7 @@ func TestOpenAPIAndDocsAreServed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		b, err := io.ReadAll(resp.Body)
 		if err != nil {
 			t.Fatal(err)
@@ -302,7 +302,7 @@ func TestOpenAPIAndDocsAreServed(t *testing.T) {
 		return resp, string(b)
 	}
 
-	resp, body := get("/openapi.json")
+	resp, body := get("/openapi.json") //nolint:bodyclose // get closes the body before it returns
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		t.Fatalf("GET /openapi.json: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
@@ -310,7 +310,7 @@ func TestOpenAPIAndDocsAreServed(t *testing.T) {
 		t.Error("GET /openapi.json does not serve the embedded document")
 	}
 
-	resp, body = get("/docs")
+	resp, body = get("/docs") //nolint:bodyclose // get closes the body before it returns
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("GET /docs: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
@@ -348,7 +348,7 @@ func TestOpenAPIServerIsThePublicBaseURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	served, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)

@@ -90,7 +90,7 @@ type started struct {
 	kinds []string // ProvisionInput.Kind of each ProvisionFlexResource
 }
 
-func (s *started) listener(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+func (s *started) listener(info *activity.Info, _ context.Context, args converter.EncodedValues) { //nolint:revive // the SDK's listener signature
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.names = append(s.names, info.ActivityType.Name)

@@ -33,7 +33,7 @@ func replayRecorded(t *testing.T, pattern string, want int, wfs ...any) {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			f, err := os.Open(name)
 			require.NoError(t, err)
-			defer f.Close()
+			defer func() { _ = f.Close() }()
 			h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
 			require.NoError(t, err)
 			require.NotEmpty(t, h.Events)

@@ -206,7 +206,7 @@ func (a *App) ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if err := a.Store.Ping(ctx); err != nil {
-		return fmt.Errorf("database unreachable: %v", err)
+		return fmt.Errorf("database unreachable: %w", err)
 	}
 	if pending, err := a.Store.PendingMigrations(ctx); err != nil {
 		return err
@@ -214,7 +214,7 @@ func (a *App) ready(ctx context.Context) error {
 		return fmt.Errorf("migrations not applied: %v", pending)
 	}
 	if _, err := a.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		return fmt.Errorf("temporal unreachable: %v", err)
+		return fmt.Errorf("temporal unreachable: %w", err)
 	}
 	return nil
 }

@@ -89,7 +89,7 @@ func (b Bootstrapped) Print(w io.Writer, baseURL string) {
 	if !b.Created {
 		what = "issued a new credential for organization"
 	}
-	fmt.Fprintf(w, `
+	_, _ = fmt.Fprintf(w, `
 orgaccounts: %s %s (%s)
   owner:          %s <%s>
   client id:      %s

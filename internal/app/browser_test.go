@@ -15,7 +15,7 @@ import (
 )
 
 // pageText reads the text of selector in the browser's current page.
-func pageText(t *testing.T, ctx context.Context, selector string) string {
+func pageText(ctx context.Context, t *testing.T, selector string) string {
 	t.Helper()
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -26,7 +26,7 @@ func pageText(t *testing.T, ctx context.Context, selector string) string {
 
 // waitText waits until selector's text contains want (a page load after a
 // click lands when it lands).
-func waitText(t *testing.T, ctx context.Context, selector, want string) {
+func waitText(ctx context.Context, t *testing.T, selector, want string) {
 	t.Helper()
 	var s string
 	require.Eventually(t, func() bool {
@@ -62,13 +62,13 @@ func TestInvitationByEmailInABrowser(t *testing.T) {
 
 	// A visit alone, as a link scanner makes, answers nothing.
 	require.NoError(t, chromedp.Do(browserCtx, chromedp.Navigate(links[0]), chromedp.WaitVisible(chromedp.CSS("#accept"))))
-	require.Equal(t, "Browser Land", pageText(t, browserCtx, "#account"))
-	require.Equal(t, "Developer, Billing Manager", pageText(t, browserCtx, "#roles"))
-	require.Contains(t, pageText(t, browserCtx, "#inviter"), "owner@example.com")
+	require.Equal(t, "Browser Land", pageText(browserCtx, t, "#account"))
+	require.Equal(t, "Developer, Billing Manager", pageText(browserCtx, t, "#roles"))
+	require.Contains(t, pageText(browserCtx, t, "#inviter"), "owner@example.com")
 	require.Equal(t, "pending", e.owner.get(invitations).JSON(t)["content"].([]any)[0].(map[string]any)["status"])
 
 	require.NoError(t, chromedp.Do(browserCtx, chromedp.Click(chromedp.CSS("#accept"))))
-	waitText(t, browserCtx, "#title", "Welcome to Browser Land")
+	waitText(browserCtx, t, "#title", "Welcome to Browser Land")
 
 	u, err := a.Store.FindUserByEmailAnywhere(context.Background(), "alice@partner.test")
 	require.NoError(t, err)
@@ -100,9 +100,9 @@ func TestInvitationByEmailInABrowser(t *testing.T) {
 		return second != ""
 	}, 30*time.Second, 200*time.Millisecond, "no second email for bob")
 	require.NoError(t, chromedp.Do(browserCtx, chromedp.Navigate(first)))
-	waitText(t, browserCtx, "#title", "no longer valid")
+	waitText(browserCtx, t, "#title", "no longer valid")
 	require.NoError(t, chromedp.Do(browserCtx, chromedp.Navigate(second)))
-	waitText(t, browserCtx, "#title", "You are invited")
+	waitText(browserCtx, t, "#title", "You are invited")
 	shot, err := chromedp.Run(browserCtx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(string(shot), "\x89PNG"), "a PNG screenshot of the invitation page")

@@ -94,7 +94,7 @@ func (c apiClient) do(method, path string, body any) response {
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: testenv.OpenAPITransport(c.t, api.OpenAPISpec(), nil)}
 	resp, err := hc.Do(req)
 	require.NoError(c.t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(c.t, err)
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}

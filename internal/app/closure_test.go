@@ -385,8 +385,8 @@ func TestCloseAccount_RefusedAtItsStartLeavesTheAccountActive(t *testing.T) {
 	require.Equal(t, http.StatusOK, cred.get(base+"/PhoneNumbers").Status, "its credentials still work")
 	requireError(t, e.owner.get(base+"/Closure"), http.StatusNotFound, domain.CodeAccountNotFound)
 	require.Eventually(t, func() bool {
-		desc, err := e.app.Temporal.DescribeWorkflowExecution(context.Background(), "close-account/"+acct, "")
-		return err == nil && desc.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+		desc, err := e.app.Temporal.DescribeWorkflow(context.Background(), "close-account/"+acct, "")
+		return err == nil && desc.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 	}, 20*time.Second, 50*time.Millisecond, "a closure is running")
 
 	// With another open account, it closes.

@@ -126,8 +126,8 @@ func TestDomains_AddPublishVerifyAndDelete(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, r.Status, "body: %s", r.Body)
 	requireError(t, e.owner.get(e.orgPath("/Domains/"+sid)), http.StatusNotFound, domain.CodeDomainNotFound)
 	require.Eventually(t, func() bool {
-		desc, err := e.app.Temporal.DescribeWorkflowExecution(ctx, workflows.DomainVerificationWorkflowID(sid), "")
-		return err == nil && desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED
+		desc, err := e.app.Temporal.DescribeWorkflow(ctx, workflows.DomainVerificationWorkflowID(sid), "")
+		return err == nil && desc.Status == enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED
 	}, 30*time.Second, 100*time.Millisecond, "the verification workflow was not cancelled")
 	assert.Equal(t, []string{domain.EventDomainCreated, domain.EventDomainVerified, domain.EventDomainDeleted}, e.eventTypes(sid))
 	ok, err = e.app.Store.IsVerifiedDomain(ctx, e.org, "corp.example")
@@ -295,8 +295,8 @@ func TestDomains_VanishedRecordRestoredThenRemovedAfterGrace(t *testing.T) {
 	assert.Equal(t, []string{domain.EventDomainCreated, domain.EventDomainVerified, domain.EventDomainLapsed, domain.EventDomainRestored,
 		domain.EventDomainLapsed, domain.EventDomainRemoved}, e.eventTypes(sid))
 	require.Eventually(t, func() bool {
-		desc, err := e.app.Temporal.DescribeWorkflowExecution(context.Background(), workflows.DomainVerificationWorkflowID(sid), "")
-		return err == nil && desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+		desc, err := e.app.Temporal.DescribeWorkflow(context.Background(), workflows.DomainVerificationWorkflowID(sid), "")
+		return err == nil && desc.Status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
 	}, 30*time.Second, 100*time.Millisecond, "the workflow ends once the domain is removed")
 
 	// Removed, the domain can be added anew.

@@ -78,7 +78,7 @@ func (b *browser) get(link string) (int, string) {
 	b.t.Helper()
 	resp, err := b.hc.Get(link)
 	require.NoError(b.t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
 }
@@ -96,7 +96,7 @@ func (b *browser) click(link, page, action string) (int, string) {
 	}
 	resp, err := b.hc.PostForm(target, form)
 	require.NoError(b.t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
 }
@@ -139,7 +139,7 @@ func TestInvitationAcceptedThroughTheLink(t *testing.T) {
 	// A POST that did not come from the page answers nothing.
 	resp, err := http.PostForm(link, url.Values{"action": {"accept"}, "csrf": {strings.Repeat("a", 32)}})
 	require.NoError(t, err)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
 	require.Equal(t, "pending", e.owner.get(e.orgPath("/Accounts/" + acct + "/Invitations/" + sid)).JSON(t)["status"])
 

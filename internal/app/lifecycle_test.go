@@ -66,7 +66,7 @@ func TestShutdownDrainFailsReadinessFirst(t *testing.T) {
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(a.BaseURL + "/healthz")
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 		}
 		return err != nil
 	}, 10*time.Second, 50*time.Millisecond, "the listener closes once the drain ends")
@@ -112,7 +112,7 @@ func TestSIGTERMDrainsRequests(t *testing.T) {
 	require.Eventually(t, func() bool {
 		r, err := http.Get(base + "/healthz")
 		if err == nil {
-			r.Body.Close()
+			_ = r.Body.Close()
 		}
 		return err == nil && r.StatusCode == http.StatusOK
 	}, 30*time.Second, 50*time.Millisecond)
@@ -136,7 +136,7 @@ func TestSIGTERMDrainsRequests(t *testing.T) {
 				switch {
 				case err == nil:
 					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
+					_ = resp.Body.Close()
 					if resp.StatusCode == http.StatusOK {
 						ok.Add(1)
 					} else {

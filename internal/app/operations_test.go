@@ -120,10 +120,10 @@ func TestRequestIDFollowsTheWork(t *testing.T) {
 	require.Equal(t, workflows.CreateAccountWorkflowID(sid), wfID, "the API logs which workflow the request started")
 
 	// Workflow (as the Web UI shows it) → request id, in its memo.
-	desc, err := a.Temporal.DescribeWorkflowExecution(context.Background(), wfID, "")
+	desc, err := a.Temporal.DescribeWorkflow(context.Background(), wfID, "")
 	require.NoError(t, err)
 	var memo string
-	require.NoError(t, json.Unmarshal(desc.GetWorkflowExecutionInfo().GetMemo().GetFields()["request_id"].GetData(), &memo))
+	require.NoError(t, json.Unmarshal(desc.RawResponse.GetWorkflowExecutionInfo().GetMemo().GetFields()["request_id"].GetData(), &memo))
 	require.Equal(t, rid, memo)
 
 	// Activities log with the request id the header carried to them.

@@ -111,14 +111,14 @@ func TestImportConfirmedInABrowser(t *testing.T) {
 
 	// Opening the link (all a mail scanner does) confirms nothing.
 	require.NoError(t, chromedp.Do(browserCtx, chromedp.Navigate(links[0]), chromedp.WaitVisible(chromedp.CSS("#accept"))))
-	require.Contains(t, pageText(t, browserCtx, "#title"), "asks to import Founder's Lab")
-	require.Contains(t, pageText(t, browserCtx, "#requester"), "owner@example.com")
-	require.Equal(t, "Confirm import", pageText(t, browserCtx, "#accept"))
+	require.Contains(t, pageText(browserCtx, t, "#title"), "asks to import Founder's Lab")
+	require.Contains(t, pageText(browserCtx, t, "#requester"), "owner@example.com")
+	require.Equal(t, "Confirm import", pageText(browserCtx, t, "#accept"))
 	require.Equal(t, "pending", e.pending("")[rq]["status"])
 	requireError(t, e.owner.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
 
 	require.NoError(t, chromedp.Do(browserCtx, chromedp.Click(chromedp.CSS("#accept"))))
-	waitText(t, browserCtx, "#title", "Account imported")
+	waitText(browserCtx, t, "#title", "Account imported")
 
 	got := e.owner.get(e.orgPath("/Accounts/" + acct)).JSON(t)
 	require.Equal(t, domain.AccountManaged, got["kind"])
@@ -158,7 +158,7 @@ func TestImportConfirmedInABrowser(t *testing.T) {
 
 	// The page of a used link shows so and changes nothing.
 	require.NoError(t, chromedp.Do(browserCtx, chromedp.Navigate(links[0])))
-	waitText(t, browserCtx, "#title", "already answered")
+	waitText(browserCtx, t, "#title", "already answered")
 }
 
 // TestShareAcceptedThenRelinquished: an outsider's account is shared with
@@ -184,9 +184,9 @@ func TestShareAcceptedThenRelinquished(t *testing.T) {
 	links := msg.Links(a.BaseURL + "/confirm/")
 	require.Len(t, links, 1)
 	require.NoError(t, chromedp.Do(browserCtx, chromedp.Navigate(links[0]), chromedp.WaitVisible(chromedp.CSS("#accept"))))
-	require.Contains(t, pageText(t, browserCtx, "#grants"), "dev@example.com as Developer")
+	require.Contains(t, pageText(browserCtx, t, "#grants"), "dev@example.com as Developer")
 	require.NoError(t, chromedp.Do(browserCtx, chromedp.Click(chromedp.CSS("#accept"))))
-	waitText(t, browserCtx, "#title", "Account shared")
+	waitText(browserCtx, t, "#title", "Account shared")
 
 	got := e.owner.get(e.orgPath("/Accounts/" + acct)).JSON(t)
 	require.Equal(t, domain.AccountIndependent, got["kind"])

@@ -63,9 +63,9 @@ func walkthrough(t *testing.T, e *env) {
 	require.Len(t, creation["steps"], 3)
 
 	// The workflow is there for an operator, completed.
-	desc, err := e.app.Temporal.DescribeWorkflowExecution(context.Background(), workflows.CreateAccountWorkflowID(sid), "")
+	desc, err := e.app.Temporal.DescribeWorkflow(context.Background(), workflows.CreateAccountWorkflowID(sid), "")
 	require.NoError(t, err)
-	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.GetWorkflowExecutionInfo().GetStatus())
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.Status)
 
 	// 5. List and fetch.
 	r = c.get(e.orgPath("/Accounts"))
@@ -114,11 +114,11 @@ func walkthrough(t *testing.T, e *env) {
 	// 7. Another organization's credentials get 25107, and learn nothing:
 	// an existing account and a made-up one answer the same.
 	_, other := e.otherOrg()
-	real := other.get(e.orgPath("/Accounts/" + sid))
-	requireError(t, real, http.StatusForbidden, domain.CodeWrongOrganization)
+	existing := other.get(e.orgPath("/Accounts/" + sid))
+	requireError(t, existing, http.StatusForbidden, domain.CodeWrongOrganization)
 	fake := other.get("/Organizations/OR" + "ffffffffffffffffffffffffffffffff" + "/Accounts/AC" + "ffffffffffffffffffffffffffffffff")
 	requireError(t, fake, http.StatusForbidden, domain.CodeWrongOrganization)
-	require.Equal(t, real.JSON(t)["message"], fake.JSON(t)["message"])
+	require.Equal(t, existing.JSON(t)["message"], fake.JSON(t)["message"])
 	requireError(t, other.get(e.orgPath("/Accounts")), http.StatusForbidden, domain.CodeWrongOrganization)
 	requireError(t, other.post(e.orgPath("/Accounts"), map[string]any{"friendly_name": "Sneaky"}), http.StatusForbidden, domain.CodeWrongOrganization)
 	require.Equal(t, 1, e.count(c, e.orgPath("/Accounts")), "the denied POST created nothing")

@@ -126,7 +126,7 @@ func ValidateSchema(spec []byte, name string, body []byte) ([]string, error) {
 	}
 	schema := proxy.Schema()
 	if schema == nil {
-		return nil, fmt.Errorf("components.schemas.%s: %v", name, proxy.GetBuildError())
+		return nil, fmt.Errorf("components.schemas.%s: %w", name, proxy.GetBuildError())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
