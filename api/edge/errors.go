@@ -31,6 +31,8 @@ func StatusOf(kind string) int {
 		return http.StatusConflict
 	case domain.EUnprocessable:
 		return http.StatusUnprocessableEntity
+	case domain.EPreconditionFailed:
+		return http.StatusPreconditionFailed
 	case domain.ERateLimited:
 		return http.StatusTooManyRequests
 	case domain.EUnavailable:
@@ -104,7 +106,11 @@ func WriteError(c *gin.Context, log *slog.Logger, err error) {
 	}
 	if IsSCIM(c) {
 		c.Header("Content-Type", SCIMMediaType)
-		c.AbortWithStatusJSON(status, SCIMError{Schemas: []string{scimErrorSchema}, Detail: msg, SCIMType: SCIMTypeOf(code), Status: fmt.Sprint(status),
+		scimType := SCIMTypeOf(code)
+		if status == http.StatusPreconditionFailed {
+			scimType = "" // RFC 7644 §3.14 gives a failed If-Match no scimType
+		}
+		c.AbortWithStatusJSON(status, SCIMError{Schemas: []string{scimErrorSchema}, Detail: msg, SCIMType: scimType, Status: fmt.Sprint(status),
 			Code: code, MoreInfo: MoreInfo(code)})
 		return
 	}

@@ -1687,14 +1687,20 @@ type SCIMName struct {
 // SCIMUserSchemas defines model for SCIMUser.Schemas.
 type SCIMUserSchemas string
 
-// SCIMUserCreate A SCIM user to create: `id` and `meta` are the service's.
+// SCIMUserCreate A SCIM user to create: `id` and `meta` are the service's, and ignored when sent.
 type SCIMUserCreate struct {
 	Active      *bool            `json:"active,omitempty"`
 	DisplayName *string          `json:"displayName,omitempty"`
 	Emails      []SCIMEmailInput `json:"emails,omitempty"`
 	ExternalID  *string          `json:"externalId,omitempty"`
-	Locale      *string          `json:"locale,omitempty"`
-	Name        *SCIMName        `json:"name,omitempty"`
+
+	// ID Read-only (RFC 7644 section 3.3); ignored on create.
+	ID     *string `json:"id,omitempty"`
+	Locale *string `json:"locale,omitempty"`
+
+	// Meta Read-only (RFC 7644 section 3.3), as Twilio's own client sends it; ignored.
+	Meta map[string]interface{} `json:"meta,omitempty"`
+	Name *SCIMName              `json:"name,omitempty"`
 
 	// Schemas When given, must include urn:ietf:params:scim:schemas:core:2.0:User.
 	Schemas  []string `json:"schemas,omitempty"`

@@ -13,9 +13,12 @@ const (
 	ENotFound        = "not_found"       // 404
 	EConflict        = "conflict"        // 409
 	EUnprocessable   = "unprocessable"   // 422
-	ERateLimited     = "rate_limited"    // 429
-	EInternal        = "internal"        // 500
-	EUnavailable     = "unavailable"     // 503
+	// EPreconditionFailed: a conditional request (If-Match) whose
+	// condition does not hold (RFC 7232).
+	EPreconditionFailed = "precondition_failed" // 412
+	ERateLimited        = "rate_limited"        // 429
+	EInternal           = "internal"            // 500
+	EUnavailable        = "unavailable"         // 503
 )
 
 // Twilio error codes (see the wire contract) plus the few of our own.

@@ -109,7 +109,7 @@ func ParseIfMatch(raw string) (int, error) {
 	v := strings.Trim(strings.TrimPrefix(raw, "W/"), `"`)
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
-		return 0, Errorf(EInvalid, CodeBadRequest, `If-Match must be an ETag such as W/"3"`)
+		return 0, Errorf(EPreconditionFailed, CodeVersionConflict, `If-Match %q names no version of this user (ETags look like W/"3")`, raw)
 	}
 	return n, nil
 }

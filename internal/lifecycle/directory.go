@@ -138,9 +138,8 @@ func (s *Directory) Create(ctx context.Context, p domain.Principal, in SCIMUser)
 	if err := p.RequireOrgAdmin(); err != nil {
 		return domain.User{}, err
 	}
-	if in.ID != "" || in.HasMeta {
-		return domain.User{}, domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "id and meta are set by the service")
-	}
+	// id and meta are readOnly: a client that sends them (Twilio's own
+	// sends meta with zero times) has them ignored (RFC 7644 §3.3).
 	u := domain.User{Sid: newSID(ctx, s.clock, domain.PrefixUser), OrganizationSid: p.OrganizationSid, Managed: true, OrgRole: domain.OrgRoleStandard, Active: true}
 	if err := s.apply(ctx, in, &u); err != nil {
 		return domain.User{}, err
@@ -301,8 +300,13 @@ func (s *Directory) save(ctx context.Context, p domain.Principal, cur, next doma
 	if cur.OrgRole == domain.OrgRoleOwner && (!next.Active || next.UserName != cur.UserName) {
 		return domain.User{}, domain.Errorf(domain.EForbidden, domain.CodeOrgOwnerImmutable, "the organization owner cannot be deactivated or renamed through the API")
 	}
-	return s.store.UpdateUser(ctx, next, expect,
+	out, err := s.store.UpdateUser(ctx, next, expect,
 		domain.NewAuditEvent(p.Actor(), p.OrganizationSid, domain.EventUserUpdated, cur.Sid, userChanges(cur, next)))
+	if expect > 0 && domain.ErrorCode(err) == domain.CodeVersionConflict {
+		// The client's If-Match no longer holds (RFC 7644 §3.14).
+		return out, domain.Errorf(domain.EPreconditionFailed, domain.CodeVersionConflict, "If-Match W/\"%d\" is stale: the user changed since; fetch it again", expect)
+	}
+	return out, err
 }
 
 func userChanges(a, b domain.User) map[string]any {

@@ -97,8 +97,6 @@ func TestDirectoryCreate(t *testing.T) {
 	requireCode(t, err, domain.CodeForbidden)
 	_, err = d.Create(ctx, admin, SCIMUser{UserName: "ann@elsewhere.test"})
 	requireCode(t, err, domain.CodeDomainNotVerified)
-	_, err = d.Create(ctx, admin, SCIMUser{UserName: "ann@example.com", ID: "US00000000000000000000000000000009"})
-	requireCode(t, err, domain.CodeBadRequest)
 	_, err = d.Create(ctx, admin, SCIMUser{UserName: "ann@example.com", Emails: []UserEmail{{Primary: true, Value: "other@example.com"}}})
 	requireCode(t, err, domain.CodeBadRequest)
 	_, err = d.Create(ctx, admin, SCIMUser{Schemas: []string{"urn:other"}, UserName: "ann@example.com"})
@@ -107,9 +105,14 @@ func TestDirectoryCreate(t *testing.T) {
 		t.Fatalf("refused creations stored %d users", len(m.users))
 	}
 
-	u, err := d.Create(ctx, admin, SCIMUser{UserName: "Ann@Example.com", Name: &UserName{GivenName: "Ann"}})
+	// id and meta are readOnly: sent anyway (as Twilio's client sends
+	// meta), they are ignored, not refused (RFC 7644 §3.3).
+	u, err := d.Create(ctx, admin, SCIMUser{UserName: "Ann@Example.com", Name: &UserName{GivenName: "Ann"}, ID: "US00000000000000000000000000000009", HasMeta: true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if u.Sid == "US00000000000000000000000000000009" {
+		t.Fatal("the client's id was taken")
 	}
 	if u.UserName != "ann@example.com" || !u.Managed || !u.Active || u.OrgRole != domain.OrgRoleStandard || u.GivenName != "Ann" || u.Version != 1 {
 		t.Fatalf("created %+v", u)
@@ -186,8 +189,13 @@ func TestDirectoryReplaceAndPatch(t *testing.T) {
 	// The user is looked up before If-Match is read.
 	_, err = d.Patch(ctx, admin, PatchUser{Sid: "US0000000000000000000000000000dead", IfMatch: "garbage"})
 	requireCode(t, err, domain.CodeUserNotFound)
+	// An If-Match that names no version fails as a precondition
+	// (RFC 7644 §3.14): 412 on the wire.
 	_, err = d.Patch(ctx, admin, PatchUser{Sid: u.Sid, IfMatch: "garbage"})
-	requireCode(t, err, domain.CodeBadRequest)
+	requireCode(t, err, domain.CodeVersionConflict)
+	if domain.ErrorKind(err) != domain.EPreconditionFailed {
+		t.Fatalf("If-Match garbage: %v, want a failed precondition", err)
+	}
 	_, err = d.Replace(ctx, standard, ReplaceUser{Sid: u.Sid, User: SCIMUser{UserName: "ann@example.com"}})
 	requireCode(t, err, domain.CodeForbidden)
 
@@ -200,6 +208,9 @@ func TestDirectoryReplaceAndPatch(t *testing.T) {
 	}
 	_, err = d.Replace(ctx, admin, ReplaceUser{Sid: u.Sid, IfMatch: `W/"1"`, User: SCIMUser{UserName: "ann@example.com"}})
 	requireCode(t, err, domain.CodeVersionConflict)
+	if domain.ErrorKind(err) != domain.EPreconditionFailed {
+		t.Fatalf("stale If-Match: %v, want a failed precondition (412)", err)
+	}
 	_, err = d.Replace(ctx, admin, ReplaceUser{Sid: u.Sid, User: SCIMUser{ID: "US00000000000000000000000000000009", UserName: "ann@example.com"}})
 	requireCode(t, err, domain.CodeBadRequest)
 
