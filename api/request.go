@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strings"
 
 	"github.com/orgaccounts/orgaccounts/api/edge"
 
@@ -30,6 +31,11 @@ func requestIDMiddleware(c *gin.Context) {
 		id = "RQ" + hex.EncodeToString(b[:])
 	}
 	edge.SetRequestID(c, id)
+	if strings.HasPrefix(c.FullPath(), "/Organizations/:org/scim/") {
+		// Every answer on a SCIM route is a SCIM one, refusals made
+		// before the SCIM handlers included.
+		edge.MarkSCIM(c)
+	}
 
 	c.Header(RequestIDHeader, id)
 	c.Request = c.Request.WithContext(telemetry.WithRequestID(c.Request.Context(), id))
