@@ -2,12 +2,14 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
@@ -25,17 +27,21 @@ func pageText(ctx context.Context, t *testing.T, selector string) string {
 }
 
 // waitText waits until selector's text contains want (a page load after a
-// click lands when it lands).
+// click lands when it lands). The page is read by a script each time rather
+// than through chromedp's view of the DOM, which a navigation replaces; a
+// failure shows the page the browser was on and what it held.
 func waitText(ctx context.Context, t *testing.T, selector, want string) {
 	t.Helper()
-	var s string
-	require.Eventually(t, func() bool {
+	read := fmt.Sprintf(`[location.href, document.readyState, (document.querySelector(%q) || {}).innerText || ""]`, selector)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
-		var err error
-		s, err = chromedp.Run(rctx, chromedp.Text(chromedp.CSS(selector)))
-		return err == nil && strings.Contains(s, want)
-	}, 20*time.Second, 100*time.Millisecond, "%s never showed %q (last: %q)", selector, want, s)
+		page, err := chromedp.Run(rctx, chromedp.Evaluate[[]string](read))
+		if !assert.NoError(c, err, "reading the page") || !assert.Len(c, page, 3) {
+			return
+		}
+		assert.Contains(c, page[2], want, "%s on %s (%s)", selector, page[0], page[1])
+	}, 20*time.Second, 100*time.Millisecond, "%s never showed %q", selector, want)
 }
 
 // TestInvitationByEmailInABrowser: invite → a real email through Mailpit →

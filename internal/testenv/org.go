@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
@@ -104,18 +105,18 @@ func (o *Org) WaitActive(c Client, sid string) map[string]any {
 }
 
 // WaitStatus polls the account as c until it has the status (for 30s at
-// most), and returns it.
+// most), and returns it. A failure shows the last answer.
 func (o *Org) WaitStatus(c Client, sid, status string) map[string]any {
 	o.T.Helper()
 	var got map[string]any
-	require.Eventually(o.T, func() bool {
+	require.EventuallyWithT(o.T, func(collect *assert.CollectT) {
 		r := c.Get(o.Path("/Accounts/" + sid))
-		if r.Status != http.StatusOK {
-			return false
+		if !assert.Equal(collect, http.StatusOK, r.Status, "body: %s", r.Body) {
+			return
 		}
 		got = r.JSON(o.T)
-		return got["status"] == status
-	}, 30*time.Second, 50*time.Millisecond, "account %s never became %s (last: %v)", sid, status, got)
+		assert.Equal(collect, status, got["status"], "account: %v", got)
+	}, 30*time.Second, 50*time.Millisecond, "account %s never became %s", sid, status)
 	return got
 }
 
