@@ -56,26 +56,10 @@ func newEnv(t *testing.T) *env {
 	_, err = st.Migrate(ctx)
 	require.NoError(t, err)
 
-	now := time.Now()
 	e := &env{st: st}
-	e.org = domain.Organization{Sid: domain.NewSID(domain.PrefixOrganization, now), FriendlyName: "Acme"}
-	e.owner = domain.User{
-		Sid: domain.NewSID(domain.PrefixUser, now), OrganizationSid: e.org.Sid, UserName: "owner@acme.example.com",
-		Managed: true, OrgRole: domain.OrgRoleOwner, Active: true,
-	}
-	e.org.OwnerSid = e.owner.Sid
-	verified := now
-	require.NoError(t, st.CreateOrganization(ctx, e.org, e.owner,
-		domain.VerifiedDomain{
-			Sid: domain.NewSID(domain.PrefixDomain, now), OrganizationSid: e.org.Sid, DomainName: "acme.example.com",
-			Status: domain.DomainVerified, VerificationToken: domain.NewSecret(32), DateVerified: &verified,
-		},
-		domain.Credential{
-			Sid: domain.NewSID(domain.PrefixCredential, now), OrganizationSid: e.org.Sid, UserSid: e.owner.Sid,
-			FriendlyName: "test", SecretHash: domain.HashSecret(domain.NewSecret(32)),
-		},
-		domain.NewAuditEvent(domain.SystemActor, e.org.Sid, domain.EventOrganizationCreated, e.org.Sid, nil)))
-	e.external = domain.User{Sid: domain.NewSID(domain.PrefixUser, now), UserName: "someone@elsewhere.example.com", Active: true}
+	seeded := testenv.SeedOrg(t, st, "Acme", "owner@acme.example.com")
+	e.org, e.owner = seeded.Organization, seeded.Owner
+	e.external = domain.User{Sid: domain.NewSID(domain.PrefixUser, time.Now()), UserName: "someone@elsewhere.example.com", Active: true}
 	require.NoError(t, st.CreateUser(ctx, e.external, domain.AuditEvent{}))
 
 	e.temporal = temporalServer.Client(t)

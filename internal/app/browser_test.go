@@ -2,12 +2,14 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
@@ -25,17 +27,21 @@ func pageText(ctx context.Context, t *testing.T, selector string) string {
 }
 
 // waitText waits until selector's text contains want (a page load after a
-// click lands when it lands).
+// click lands when it lands). The page is read by a script each time rather
+// than through chromedp's view of the DOM, which a navigation replaces; a
+// failure shows the page the browser was on and what it held.
 func waitText(ctx context.Context, t *testing.T, selector, want string) {
 	t.Helper()
-	var s string
-	require.Eventually(t, func() bool {
+	read := fmt.Sprintf(`[location.href, document.readyState, (document.querySelector(%q) || {}).innerText || ""]`, selector)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
-		var err error
-		s, err = chromedp.Run(rctx, chromedp.Text(chromedp.CSS(selector)))
-		return err == nil && strings.Contains(s, want)
-	}, 20*time.Second, 100*time.Millisecond, "%s never showed %q (last: %q)", selector, want, s)
+		page, err := chromedp.Run(rctx, chromedp.Evaluate[[]string](read))
+		if !assert.NoError(c, err, "reading the page") || !assert.Len(c, page, 3) {
+			return
+		}
+		assert.Contains(c, page[2], want, "%s on %s (%s)", selector, page[0], page[1])
+	}, 20*time.Second, 100*time.Millisecond, "%s never showed %q", selector, want)
 }
 
 // TestInvitationByEmailInABrowser: invite → a real email through Mailpit →
@@ -46,14 +52,14 @@ func TestInvitationByEmailInABrowser(t *testing.T) {
 	t.Parallel()
 	mp := testenv.MustMailpit(t)
 	browserCtx := testenv.MustBrowser(t)
-	a := testenv.MustApp(t, temporal, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Env: map[string]string{
+	e := newAppEnv(t, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Env: map[string]string{
 		"SMTP_URL": mp.SMTPURL(), "INVITATION_RESEND_INTERVAL": "1s",
 	}})
-	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}
-	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Browser Land"})
-	invitations := e.orgPath("/Accounts/" + acct + "/Invitations")
+	a := e.App
+	acct := e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Browser Land"})
+	invitations := e.Path("/Accounts/" + acct + "/Invitations")
 
-	r := e.owner.post(invitations, map[string]any{"email": "alice@partner.test", "roles": []string{domain.RoleDeveloper, domain.RoleBillingManager}})
+	r := e.Owner.Post(invitations, map[string]any{"email": "alice@partner.test", "roles": []string{domain.RoleDeveloper, domain.RoleBillingManager}})
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 	msg := mp.WaitForMessage(t, "alice@partner.test", "invited you", 30*time.Second)
 	require.Contains(t, msg.HTML, "Browser Land")
@@ -65,14 +71,14 @@ func TestInvitationByEmailInABrowser(t *testing.T) {
 	require.Equal(t, "Browser Land", pageText(browserCtx, t, "#account"))
 	require.Equal(t, "Developer, Billing Manager", pageText(browserCtx, t, "#roles"))
 	require.Contains(t, pageText(browserCtx, t, "#inviter"), "owner@example.com")
-	require.Equal(t, "pending", e.owner.get(invitations).JSON(t)["content"].([]any)[0].(map[string]any)["status"])
+	require.Equal(t, "pending", e.Owner.Get(invitations).JSON(t)["content"].([]any)[0].(map[string]any)["status"])
 
 	require.NoError(t, chromedp.Do(browserCtx, chromedp.Click(chromedp.CSS("#accept"))))
 	waitText(browserCtx, t, "#title", "Welcome to Browser Land")
 
 	u, err := a.Store.FindUserByEmailAnywhere(context.Background(), "alice@partner.test")
 	require.NoError(t, err)
-	r = e.owner.get(e.orgPath("/Accounts/" + acct + "/Users?Role=" + domain.RoleBillingManager))
+	r = e.Owner.Get(e.Path("/Accounts/" + acct + "/Users?Role=" + domain.RoleBillingManager))
 	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 	listed := r.JSON(t)["content"].([]any)
 	require.Len(t, listed, 1, "body: %s", r.Body)
@@ -81,11 +87,11 @@ func TestInvitationByEmailInABrowser(t *testing.T) {
 	mp.WaitForMessage(t, "owner@example.com", "accepted your invitation", 30*time.Second)
 
 	// Resend: the first link stops working, the second works.
-	r = e.owner.post(invitations, map[string]any{"email": "bob@partner.test", "roles": []string{domain.RoleSupport}})
+	r = e.Owner.Post(invitations, map[string]any{"email": "bob@partner.test", "roles": []string{domain.RoleSupport}})
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 	sid := r.JSON(t)["sid"].(string)
 	first := mp.WaitForMessage(t, "bob@partner.test", "invited you", 30*time.Second).Links(a.BaseURL + "/confirm/")[0]
-	require.Eventually(t, func() bool { return e.owner.post(invitations+"/"+sid+"/Resend", nil).Status == http.StatusOK }, 15*time.Second, 250*time.Millisecond)
+	require.Eventually(t, func() bool { return e.Owner.Post(invitations+"/"+sid+"/Resend", nil).Status == http.StatusOK }, 15*time.Second, 250*time.Millisecond)
 	var second string
 	require.Eventually(t, func() bool {
 		for _, m := range mp.Messages(t) {

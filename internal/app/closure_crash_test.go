@@ -36,13 +36,8 @@ func newClosable(t *testing.T, st *store.Store, phones, shortCodes, charges, sub
 	ctx := context.Background()
 	now := time.Now()
 	c := &closable{st: st, numbers: phones + shortCodes, charges: charges}
-	c.org = domain.Organization{Sid: domain.NewSID(domain.PrefixOrganization, now), FriendlyName: "Crash Co"}
-	c.owner = domain.User{Sid: domain.NewSID(domain.PrefixUser, now), OrganizationSid: c.org.Sid, UserName: "owner@crash.example",
-		Managed: true, OrgRole: domain.OrgRoleOwner, Active: true}
-	c.org.OwnerSid = c.owner.Sid
-	require.NoError(t, st.CreateOrganization(ctx, c.org, c.owner,
-		domain.VerifiedDomain{Sid: domain.NewSID(domain.PrefixDomain, now), OrganizationSid: c.org.Sid, DomainName: "crash.example", Status: domain.DomainVerified, VerificationToken: "t"},
-		domain.Credential{Sid: domain.NewSID(domain.PrefixCredential, now), OrganizationSid: c.org.Sid, UserSid: c.owner.Sid, SecretHash: "x"}, domain.AuditEvent{}))
+	seeded := testenv.SeedOrg(t, st, "Crash Co", "owner@crash.example")
+	c.org, c.owner = seeded.Organization, seeded.Owner
 	account := func(name, parent string) domain.Account {
 		a, err := st.CreateAccount(ctx, domain.Account{Sid: domain.NewSID(domain.PrefixAccount, time.Now()), OrganizationSid: c.org.Sid, FriendlyName: name,
 			Status: domain.AccountActive, Kind: domain.AccountManaged, OwnerSid: c.owner.Sid, ParentSid: parent},
@@ -190,13 +185,13 @@ func TestCloseAccount_SurvivesSIGKILLOfTheWorker(t *testing.T) {
 func TestCloseAccount_SurvivesAPostgreSQLRestart(t *testing.T) {
 	pg := testenv.MustCluster(t)
 	e := newClosureEnv(t, pg.URL, map[string]string{"CLOSURE_RELEASE_PACING": "100ms", "CLOSURE_RETENTION": "1h"})
-	c := newClosable(t, e.app.Store, 30, 2, 3, 1)
-	c.close(t, workflows.Client{Temporal: e.app.Temporal, TaskQueue: e.app.Config.TaskQueue})
+	c := newClosable(t, e.App.Store, 30, 2, 3, 1)
+	c.close(t, workflows.Client{Temporal: e.App.Temporal, TaskQueue: e.App.Config.TaskQueue})
 
 	require.Eventually(t, func() bool { return c.releases(t) >= 3 }, 30*time.Second, 10*time.Millisecond, "no release started")
 	pg.Stop()
 	pg.Start()
 	c.requireReleasedOnce(t)
-	r := e.owner.get(e.orgPath("/Accounts"))
+	r := e.Owner.Get(e.Path("/Accounts"))
 	require.Equal(t, http.StatusOK, r.Status, "the service works again")
 }

@@ -39,10 +39,10 @@ func (b *lockedBuffer) String() string {
 func TestConfirmationTokenIsNeverLogged(t *testing.T) {
 	logs := &lockedBuffer{}
 	a := testenv.MustApp(t, temporal, testenv.AppOptions{Logs: logs, Env: map[string]string{"LOG_LEVEL": "info"}})
-	c := apiClient{t: t, base: a.BaseURL}
+	c := testenv.Client{T: t, BaseURL: a.BaseURL}
 	token := domain.NewSecret(32)
 
-	r := c.get("/confirm/" + token)
+	r := c.Get("/confirm/" + token)
 	require.Equal(t, http.StatusNotFound, r.Status, "an unknown link: %s", r.Body)
 
 	require.Eventually(t, func() bool { return strings.Contains(logs.String(), edge.SecretRef(token)) }, 30*time.Second, 50*time.Millisecond,
@@ -83,24 +83,24 @@ func TestControlCharactersAndInvalidUTF8AreRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, url)
 			for _, q := range []string{"Actor=%00", "Resource=%00", "Type=%00", "Actor=%FF%FE", "Actor=%C0%AF", "Type=a%1Fb"} {
-				requireError(t, e.owner.get(e.orgPath("/Events?"+q)), http.StatusBadRequest, domain.CodeBadRequest)
+				testenv.RequireError(t, e.Owner.Get(e.Path("/Events?"+q)), http.StatusBadRequest, domain.CodeBadRequest)
 			}
-			r := e.owner.get(e.orgPath(`/scim/Users?filter=userName%20eq%20%22%00%22`))
+			r := e.Owner.Get(e.Path(`/scim/Users?filter=userName%20eq%20%22%00%22`))
 			require.Equal(t, http.StatusBadRequest, r.Status, "body: %s", r.Body)
 
-			ac := e.createAccount(e.owner, map[string]any{"friendly_name": "Hardening"})
-			before := e.owner.get(e.orgPath("/Accounts/" + ac + "/Subscriptions"))
+			ac := e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Hardening"})
+			before := e.Owner.Get(e.Path("/Accounts/" + ac + "/Subscriptions"))
 			require.Equal(t, http.StatusOK, before.Status)
 			for _, body := range []string{
 				`{"description": "a\u0000b", "monthly_price": "1.00", "currency": "USD"}`,
 				`{"description": "bell\u0007", "monthly_price": "1.00", "currency": "USD"}`,
 				"{\"description\": \"\xff\xfe\", \"monthly_price\": \"1.00\", \"currency\": \"USD\"}",
 			} {
-				requireError(t, e.owner.post(e.orgPath("/Accounts/"+ac+"/Subscriptions"), body), http.StatusBadRequest, domain.CodeBadRequest)
+				testenv.RequireError(t, e.Owner.Post(e.Path("/Accounts/"+ac+"/Subscriptions"), body), http.StatusBadRequest, domain.CodeBadRequest)
 			}
-			r = e.owner.post(e.orgPath("/Accounts/"+ac+"/Subscriptions"), `{"description": "two\nlines\tok", "monthly_price": "1.00", "currency": "USD"}`)
+			r = e.Owner.Post(e.Path("/Accounts/"+ac+"/Subscriptions"), `{"description": "two\nlines\tok", "monthly_price": "1.00", "currency": "USD"}`)
 			require.Equal(t, http.StatusCreated, r.Status, "line breaks and tabs are text: %s", r.Body)
-			after := e.owner.get(e.orgPath("/Accounts/" + ac + "/Subscriptions"))
+			after := e.Owner.Get(e.Path("/Accounts/" + ac + "/Subscriptions"))
 			require.Len(t, after.JSON(t)["content"], len(before.JSON(t)["content"].([]any))+1, "only the valid one was added")
 		})
 	}

@@ -33,8 +33,7 @@ func newInviteEnv(t *testing.T, extra map[string]string) *inviteEnv {
 	for k, v := range extra {
 		envVars[k] = v
 	}
-	a := testenv.MustApp(t, temporal, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Logs: logs, Env: envVars})
-	return &inviteEnv{env: &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}, logs: logs}
+	return &inviteEnv{env: newAppEnv(t, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Logs: logs, Env: envVars}), logs: logs}
 }
 
 // links returns every confirmation link the outbox logged for to, oldest
@@ -56,9 +55,9 @@ func (e *inviteEnv) links(to string) []string {
 }
 
 func (e *inviteEnv) waitLinks(to string, n int) []string {
-	e.t.Helper()
+	e.T.Helper()
 	var got []string
-	require.Eventually(e.t, func() bool { got = e.links(to); return len(got) >= n }, 20*time.Second, 50*time.Millisecond,
+	require.Eventually(e.T, func() bool { got = e.links(to); return len(got) >= n }, 20*time.Second, 50*time.Millisecond,
 		"expected %d emailed link(s) for %s", n, to)
 	return got
 }
@@ -101,15 +100,15 @@ func (b *browser) click(link, page, action string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-func (e *inviteEnv) invite(c apiClient, acct, email string, roles ...string) response {
-	return c.post(e.orgPath("/Accounts/"+acct+"/Invitations"), map[string]any{"email": email, "roles": roles})
+func (e *inviteEnv) invite(c testenv.Client, acct, email string, roles ...string) testenv.Response {
+	return c.Post(e.Path("/Accounts/"+acct+"/Invitations"), map[string]any{"email": email, "roles": roles})
 }
 
 func TestInvitationAcceptedThroughTheLink(t *testing.T) {
 	t.Parallel()
 	e := newInviteEnv(t, nil)
-	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Support desk"})
-	r := e.invite(e.owner, acct, "Guest@Partner.test", domain.RoleDeveloper, domain.RoleBillingManager)
+	acct := e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Support desk"})
+	r := e.invite(e.Owner, acct, "Guest@Partner.test", domain.RoleDeveloper, domain.RoleBillingManager)
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 	inv := r.JSON(t)
 	require.Equal(t, "guest@partner.test", inv["email"])
@@ -119,7 +118,7 @@ func TestInvitationAcceptedThroughTheLink(t *testing.T) {
 	link := e.waitLinks("guest@partner.test", 1)[0]
 	// The send is recorded just after the email leaves.
 	require.Eventually(t, func() bool {
-		pending := e.owner.get(e.orgPath("/Accounts/" + acct + "/Invitations")).JSON(t)["content"].([]any)
+		pending := e.Owner.Get(e.Path("/Accounts/" + acct + "/Invitations")).JSON(t)["content"].([]any)
 		require.Len(t, pending, 1)
 		return pending[0].(map[string]any)["sent_count"] == float64(1)
 	}, 10*time.Second, 50*time.Millisecond, "the invitation never counted its first send")
@@ -134,32 +133,32 @@ func TestInvitationAcceptedThroughTheLink(t *testing.T) {
 		require.Contains(t, page, "Developer, Billing Manager")
 		require.Contains(t, page, "owner@example.com")
 	}
-	require.Equal(t, "pending", e.owner.get(e.orgPath("/Accounts/" + acct + "/Invitations/" + sid)).JSON(t)["status"])
+	require.Equal(t, "pending", e.Owner.Get(e.Path("/Accounts/" + acct + "/Invitations/" + sid)).JSON(t)["status"])
 
 	// A POST that did not come from the page answers nothing.
 	resp, err := http.PostForm(link, url.Values{"action": {"accept"}, "csrf": {strings.Repeat("a", 32)}})
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
-	require.Equal(t, "pending", e.owner.get(e.orgPath("/Accounts/" + acct + "/Invitations/" + sid)).JSON(t)["status"])
+	require.Equal(t, "pending", e.Owner.Get(e.Path("/Accounts/" + acct + "/Invitations/" + sid)).JSON(t)["status"])
 
 	_, page := b.get(link)
 	code, page := b.click(link, page, "accept")
 	require.Equal(t, http.StatusOK, code, page)
 	require.Contains(t, page, "Welcome to Support desk")
 
-	got := e.owner.get(e.orgPath("/Accounts/" + acct + "/Invitations/" + sid)).JSON(t)
+	got := e.Owner.Get(e.Path("/Accounts/" + acct + "/Invitations/" + sid)).JSON(t)
 	require.Equal(t, "accepted", got["status"])
-	u, err := e.app.Store.FindUserByEmailAnywhere(context.Background(), "guest@partner.test")
+	u, err := e.App.Store.FindUserByEmailAnywhere(context.Background(), "guest@partner.test")
 	require.NoError(t, err)
 	require.False(t, u.Managed, "partner.test is not a verified domain: an external user")
-	roles, err := e.app.Store.RolesOn(context.Background(), acct, u.Sid)
+	roles, err := e.App.Store.RolesOn(context.Background(), acct, u.Sid)
 	require.NoError(t, err)
 	require.Equal(t, []string{domain.RoleDeveloper, domain.RoleBillingManager}, roles)
 
 	// The inviter is told; the link is spent.
 	require.Eventually(t, func() bool {
-		emails, _ := e.app.Store.ListEmails(context.Background(), sid)
+		emails, _ := e.App.Store.ListEmails(context.Background(), sid)
 		for _, m := range emails {
 			if m.Template == "invitation_accepted" && m.To == "owner@example.com" {
 				return true
@@ -176,24 +175,24 @@ func TestInvitationAcceptedThroughTheLink(t *testing.T) {
 func TestInvitationResendRevokeExpire(t *testing.T) {
 	t.Parallel()
 	e := newInviteEnv(t, map[string]string{"INVITATION_TTL": "4s"})
-	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Ops"})
-	inv := func(r response) string {
+	acct := e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Ops"})
+	inv := func(r testenv.Response) string {
 		require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 		return r.JSON(t)["sid"].(string)
 	}
-	path := func(sid string) string { return e.orgPath("/Accounts/" + acct + "/Invitations/" + sid) }
+	path := func(sid string) string { return e.Path("/Accounts/" + acct + "/Invitations/" + sid) }
 
 	t.Run("ResendInvalidatesTheOldLink", func(t *testing.T) {
-		sid := inv(e.invite(e.owner, acct, "resend@partner.test", domain.RoleSupport))
+		sid := inv(e.invite(e.Owner, acct, "resend@partner.test", domain.RoleSupport))
 		first := e.waitLinks("resend@partner.test", 1)[0]
-		tooSoon := e.owner.post(path(sid)+"/Resend", nil)
-		requireError(t, tooSoon, http.StatusTooManyRequests, domain.CodeRateLimited)
+		tooSoon := e.Owner.Post(path(sid)+"/Resend", nil)
+		testenv.RequireError(t, tooSoon, http.StatusTooManyRequests, domain.CodeRateLimited)
 		wait, err := strconv.Atoi(tooSoon.Header.Get("Retry-After"))
 		require.NoError(t, err, "a 429 says how long to wait: %q", tooSoon.Header.Get("Retry-After"))
 		require.True(t, wait >= 1 && wait <= 1, "Retry-After %d s for a 1 s resend interval", wait)
-		var r response
+		var r testenv.Response
 		require.Eventually(t, func() bool {
-			r = e.owner.post(path(sid)+"/Resend", nil)
+			r = e.Owner.Post(path(sid)+"/Resend", nil)
 			return r.Status == http.StatusOK
 		}, 10*time.Second, 200*time.Millisecond, "resend after the interval: %s", r.Body)
 		require.Equal(t, float64(2), r.JSON(t)["sent_count"])
@@ -208,34 +207,34 @@ func TestInvitationResendRevokeExpire(t *testing.T) {
 	})
 
 	t.Run("RevokedLinkSaysSo", func(t *testing.T) {
-		sid := inv(e.invite(e.owner, acct, "revoke@partner.test", domain.RoleSupport))
+		sid := inv(e.invite(e.Owner, acct, "revoke@partner.test", domain.RoleSupport))
 		link := e.waitLinks("revoke@partner.test", 1)[0]
-		r := e.owner.do(http.MethodDelete, path(sid), nil)
+		r := e.Owner.Do(http.MethodDelete, path(sid), nil)
 		require.Equal(t, http.StatusNoContent, r.Status, "body: %s", r.Body)
-		requireError(t, e.owner.do(http.MethodDelete, path(sid), nil), http.StatusConflict, domain.CodeInvalidState)
-		requireError(t, e.owner.post(path(sid)+"/Resend", nil), http.StatusConflict, domain.CodeInvalidState)
+		testenv.RequireError(t, e.Owner.Do(http.MethodDelete, path(sid), nil), http.StatusConflict, domain.CodeInvalidState)
+		testenv.RequireError(t, e.Owner.Post(path(sid)+"/Resend", nil), http.StatusConflict, domain.CodeInvalidState)
 		_, page := newBrowser(t).get(link)
 		require.Contains(t, page, "revoked")
-		require.Equal(t, "revoked", e.owner.get(path(sid)).JSON(t)["status"])
+		require.Equal(t, "revoked", e.Owner.Get(path(sid)).JSON(t)["status"])
 	})
 
 	t.Run("Expires", func(t *testing.T) {
-		sid := inv(e.invite(e.owner, acct, "late@partner.test", domain.RoleSupport))
+		sid := inv(e.invite(e.Owner, acct, "late@partner.test", domain.RoleSupport))
 		link := e.waitLinks("late@partner.test", 1)[0]
-		require.Eventually(t, func() bool { return e.owner.get(path(sid)).JSON(t)["status"] == "expired" }, 30*time.Second, 200*time.Millisecond)
+		require.Eventually(t, func() bool { return e.Owner.Get(path(sid)).JSON(t)["status"] == "expired" }, 30*time.Second, 200*time.Millisecond)
 		_, page := newBrowser(t).get(link)
 		require.Contains(t, page, "expired")
 	})
 
 	t.Run("Declined", func(t *testing.T) {
-		sid := inv(e.invite(e.owner, acct, "no@partner.test", domain.RoleSupport))
+		sid := inv(e.invite(e.Owner, acct, "no@partner.test", domain.RoleSupport))
 		link := e.waitLinks("no@partner.test", 1)[0]
 		b := newBrowser(t)
 		_, page := b.get(link)
 		code, page := b.click(link, page, "decline")
 		require.Equal(t, http.StatusOK, code, page)
-		require.Equal(t, "declined", e.owner.get(path(sid)).JSON(t)["status"])
-		_, err := e.app.Store.FindUserByEmailAnywhere(context.Background(), "no@partner.test")
+		require.Equal(t, "declined", e.Owner.Get(path(sid)).JSON(t)["status"])
+		_, err := e.App.Store.FindUserByEmailAnywhere(context.Background(), "no@partner.test")
 		require.Error(t, err, "declining creates no user")
 	})
 }
@@ -243,63 +242,63 @@ func TestInvitationResendRevokeExpire(t *testing.T) {
 func TestInvitationRules(t *testing.T) {
 	t.Parallel()
 	e := newInviteEnv(t, nil)
-	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Rules"})
-	invitations := e.orgPath("/Accounts/" + acct + "/Invitations")
+	acct := e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Rules"})
+	invitations := e.Path("/Accounts/" + acct + "/Invitations")
 
 	t.Run("ManagedUserGetsAccessAtOnce", func(t *testing.T) {
-		u := e.scimUser("colleague@example.com")
-		r := e.invite(e.owner, acct, "colleague@example.com", domain.RoleDeveloper)
+		u := e.SCIMUser("colleague@example.com")
+		r := e.invite(e.Owner, acct, "colleague@example.com", domain.RoleDeveloper)
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 		require.Equal(t, "granted", r.JSON(t)["status"])
-		roles, err := e.app.Store.RolesOn(context.Background(), acct, u)
+		roles, err := e.App.Store.RolesOn(context.Background(), acct, u)
 		require.NoError(t, err)
 		require.Equal(t, []string{domain.RoleDeveloper}, roles)
-		require.Empty(t, e.owner.get(invitations).JSON(t)["content"], "no invitation for a managed user")
+		require.Empty(t, e.Owner.Get(invitations).JSON(t)["content"], "no invitation for a managed user")
 	})
 
 	t.Run("Errors", func(t *testing.T) {
-		c := e.owner
-		c.t = t
-		requireError(t, c.post(invitations, map[string]any{"email": "not-an-email", "roles": []string{domain.RoleSupport}}), 400, domain.CodeInvalidEmail)
-		requireError(t, c.post(invitations, map[string]any{"email": "x@partner.test", "roles": []string{}}), 400, domain.CodeInvalidRole)
-		requireError(t, c.post(invitations, map[string]any{"email": "x@partner.test", "roles": []string{domain.RoleOwner}}), 400, domain.CodeInvalidRole)
-		requireError(t, c.post(invitations, map[string]any{"email": "x@partner.test", "roles": []string{domain.RoleSupport}, "note": "hi"}), 400, domain.CodeBadRequest)
-		requireError(t, c.get(invitations+"?Status=maybe"), 400, domain.CodeBadRequest)
-		requireError(t, c.get(invitations+"/INnope"), 400, domain.CodeBadRequest)
-		requireError(t, c.get(invitations+"/IN"+strings.Repeat("0", 32)), 404, 20404)
+		c := e.Owner
+		c.T = t
+		testenv.RequireError(t, c.Post(invitations, map[string]any{"email": "not-an-email", "roles": []string{domain.RoleSupport}}), 400, domain.CodeInvalidEmail)
+		testenv.RequireError(t, c.Post(invitations, map[string]any{"email": "x@partner.test", "roles": []string{}}), 400, domain.CodeInvalidRole)
+		testenv.RequireError(t, c.Post(invitations, map[string]any{"email": "x@partner.test", "roles": []string{domain.RoleOwner}}), 400, domain.CodeInvalidRole)
+		testenv.RequireError(t, c.Post(invitations, map[string]any{"email": "x@partner.test", "roles": []string{domain.RoleSupport}, "note": "hi"}), 400, domain.CodeBadRequest)
+		testenv.RequireError(t, c.Get(invitations+"?Status=maybe"), 400, domain.CodeBadRequest)
+		testenv.RequireError(t, c.Get(invitations+"/INnope"), 400, domain.CodeBadRequest)
+		testenv.RequireError(t, c.Get(invitations+"/IN"+strings.Repeat("0", 32)), 404, 20404)
 		require.Equal(t, http.StatusCreated, e.invite(c, acct, "twice@partner.test", domain.RoleSupport).Status)
-		requireError(t, e.invite(c, acct, "twice@partner.test", domain.RoleDeveloper), 409, domain.CodeInvalidState)
+		testenv.RequireError(t, e.invite(c, acct, "twice@partner.test", domain.RoleDeveloper), 409, domain.CodeInvalidState)
 		// The start itself refused the twin: no row, and its run ended
 		// at once instead of waiting.
-		pending := e.owner.get(invitations).JSON(t)["content"].([]any)
+		pending := e.Owner.Get(invitations).JSON(t)["content"].([]any)
 		require.Len(t, pending, 1, "only the first invitation is recorded")
 		query := "WorkflowType = 'InvitationWorkflow' AND AccountSid = '" + acct + "' AND ExecutionStatus = "
 		require.Eventually(t, func() bool {
-			return len(listedInTemporal(t, e.app, query+"'Running'")) == 1 && len(listedInTemporal(t, e.app, query+"'Failed'")) == 1
+			return len(listedInTemporal(t, e.App, query+"'Running'")) == 1 && len(listedInTemporal(t, e.App, query+"'Failed'")) == 1
 		}, 20*time.Second, 200*time.Millisecond, "one invitation waits, the refused one ended")
 	})
 
 	t.Run("DeveloperCannotInvite", func(t *testing.T) {
-		dev := e.scimUser("dev-inviter@example.com")
-		require.Equal(t, http.StatusCreated, e.owner.post(e.orgPath("/RoleAssignments"), map[string]any{"role_sid": domain.RoleDeveloper, "scope": acct, "identity": dev}).Status)
-		c := e.clientFor(dev)
-		c.t = t
-		requireError(t, e.invite(c, acct, "friend@partner.test", domain.RoleSupport), 403, domain.CodeForbidden)
-		requireError(t, c.get(invitations), 403, domain.CodeForbidden)
+		dev := e.SCIMUser("dev-inviter@example.com")
+		require.Equal(t, http.StatusCreated, e.Owner.Post(e.Path("/RoleAssignments"), map[string]any{"role_sid": domain.RoleDeveloper, "scope": acct, "identity": dev}).Status)
+		c := e.ClientFor(dev)
+		c.T = t
+		testenv.RequireError(t, e.invite(c, acct, "friend@partner.test", domain.RoleSupport), 403, domain.CodeForbidden)
+		testenv.RequireError(t, c.Get(invitations), 403, domain.CodeForbidden)
 	})
 
 	t.Run("TamperedLink", func(t *testing.T) {
-		code, page := newBrowser(t).get(e.app.BaseURL + "/confirm/" + strings.Repeat("Z", 32))
+		code, page := newBrowser(t).get(e.App.BaseURL + "/confirm/" + strings.Repeat("Z", 32))
 		require.Equal(t, http.StatusNotFound, code)
 		require.Contains(t, page, "not valid")
-		code, _ = newBrowser(t).get(e.app.BaseURL + "/confirm/short")
+		code, _ = newBrowser(t).get(e.App.BaseURL + "/confirm/short")
 		require.Equal(t, http.StatusNotFound, code)
 	})
 
 	t.Run("TwoFactorRequired", func(t *testing.T) {
-		secure := e.createAccount(e.owner, map[string]any{"friendly_name": "Vault"})
-		require.Equal(t, http.StatusOK, e.owner.post(e.orgPath("/Accounts/"+secure), map[string]any{"require_2fa": true}).Status)
-		require.Equal(t, http.StatusCreated, e.invite(e.owner, secure, "careful@partner.test", domain.RoleSupport).Status)
+		secure := e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Vault"})
+		require.Equal(t, http.StatusOK, e.Owner.Post(e.Path("/Accounts/"+secure), map[string]any{"require_2fa": true}).Status)
+		require.Equal(t, http.StatusCreated, e.invite(e.Owner, secure, "careful@partner.test", domain.RoleSupport).Status)
 		link := e.waitLinks("careful@partner.test", 1)[0]
 		b := newBrowser(t)
 		_, page := b.get(link)
@@ -312,7 +311,7 @@ func TestInvitationRules(t *testing.T) {
 		require.NotContains(t, page, "requires two-factor authentication")
 		code, page = b.click(link, page, "accept")
 		require.Equal(t, http.StatusOK, code, page)
-		u, err := e.app.Store.FindUserByEmailAnywhere(context.Background(), "careful@partner.test")
+		u, err := e.App.Store.FindUserByEmailAnywhere(context.Background(), "careful@partner.test")
 		require.NoError(t, err)
 		require.True(t, u.TwoFactorEnrolled)
 	})

@@ -29,23 +29,23 @@ import (
 func TestReadyzFollowsPostgres(t *testing.T) {
 	pg := testenv.MustCluster(t)
 	e := newEnv(t, pg.URL)
-	anon := apiClient{t: t, base: e.app.BaseURL}
-	r := anon.get("/readyz")
+	anon := e.Anonymous()
+	r := anon.Get("/readyz")
 	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 
 	pg.Stop()
 	require.Eventually(t, func() bool {
-		r = anon.get("/readyz")
+		r = anon.Get("/readyz")
 		return r.Status == http.StatusServiceUnavailable
 	}, 20*time.Second, 100*time.Millisecond)
 	m := r.JSON(t)
 	require.Equal(t, "unavailable", m["status"])
 	require.Contains(t, m["reason"], "database")
-	require.Equal(t, http.StatusOK, anon.get("/healthz").Status, "the process itself is alive")
+	require.Equal(t, http.StatusOK, anon.Get("/healthz").Status, "the process itself is alive")
 
 	pg.Start()
-	require.Eventually(t, func() bool { return anon.get("/readyz").Status == http.StatusOK }, 30*time.Second, 100*time.Millisecond)
-	require.Equal(t, http.StatusOK, e.owner.get(e.orgPath("/Accounts")).Status, "requests work again")
+	require.Eventually(t, func() bool { return anon.Get("/readyz").Status == http.StatusOK }, 30*time.Second, 100*time.Millisecond)
+	require.Equal(t, http.StatusOK, e.Owner.Get(e.Path("/Accounts")).Status, "requests work again")
 }
 
 // TestShutdownDrainFailsReadinessFirst: with SHUTDOWN_DRAIN set, a shutdown
@@ -53,16 +53,16 @@ func TestReadyzFollowsPostgres(t *testing.T) {
 // then closes the listener. Serial: it must get an answer within the 2s
 // drain, which a loaded machine could miss.
 func TestShutdownDrainFailsReadinessFirst(t *testing.T) {
-	a := testenv.MustApp(t, temporal, testenv.AppOptions{Env: map[string]string{"SHUTDOWN_DRAIN": "2s"}})
-	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}
-	anon := apiClient{t: t, base: a.BaseURL}
-	require.Equal(t, http.StatusOK, anon.get("/readyz").Status)
+	e := newAppEnv(t, testenv.AppOptions{Env: map[string]string{"SHUTDOWN_DRAIN": "2s"}})
+	a := e.App
+	anon := e.Anonymous()
+	require.Equal(t, http.StatusOK, anon.Get("/readyz").Status)
 
 	a.Stop()
-	r := anon.get("/readyz")
-	require.Eventually(t, func() bool { r = anon.get("/readyz"); return r.Status == http.StatusServiceUnavailable }, 5*time.Second, 20*time.Millisecond)
+	r := anon.Get("/readyz")
+	require.Eventually(t, func() bool { r = anon.Get("/readyz"); return r.Status == http.StatusServiceUnavailable }, 5*time.Second, 20*time.Millisecond)
 	require.Equal(t, "shutting down", r.JSON(t)["reason"])
-	require.Equal(t, http.StatusOK, e.owner.get(e.orgPath("/Accounts")).Status, "requests are still served while draining")
+	require.Equal(t, http.StatusOK, e.Owner.Get(e.Path("/Accounts")).Status, "requests are still served while draining")
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(a.BaseURL + "/healthz")
 		if err == nil {
@@ -108,7 +108,7 @@ func TestSIGTERMDrainsRequests(t *testing.T) {
 	}
 	require.NotNil(t, m, "no bootstrap banner")
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	c := apiClient{t: t, base: base, user: m[1], pass: m[2]}
+	clientID, secret := m[1], m[2]
 	require.Eventually(t, func() bool {
 		r, err := http.Get(base + "/healthz")
 		if err == nil {
@@ -130,7 +130,7 @@ func TestSIGTERMDrainsRequests(t *testing.T) {
 			hc := &http.Client{Timeout: 15 * time.Second}
 			for ctx.Err() == nil {
 				req, _ := http.NewRequest(http.MethodGet, base+"/Organizations/"+m[3]+"/Accounts", nil)
-				req.SetBasicAuth(c.user, c.pass)
+				req.SetBasicAuth(clientID, secret)
 				started := time.Now().UnixNano()
 				resp, err := hc.Do(req)
 				switch {

@@ -49,12 +49,12 @@ func TestMetricsAfterWalkthrough(t *testing.T) {
 	t.Parallel()
 	e := newPostgresEnv(t)
 	walkthrough(t, e)
-	anon := apiClient{t: t, base: e.app.BaseURL}
+	anon := e.Anonymous()
 	var body string
 	// The worker records a workflow's completion once its last task is
 	// done, which may be a moment after the account is active.
 	require.Eventually(t, func() bool {
-		r := anon.get("/metrics")
+		r := anon.Get("/metrics")
 		require.Equal(t, http.StatusOK, r.Status)
 		body = string(r.Body)
 		return metricValue(t, body, "orgaccounts_workflow_outcomes_total", `workflow_type="CreateAccountWorkflow"`, `outcome="completed"`) >= 1
@@ -102,13 +102,13 @@ func (s *syncBuffer) lines() []map[string]any {
 func TestRequestIDFollowsTheWork(t *testing.T) {
 	t.Parallel()
 	logs := &syncBuffer{}
-	a := testenv.MustApp(t, temporal, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Logs: logs, Env: map[string]string{"LOG_LEVEL": "info"}})
-	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}
+	e := newAppEnv(t, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Logs: logs, Env: map[string]string{"LOG_LEVEL": "info"}})
+	a := e.App
 	const rid = "req-follow-me-42"
-	r := e.owner.withHeader("X-Request-Id", rid).post(e.orgPath("/Accounts"), map[string]any{"friendly_name": "Traced"})
+	r := e.Owner.WithHeader("X-Request-Id", rid).Post(e.Path("/Accounts"), map[string]any{"friendly_name": "Traced"})
 	require.Equal(t, http.StatusAccepted, r.Status, "body: %s", r.Body)
 	sid := r.JSON(t)["account_sid"].(string)
-	e.waitActive(e.owner, sid)
+	e.WaitActive(e.Owner, sid)
 
 	// HTTP log line → workflow id.
 	var wfID string

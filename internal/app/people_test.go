@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/testenv"
 )
 
 // people drives the users and the ownership of one account.
@@ -24,7 +25,7 @@ type people struct {
 }
 
 func (p people) usersPath(query string) string {
-	path := p.orgPath("/Accounts/" + p.acct + "/Users")
+	path := p.Path("/Accounts/" + p.acct + "/Users")
 	if query != "" {
 		path += "?" + query
 	}
@@ -32,12 +33,12 @@ func (p people) usersPath(query string) string {
 }
 
 // users lists the account's users as c sees them (first page).
-func (p people) users(c apiClient, query string) []map[string]any {
-	p.t.Helper()
-	r := c.get(p.usersPath(query))
-	require.Equal(p.t, http.StatusOK, r.Status, "body: %s", r.Body)
+func (p people) users(c testenv.Client, query string) []map[string]any {
+	p.T.Helper()
+	r := c.Get(p.usersPath(query))
+	require.Equal(p.T, http.StatusOK, r.Status, "body: %s", r.Body)
 	var out []map[string]any
-	for _, it := range r.JSON(p.t)["content"].([]any) {
+	for _, it := range r.JSON(p.T)["content"].([]any) {
 		out = append(out, it.(map[string]any))
 	}
 	return out
@@ -45,36 +46,36 @@ func (p people) users(c apiClient, query string) []map[string]any {
 
 // roles maps each user of the account to its role SIDs.
 func (p people) roles() map[string][]any {
-	p.t.Helper()
+	p.T.Helper()
 	out := map[string][]any{}
-	for _, u := range p.users(p.owner, "PageSize=100") {
+	for _, u := range p.users(p.Owner, "PageSize=100") {
 		out[u["user_sid"].(string)] = u["roles"].([]any)
 	}
 	return out
 }
 
-func (p people) put(c apiClient, user string, body any) response {
-	p.t.Helper()
-	return c.do(http.MethodPut, p.usersPath("")+"/"+user, body)
+func (p people) put(c testenv.Client, user string, body any) testenv.Response {
+	p.T.Helper()
+	return c.Do(http.MethodPut, p.usersPath("")+"/"+user, body)
 }
 
-func (p people) setRoles(c apiClient, user string, roles ...string) response {
-	p.t.Helper()
+func (p people) setRoles(c testenv.Client, user string, roles ...string) testenv.Response {
+	p.T.Helper()
 	return p.put(c, user, map[string]any{"roles": roles})
 }
 
-func (p people) remove(c apiClient, user string) response {
-	p.t.Helper()
-	return c.do(http.MethodDelete, p.usersPath("")+"/"+user, nil)
+func (p people) remove(c testenv.Client, user string) testenv.Response {
+	p.T.Helper()
+	return c.Do(http.MethodDelete, p.usersPath("")+"/"+user, nil)
 }
 
-func (p people) transfer(c apiClient, body any) response {
-	p.t.Helper()
-	return c.post(p.orgPath("/Accounts/"+p.acct+"/Owner"), body)
+func (p people) transfer(c testenv.Client, body any) testenv.Response {
+	p.T.Helper()
+	return c.Post(p.Path("/Accounts/"+p.acct+"/Owner"), body)
 }
 
-func (p people) transferTo(c apiClient, owner string) response {
-	p.t.Helper()
+func (p people) transferTo(c testenv.Client, owner string) testenv.Response {
+	p.T.Helper()
 	return p.transfer(c, map[string]any{"owner": owner})
 }
 
@@ -87,21 +88,21 @@ type snapshot struct {
 }
 
 func (p people) snapshot() snapshot {
-	p.t.Helper()
-	r := p.owner.get(p.orgPath("/Accounts/" + p.acct))
-	require.Equal(p.t, http.StatusOK, r.Status, "body: %s", r.Body)
-	ev := p.owner.get(p.orgPath("/Events?PageSize=100&Resource=" + p.acct))
-	require.Equal(p.t, http.StatusOK, ev.Status, "body: %s", ev.Body)
-	return snapshot{Account: r.JSON(p.t), Users: p.users(p.owner, "PageSize=100"), Events: len(ev.JSON(p.t)["content"].([]any))}
+	p.T.Helper()
+	r := p.Owner.Get(p.Path("/Accounts/" + p.acct))
+	require.Equal(p.T, http.StatusOK, r.Status, "body: %s", r.Body)
+	ev := p.Owner.Get(p.Path("/Events?PageSize=100&Resource=" + p.acct))
+	require.Equal(p.T, http.StatusOK, ev.Status, "body: %s", ev.Body)
+	return snapshot{Account: r.JSON(p.T), Users: p.users(p.Owner, "PageSize=100"), Events: len(ev.JSON(p.T)["content"].([]any))}
 }
 
 // events returns the account's events of one type, oldest first.
 func (p people) events(typ string) []map[string]any {
-	p.t.Helper()
-	r := p.owner.get(p.orgPath("/Events?PageSize=100&Resource=" + p.acct + "&Type=" + typ))
-	require.Equal(p.t, http.StatusOK, r.Status, "body: %s", r.Body)
+	p.T.Helper()
+	r := p.Owner.Get(p.Path("/Events?PageSize=100&Resource=" + p.acct + "&Type=" + typ))
+	require.Equal(p.T, http.StatusOK, r.Status, "body: %s", r.Body)
 	var out []map[string]any
-	for _, it := range r.JSON(p.t)["content"].([]any) {
+	for _, it := range r.JSON(p.T)["content"].([]any) {
 		out = append(out, it.(map[string]any))
 	}
 	return out
@@ -110,62 +111,62 @@ func (p people) events(typ string) []map[string]any {
 // setStatus moves the account to another status, as the closing workflow
 // would.
 func (p people) setStatus(from, to string) {
-	p.t.Helper()
-	_, err := p.app.Store.SetAccountStatus(context.Background(), p.acct, from, to, domain.AuditEvent{})
-	require.NoError(p.t, err)
+	p.T.Helper()
+	_, err := p.App.Store.SetAccountStatus(context.Background(), p.acct, from, to, domain.AuditEvent{})
+	require.NoError(p.T, err)
 }
 
 // externalUser stores a user that belongs to no organization.
 func (e *env) externalUser(email string) string {
-	e.t.Helper()
+	e.T.Helper()
 	u := domain.User{Sid: domain.NewSID(domain.PrefixUser, time.Now()), UserName: email, Active: true}
-	require.NoError(e.t, e.app.Store.CreateUser(context.Background(), u, domain.AuditEvent{}))
+	require.NoError(e.T, e.App.Store.CreateUser(context.Background(), u, domain.AuditEvent{}))
 	return u.Sid
 }
 
 // independentAccount stores an active account of the organization owned
 // by an external user, as a shared account would be.
 func (e *env) independentAccount(owner string) string {
-	e.t.Helper()
+	e.T.Helper()
 	now := time.Now()
-	a := domain.Account{Sid: domain.NewSID(domain.PrefixAccount, now), OrganizationSid: e.org, FriendlyName: "Shared", Status: domain.AccountActive, Kind: domain.AccountIndependent, OwnerSid: owner}
-	_, err := e.app.Store.CreateAccount(context.Background(), a, domain.RoleAssignment{Sid: domain.NewSID(domain.PrefixRoleAssignment, now), OrganizationSid: e.org}, domain.AuditEvent{})
-	require.NoError(e.t, err)
+	a := domain.Account{Sid: domain.NewSID(domain.PrefixAccount, now), OrganizationSid: e.Sid, FriendlyName: "Shared", Status: domain.AccountActive, Kind: domain.AccountIndependent, OwnerSid: owner}
+	_, err := e.App.Store.CreateAccount(context.Background(), a, domain.RoleAssignment{Sid: domain.NewSID(domain.PrefixRoleAssignment, now), OrganizationSid: e.Sid}, domain.AuditEvent{})
+	require.NoError(e.T, err)
 	return a.Sid
 }
 
 func (e *env) deactivate(user string) {
-	e.t.Helper()
-	r := e.owner.do(http.MethodPatch, e.orgPath("/scim/Users/"+user), map[string]any{
+	e.T.Helper()
+	r := e.Owner.Do(http.MethodPatch, e.Path("/scim/Users/"+user), map[string]any{
 		"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
 		"Operations": []map[string]any{{"op": "replace", "path": "active", "value": false}},
 	})
-	require.Equal(e.t, http.StatusOK, r.Status, "body: %s", r.Body)
+	require.Equal(e.T, http.StatusOK, r.Status, "body: %s", r.Body)
 }
 
 func TestAccountUsers_List(t *testing.T) {
 	t.Parallel()
 	e := newPostgresEnv(t)
-	p := people{env: e, acct: e.createAccount(e.owner, map[string]any{"friendly_name": "Team"})}
-	orgOwner := e.app.Boot.Owner.Sid
-	dev := e.scimUser("list-dev@example.com")
-	admin := e.scimUser("list-admin@example.com")
-	billing := e.scimUser("list-billing@example.com")
-	outsider := e.scimUser("list-outsider@example.com")
+	p := people{env: e, acct: e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Team"})}
+	orgOwner := e.App.Boot.Owner.Sid
+	dev := e.SCIMUser("list-dev@example.com")
+	admin := e.SCIMUser("list-admin@example.com")
+	billing := e.SCIMUser("list-billing@example.com")
+	outsider := e.SCIMUser("list-outsider@example.com")
 	for user, roles := range map[string][]string{
 		dev:     {domain.RoleDeveloper, domain.RoleSupport},
 		admin:   {domain.RoleAdministrator},
 		billing: {domain.RoleBillingManager},
 	} {
-		r := p.setRoles(e.owner, user, roles...)
+		r := p.setRoles(e.Owner, user, roles...)
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 	}
 	everyone := []string{orgOwner, dev, admin, billing}
 	sort.Strings(everyone)
 
 	t.Run("EachUserOnceWithItsRoles", func(t *testing.T) {
-		c := e.owner
-		c.t = t
+		c := e.Owner
+		c.T = t
 		got := p.users(c, "")
 		var sids []string
 		byUser := map[string]map[string]any{}
@@ -177,7 +178,7 @@ func TestAccountUsers_List(t *testing.T) {
 		require.Equal(t, map[string]any{
 			"user_sid": dev, "account_sid": p.acct, "email": "list-dev@example.com", "display_name": "Test User", "managed": true,
 			"roles": []any{domain.RoleDeveloper, domain.RoleSupport}, "role_names": []any{"Developer", "Support"},
-			"url": e.app.BaseURL + p.orgPath("/Accounts/"+p.acct+"/Users/"+dev),
+			"url": e.App.BaseURL + p.Path("/Accounts/"+p.acct+"/Users/"+dev),
 		}, byUser[dev])
 		require.Equal(t, []any{domain.RoleOwner}, byUser[orgOwner]["roles"])
 		require.Equal(t, []any{"Owner"}, byUser[orgOwner]["role_names"])
@@ -186,8 +187,8 @@ func TestAccountUsers_List(t *testing.T) {
 	})
 
 	t.Run("Role", func(t *testing.T) {
-		c := e.owner
-		c.t = t
+		c := e.Owner
+		c.T = t
 		got := p.users(c, "Role="+domain.RoleSupport)
 		require.Len(t, got, 1)
 		require.Equal(t, dev, got[0]["user_sid"])
@@ -201,14 +202,14 @@ func TestAccountUsers_List(t *testing.T) {
 	})
 
 	t.Run("Pages", func(t *testing.T) {
-		c := e.owner
-		c.t = t
+		c := e.Owner
+		c.T = t
 		var seen []string
 		next := p.usersPath("PageSize=3")
 		pages := 0
 		var last map[string]any
 		for next != "" {
-			r := c.get(next)
+			r := c.Get(next)
 			require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 			body := r.JSON(t)
 			meta := body["meta"].(map[string]any)
@@ -226,12 +227,12 @@ func TestAccountUsers_List(t *testing.T) {
 		require.Equal(t, 2, pages)
 		prev, ok := last["previous_page_url"].(string)
 		require.True(t, ok, "the last page links back")
-		back := c.get(prev).JSON(t)["content"].([]any)
+		back := c.Get(prev).JSON(t)["content"].([]any)
 		require.Len(t, back, 3)
 		require.Equal(t, everyone[0], back[0].(map[string]any)["user_sid"])
 
 		// The filter is kept in the links.
-		r := c.get(p.usersPath("PageSize=1&Role=" + domain.RoleAdministrator))
+		r := c.Get(p.usersPath("PageSize=1&Role=" + domain.RoleAdministrator))
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 		for _, link := range []string{"url", "first_page_url"} {
 			u, err := url.Parse(r.JSON(t)["meta"].(map[string]any)[link].(string))
@@ -241,41 +242,41 @@ func TestAccountUsers_List(t *testing.T) {
 	})
 
 	t.Run("Errors", func(t *testing.T) {
-		c := e.owner
-		c.t = t
-		requireError(t, c.get(p.usersPath("Role=Administrator")), 400, domain.CodeInvalidRole)
-		requireError(t, c.get(p.usersPath("Role=IX"+strings.Repeat("0", 29)+"199")), 400, domain.CodeInvalidRole)
-		requireError(t, c.get(p.usersPath("PageSize=0")), 400, domain.CodeBadRequest)
-		requireError(t, c.get(p.usersPath("PageSize=101")), 400, domain.CodeBadRequest)
-		requireError(t, c.get(p.usersPath("PageToken=garbage")), 400, domain.CodeInvalidPageToken)
-		requireError(t, c.get(e.orgPath("/Accounts/AC"+strings.Repeat("e", 32)+"/Users")), 404, domain.CodeAccountNotFound)
-		requireError(t, c.get(e.orgPath("/Accounts/ACnope/Users")), 400, domain.CodeBadRequest)
+		c := e.Owner
+		c.T = t
+		testenv.RequireError(t, c.Get(p.usersPath("Role=Administrator")), 400, domain.CodeInvalidRole)
+		testenv.RequireError(t, c.Get(p.usersPath("Role=IX"+strings.Repeat("0", 29)+"199")), 400, domain.CodeInvalidRole)
+		testenv.RequireError(t, c.Get(p.usersPath("PageSize=0")), 400, domain.CodeBadRequest)
+		testenv.RequireError(t, c.Get(p.usersPath("PageSize=101")), 400, domain.CodeBadRequest)
+		testenv.RequireError(t, c.Get(p.usersPath("PageToken=garbage")), 400, domain.CodeInvalidPageToken)
+		testenv.RequireError(t, c.Get(e.Path("/Accounts/AC"+strings.Repeat("e", 32)+"/Users")), 404, domain.CodeAccountNotFound)
+		testenv.RequireError(t, c.Get(e.Path("/Accounts/ACnope/Users")), 400, domain.CodeBadRequest)
 	})
 
 	t.Run("WhoMayList", func(t *testing.T) {
-		dc := e.clientFor(dev)
-		dc.t = t
+		dc := e.ClientFor(dev)
+		dc.T = t
 		require.Len(t, p.users(dc, ""), 4, "a Developer reads the account, and so its users")
-		oc := e.clientFor(outsider)
-		oc.t = t
-		requireError(t, oc.get(p.usersPath("")), 404, domain.CodeAccountNotFound)
-		_, other := e.otherOrg()
-		other.t = t
-		requireError(t, other.get(p.usersPath("")), 403, domain.CodeWrongOrganization)
+		oc := e.ClientFor(outsider)
+		oc.T = t
+		testenv.RequireError(t, oc.Get(p.usersPath("")), 404, domain.CodeAccountNotFound)
+		_, other := e.OtherOrg()
+		other.T = t
+		testenv.RequireError(t, other.Get(p.usersPath("")), 403, domain.CodeWrongOrganization)
 	})
 
 	t.Run("StandardUserSeesOnlyAccountsItHasRolesOn", func(t *testing.T) {
-		mine := e.createAccount(e.owner, map[string]any{"friendly_name": "Outsider's"})
-		r := p.setRoles(e.owner, outsider, domain.RoleSupport)
+		mine := e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Outsider's"})
+		r := p.setRoles(e.Owner, outsider, domain.RoleSupport)
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
-		oc := e.clientFor(outsider)
-		oc.t = t
-		r = oc.get(e.orgPath("/Accounts"))
+		oc := e.ClientFor(outsider)
+		oc.T = t
+		r = oc.Get(e.Path("/Accounts"))
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 		content := r.JSON(t)["content"].([]any)
 		require.Len(t, content, 1)
 		require.Equal(t, p.acct, content[0].(map[string]any)["account_sid"])
-		requireError(t, oc.get(e.orgPath("/Accounts/"+mine+"/Users")), 404, domain.CodeAccountNotFound)
+		testenv.RequireError(t, oc.Get(e.Path("/Accounts/"+mine+"/Users")), 404, domain.CodeAccountNotFound)
 		require.Len(t, p.users(oc, ""), 5)
 	})
 }
@@ -283,13 +284,13 @@ func TestAccountUsers_List(t *testing.T) {
 func TestAccountUsers_SetAndRemoveRoles(t *testing.T) {
 	t.Parallel()
 	e := newPostgresEnv(t)
-	p := people{env: e, acct: e.createAccount(e.owner, map[string]any{"friendly_name": "Roles"})}
-	orgOwner := e.app.Boot.Owner.Sid
-	dev := e.scimUser("roles-dev@example.com")
-	admin := e.scimUser("roles-admin@example.com")
-	bob := e.scimUser("roles-bob@example.com")
+	p := people{env: e, acct: e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Roles"})}
+	orgOwner := e.App.Boot.Owner.Sid
+	dev := e.SCIMUser("roles-dev@example.com")
+	admin := e.SCIMUser("roles-admin@example.com")
+	bob := e.SCIMUser("roles-bob@example.com")
 
-	r := p.setRoles(e.owner, dev, domain.RoleDeveloper)
+	r := p.setRoles(e.Owner, dev, domain.RoleDeveloper)
 	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 	got := r.JSON(t)
 	require.Equal(t, dev, got["user_sid"])
@@ -297,8 +298,8 @@ func TestAccountUsers_SetAndRemoveRoles(t *testing.T) {
 	require.Equal(t, []any{"Developer"}, got["role_names"])
 
 	t.Run("AdministratorSupersedes", func(t *testing.T) {
-		c := e.owner
-		c.t = t
+		c := e.Owner
+		c.T = t
 		r := p.setRoles(c, admin, domain.RoleDeveloper, domain.RoleAdministrator, domain.RoleSupport)
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 		require.Equal(t, []any{domain.RoleAdministrator}, r.JSON(t)["roles"], "stored as Administrator alone")
@@ -306,8 +307,8 @@ func TestAccountUsers_SetAndRemoveRoles(t *testing.T) {
 	})
 
 	t.Run("ReplaceAndRecord", func(t *testing.T) {
-		c := e.owner
-		c.t = t
+		c := e.Owner
+		c.T = t
 		r := p.setRoles(c, bob, domain.RoleSupport, domain.RoleBillingManager, domain.RoleSupport)
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 		require.Equal(t, []any{domain.RoleBillingManager, domain.RoleSupport}, r.JSON(t)["roles"], "repeats once, in role order")
@@ -326,8 +327,8 @@ func TestAccountUsers_SetAndRemoveRoles(t *testing.T) {
 	})
 
 	t.Run("Errors", func(t *testing.T) {
-		c := e.owner
-		c.t = t
+		c := e.Owner
+		c.T = t
 		before := p.snapshot()
 		unknown := "US" + strings.Repeat("b", 32)
 		missing := "AC" + strings.Repeat("e", 32)
@@ -355,101 +356,101 @@ func TestAccountUsers_SetAndRemoveRoles(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				c.t = t
-				requireError(t, c.do(http.MethodPut, e.orgPath("/Accounts/"+tt.account+"/Users/"+tt.user), tt.body), tt.status, tt.code)
+				c.T = t
+				testenv.RequireError(t, c.Do(http.MethodPut, e.Path("/Accounts/"+tt.account+"/Users/"+tt.user), tt.body), tt.status, tt.code)
 			})
 		}
-		c.t = t
-		r := c.do(http.MethodPut, p.usersPath("")+"/"+bob, nil)
-		requireError(t, r, 400, domain.CodeBadRequest)
-		requireError(t, p.remove(c, orgOwner), 409, domain.CodeInvalidState)
+		c.T = t
+		r := c.Do(http.MethodPut, p.usersPath("")+"/"+bob, nil)
+		testenv.RequireError(t, r, 400, domain.CodeBadRequest)
+		testenv.RequireError(t, p.remove(c, orgOwner), 409, domain.CodeInvalidState)
 		require.Contains(t, p.remove(c, orgOwner).JSON(t)["message"], "transfer ownership")
-		requireError(t, p.remove(c, unknown), 404, domain.CodeRoleAssignmentMissing)
-		requireError(t, p.remove(c, "USxyz"), 400, domain.CodeBadRequest)
-		requireError(t, c.do(http.MethodDelete, e.orgPath("/Accounts/"+missing+"/Users/"+bob), nil), 404, domain.CodeAccountNotFound)
-		inactive := e.scimUser("roles-inactive@example.com")
+		testenv.RequireError(t, p.remove(c, unknown), 404, domain.CodeRoleAssignmentMissing)
+		testenv.RequireError(t, p.remove(c, "USxyz"), 400, domain.CodeBadRequest)
+		testenv.RequireError(t, c.Do(http.MethodDelete, e.Path("/Accounts/"+missing+"/Users/"+bob), nil), 404, domain.CodeAccountNotFound)
+		inactive := e.SCIMUser("roles-inactive@example.com")
 		e.deactivate(inactive)
-		requireError(t, p.setRoles(c, inactive, domain.RoleSupport), 400, domain.CodeIdentityNotManaged)
+		testenv.RequireError(t, p.setRoles(c, inactive, domain.RoleSupport), 400, domain.CodeIdentityNotManaged)
 		ext := e.externalUser("roles-ext@elsewhere.test")
-		requireError(t, p.setRoles(c, ext, domain.RoleSupport), 400, domain.CodeIdentityNotManaged)
+		testenv.RequireError(t, p.setRoles(c, ext, domain.RoleSupport), 400, domain.CodeIdentityNotManaged)
 		require.Equal(t, before, p.snapshot(), "refused requests change nothing")
 	})
 
 	t.Run("DeveloperCannotChangeRoles", func(t *testing.T) {
-		dc := e.clientFor(dev)
-		dc.t = t
+		dc := e.ClientFor(dev)
+		dc.T = t
 		before := p.snapshot()
-		requireError(t, p.setRoles(dc, bob, domain.RoleSupport), 403, domain.CodeForbidden)
-		requireError(t, p.setRoles(dc, dev, domain.RoleAdministrator), 403, domain.CodeForbidden)
-		requireError(t, p.remove(dc, bob), 403, domain.CodeForbidden)
-		requireError(t, p.put(dc, bob, `{"roles": [`), 403, domain.CodeForbidden)
+		testenv.RequireError(t, p.setRoles(dc, bob, domain.RoleSupport), 403, domain.CodeForbidden)
+		testenv.RequireError(t, p.setRoles(dc, dev, domain.RoleAdministrator), 403, domain.CodeForbidden)
+		testenv.RequireError(t, p.remove(dc, bob), 403, domain.CodeForbidden)
+		testenv.RequireError(t, p.put(dc, bob, `{"roles": [`), 403, domain.CodeForbidden)
 		require.Equal(t, before, p.snapshot())
 	})
 
 	t.Run("AccountAdministratorManagesLesserRolesOnly", func(t *testing.T) {
-		ac := e.clientFor(admin)
-		ac.t = t
-		carol := e.scimUser("roles-carol@example.com")
+		ac := e.ClientFor(admin)
+		ac.T = t
+		carol := e.SCIMUser("roles-carol@example.com")
 		r := p.setRoles(ac, carol, domain.RoleSupport)
 		require.Equal(t, http.StatusOK, r.Status, "an account Administrator manages users: %s", r.Body)
 		r = p.setRoles(ac, carol, domain.RoleSupport, domain.RoleDeveloper)
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 		before := p.snapshot()
-		requireError(t, p.setRoles(ac, carol, domain.RoleAdministrator), 403, domain.CodeForbidden)
-		requireError(t, p.setRoles(ac, carol, domain.RoleAdministrator, domain.RoleSupport), 403, domain.CodeForbidden)
+		testenv.RequireError(t, p.setRoles(ac, carol, domain.RoleAdministrator), 403, domain.CodeForbidden)
+		testenv.RequireError(t, p.setRoles(ac, carol, domain.RoleAdministrator, domain.RoleSupport), 403, domain.CodeForbidden)
 		require.Equal(t, before, p.snapshot())
-		other := e.scimUser("roles-other-admin@example.com")
-		require.Equal(t, http.StatusOK, p.setRoles(e.owner, other, domain.RoleAdministrator).Status)
+		other := e.SCIMUser("roles-other-admin@example.com")
+		require.Equal(t, http.StatusOK, p.setRoles(e.Owner, other, domain.RoleAdministrator).Status)
 		before = p.snapshot()
-		requireError(t, p.setRoles(ac, other, domain.RoleDeveloper), 403, domain.CodeForbidden)
-		requireError(t, p.remove(ac, other), 403, domain.CodeForbidden)
-		requireError(t, p.remove(ac, orgOwner), 409, domain.CodeInvalidState)
+		testenv.RequireError(t, p.setRoles(ac, other, domain.RoleDeveloper), 403, domain.CodeForbidden)
+		testenv.RequireError(t, p.remove(ac, other), 403, domain.CodeForbidden)
+		testenv.RequireError(t, p.remove(ac, orgOwner), 409, domain.CodeInvalidState)
 		require.Equal(t, before, p.snapshot())
 		require.Equal(t, http.StatusOK, p.setRoles(ac, other, domain.RoleAdministrator).Status, "keeping an Administrator one is no change")
 		require.Equal(t, http.StatusNoContent, p.remove(ac, carol).Status)
 	})
 
 	t.Run("AccountOwnerManagesAdministrators", func(t *testing.T) {
-		olga := e.scimUser("roles-olga@example.com")
-		q := people{env: e, acct: e.createAccount(e.owner, map[string]any{"friendly_name": "Olga's", "owner": olga})}
-		oc := e.clientFor(olga)
-		oc.t = t
+		olga := e.SCIMUser("roles-olga@example.com")
+		q := people{env: e, acct: e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Olga's", "owner": olga})}
+		oc := e.ClientFor(olga)
+		oc.T = t
 		r := q.setRoles(oc, bob, domain.RoleAdministrator)
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 		r = q.setRoles(oc, bob, domain.RoleSupport)
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 		require.Equal(t, http.StatusOK, q.setRoles(oc, bob, domain.RoleAdministrator).Status)
 		require.Equal(t, http.StatusNoContent, q.remove(oc, bob).Status)
-		requireError(t, q.remove(oc, olga), 409, domain.CodeInvalidState)
-		requireError(t, q.setRoles(oc, olga, domain.RoleDeveloper), 409, domain.CodeInvalidState)
+		testenv.RequireError(t, q.remove(oc, olga), 409, domain.CodeInvalidState)
+		testenv.RequireError(t, q.setRoles(oc, olga, domain.RoleDeveloper), 409, domain.CodeInvalidState)
 	})
 
 	t.Run("NotOnClosedOrIndependentAccounts", func(t *testing.T) {
-		c := e.owner
-		c.t = t
-		q := people{env: e, acct: e.createAccount(c, map[string]any{"friendly_name": "Closing"})}
+		c := e.Owner
+		c.T = t
+		q := people{env: e, acct: e.CreateAccount(c, map[string]any{"friendly_name": "Closing"})}
 		require.Equal(t, http.StatusOK, q.setRoles(c, bob, domain.RoleDeveloper).Status)
 		q.setStatus(domain.AccountActive, domain.AccountClosed)
-		requireError(t, q.setRoles(c, bob, domain.RoleSupport), 400, domain.CodeRoleScopeNotManaged)
+		testenv.RequireError(t, q.setRoles(c, bob, domain.RoleSupport), 400, domain.CodeRoleScopeNotManaged)
 		require.Equal(t, []any{domain.RoleDeveloper}, q.roles()[bob])
 		require.Equal(t, http.StatusNoContent, q.remove(c, bob).Status, "access can always be removed")
 
 		ind := people{env: e, acct: e.independentAccount(e.externalUser("roles-owner@elsewhere.test"))}
-		requireError(t, ind.setRoles(c, bob, domain.RoleSupport), 400, domain.CodeRoleScopeNotManaged)
+		testenv.RequireError(t, ind.setRoles(c, bob, domain.RoleSupport), 400, domain.CodeRoleScopeNotManaged)
 		require.Len(t, ind.roles(), 1)
 	})
 
 	t.Run("Remove", func(t *testing.T) {
-		c := e.owner
-		c.t = t
+		c := e.Owner
+		c.T = t
 		r := p.remove(c, dev)
 		require.Equal(t, http.StatusNoContent, r.Status, "body: %s", r.Body)
 		require.Empty(t, r.Body)
 		require.NotContains(t, p.roles(), dev)
-		requireError(t, p.remove(c, dev), 404, domain.CodeRoleAssignmentMissing)
-		dc := e.clientFor(dev)
-		dc.t = t
-		requireError(t, dc.get(e.orgPath("/Accounts/"+p.acct)), 404, domain.CodeAccountNotFound)
+		testenv.RequireError(t, p.remove(c, dev), 404, domain.CodeRoleAssignmentMissing)
+		dc := e.ClientFor(dev)
+		dc.T = t
+		testenv.RequireError(t, dc.Get(e.Path("/Accounts/"+p.acct)), 404, domain.CodeAccountNotFound)
 		evs := p.events(domain.EventAccountUserRemoved)
 		require.NotEmpty(t, evs)
 		changes := evs[len(evs)-1]["changes"].(map[string]any)
@@ -461,25 +462,25 @@ func TestAccountUsers_SetAndRemoveRoles(t *testing.T) {
 func TestOwnershipTransfer(t *testing.T) {
 	t.Parallel()
 	e := newPostgresEnv(t)
-	p := people{env: e, acct: e.createAccount(e.owner, map[string]any{"friendly_name": "Transfer"})}
-	orgOwner := e.app.Boot.Owner.Sid
-	alice := e.scimUser("alice@example.com")
-	bob := e.scimUser("bob@example.com")
-	carol := e.scimUser("carol@example.com")
-	require.Equal(t, http.StatusOK, p.setRoles(e.owner, alice, domain.RoleDeveloper, domain.RoleSupport).Status)
-	require.Equal(t, http.StatusOK, p.setRoles(e.owner, carol, domain.RoleDeveloper).Status)
-	otherOrg, other := e.otherOrg()
+	p := people{env: e, acct: e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Transfer"})}
+	orgOwner := e.App.Boot.Owner.Sid
+	alice := e.SCIMUser("alice@example.com")
+	bob := e.SCIMUser("bob@example.com")
+	carol := e.SCIMUser("carol@example.com")
+	require.Equal(t, http.StatusOK, p.setRoles(e.Owner, alice, domain.RoleDeveloper, domain.RoleSupport).Status)
+	require.Equal(t, http.StatusOK, p.setRoles(e.Owner, carol, domain.RoleDeveloper).Status)
+	otherOrg, other := e.OtherOrg()
 	start := p.snapshot().Account
 
 	t.Run("ByEmail", func(t *testing.T) {
-		c := e.owner
-		c.t = t
+		c := e.Owner
+		c.T = t
 		r := p.transferTo(c, "Alice@Example.com")
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 		got := r.JSON(t)
 		require.Equal(t, alice, got["owner_sid"])
 		require.Equal(t, p.acct, got["account_sid"])
-		require.Equal(t, got, c.get(p.orgPath("/Accounts/"+p.acct)).JSON(t), "the answer is the stored account")
+		require.Equal(t, got, c.Get(p.Path("/Accounts/"+p.acct)).JSON(t), "the answer is the stored account")
 		roles := p.roles()
 		require.Equal(t, []any{domain.RoleOwner}, roles[alice], "Owner supersedes the new owner's roles")
 		require.Equal(t, []any{domain.RoleAdministrator}, roles[orgOwner], "the former owner stays as Administrator")
@@ -493,23 +494,23 @@ func TestOwnershipTransfer(t *testing.T) {
 
 		// Both owners are told, with the organization named.
 		require.Eventually(t, func() bool {
-			sent, err := e.app.Store.ListEmails(context.Background(), p.acct)
+			sent, err := e.App.Store.ListEmails(context.Background(), p.acct)
 			if err != nil {
 				return false
 			}
 			to := map[string]bool{}
 			for _, m := range sent {
-				if m.Template == "ownership_changed" && strings.Contains(m.BodyText, e.app.Boot.Organization.FriendlyName) {
+				if m.Template == "ownership_changed" && strings.Contains(m.BodyText, e.App.Boot.Organization.FriendlyName) {
 					to[m.To] = true
 				}
 			}
-			return to["alice@example.com"] && to[e.app.Boot.Owner.UserName]
+			return to["alice@example.com"] && to[e.App.Boot.Owner.UserName]
 		}, 30*time.Second, 100*time.Millisecond, "the former and the new owner are emailed")
 	})
 
 	t.Run("BySIDByTheAccountOwner", func(t *testing.T) {
-		ac := e.clientFor(alice) // a Standard user of the organization, Owner of the account
-		ac.t = t
+		ac := e.ClientFor(alice) // a Standard user of the organization, Owner of the account
+		ac.T = t
 		r := p.transferTo(ac, bob)
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 		require.Equal(t, bob, r.JSON(t)["owner_sid"])
@@ -517,12 +518,12 @@ func TestOwnershipTransfer(t *testing.T) {
 		require.Equal(t, []any{domain.RoleOwner}, roles[bob])
 		require.Equal(t, []any{domain.RoleAdministrator}, roles[alice])
 		require.Equal(t, []any{domain.RoleAdministrator}, roles[orgOwner])
-		requireError(t, p.transferTo(ac, carol), 403, domain.CodeForbidden) // alice is an Administrator now
+		testenv.RequireError(t, p.transferTo(ac, carol), 403, domain.CodeForbidden) // alice is an Administrator now
 	})
 
 	t.Run("ToTheCurrentOwnerChangesNothing", func(t *testing.T) {
-		c := e.owner
-		c.t = t
+		c := e.Owner
+		c.T = t
 		before := p.snapshot()
 		r := p.transferTo(c, bob)
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
@@ -534,13 +535,13 @@ func TestOwnershipTransfer(t *testing.T) {
 	})
 
 	t.Run("Errors", func(t *testing.T) {
-		c := e.owner
-		c.t = t
-		inactive := e.scimUser("inactive@example.com")
+		c := e.Owner
+		c.T = t
+		inactive := e.SCIMUser("inactive@example.com")
 		e.deactivate(inactive)
 		ext := e.externalUser("someone@elsewhere.test")
-		other.t = t
-		otherOwner := other.get("/Organizations/" + otherOrg).JSON(t)["owner_sid"].(string)
+		other.T = t
+		otherOwner := other.Get("/Organizations/" + otherOrg).JSON(t)["owner_sid"].(string)
 		before := p.snapshot()
 		tests := []struct {
 			name         string
@@ -565,69 +566,69 @@ func TestOwnershipTransfer(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				c.t = t
-				requireError(t, p.transfer(c, tt.body), tt.status, tt.code)
+				c.T = t
+				testenv.RequireError(t, p.transfer(c, tt.body), tt.status, tt.code)
 			})
 		}
-		c.t = t
-		requireError(t, c.post(e.orgPath("/Accounts/AC"+strings.Repeat("e", 32)+"/Owner"), map[string]any{"owner": carol}), 404, domain.CodeAccountNotFound)
-		requireError(t, c.post(e.orgPath("/Accounts/ACnope/Owner"), map[string]any{"owner": carol}), 400, domain.CodeBadRequest)
+		c.T = t
+		testenv.RequireError(t, c.Post(e.Path("/Accounts/AC"+strings.Repeat("e", 32)+"/Owner"), map[string]any{"owner": carol}), 404, domain.CodeAccountNotFound)
+		testenv.RequireError(t, c.Post(e.Path("/Accounts/ACnope/Owner"), map[string]any{"owner": carol}), 400, domain.CodeBadRequest)
 		require.Equal(t, before, p.snapshot(), "refused transfers change nothing")
 	})
 
 	t.Run("WhoMayTransfer", func(t *testing.T) {
 		before := p.snapshot()
-		admin := e.clientFor(alice) // account Administrator
-		admin.t = t
-		requireError(t, p.transferTo(admin, carol), 403, domain.CodeForbidden)
-		dev := e.clientFor(carol) // Developer
-		dev.t = t
-		requireError(t, p.transferTo(dev, carol), 403, domain.CodeForbidden)
-		nobody := e.clientFor(e.scimUser("nobody-here@example.com")) // no role on the account
-		nobody.t = t
-		requireError(t, p.transferTo(nobody, carol), 404, domain.CodeAccountNotFound)
-		other.t = t
-		requireError(t, p.transferTo(other, carol), 403, domain.CodeWrongOrganization)
+		admin := e.ClientFor(alice) // account Administrator
+		admin.T = t
+		testenv.RequireError(t, p.transferTo(admin, carol), 403, domain.CodeForbidden)
+		dev := e.ClientFor(carol) // Developer
+		dev.T = t
+		testenv.RequireError(t, p.transferTo(dev, carol), 403, domain.CodeForbidden)
+		nobody := e.ClientFor(e.SCIMUser("nobody-here@example.com")) // no role on the account
+		nobody.T = t
+		testenv.RequireError(t, p.transferTo(nobody, carol), 404, domain.CodeAccountNotFound)
+		other.T = t
+		testenv.RequireError(t, p.transferTo(other, carol), 403, domain.CodeWrongOrganization)
 		require.Equal(t, before, p.snapshot())
 
 		// An organization Administrator may.
-		orgAdmin := e.scimUser("org-admin@example.com")
-		u, err := e.app.Store.FindUser(context.Background(), e.org, orgAdmin)
+		orgAdmin := e.SCIMUser("org-admin@example.com")
+		u, err := e.App.Store.FindUser(context.Background(), e.Sid, orgAdmin)
 		require.NoError(t, err)
 		u.OrgRole = domain.OrgRoleAdministrator
-		_, err = e.app.Store.UpdateUser(context.Background(), u, 0, domain.AuditEvent{})
+		_, err = e.App.Store.UpdateUser(context.Background(), u, 0, domain.AuditEvent{})
 		require.NoError(t, err)
-		oa := e.clientFor(orgAdmin)
-		oa.t = t
+		oa := e.ClientFor(orgAdmin)
+		oa.T = t
 		r := p.transferTo(oa, carol)
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 		require.Equal(t, carol, r.JSON(t)["owner_sid"])
 	})
 
 	t.Run("OnlyActiveAccounts", func(t *testing.T) {
-		c := e.owner
-		c.t = t
+		c := e.Owner
+		c.T = t
 		for _, status := range []string{domain.AccountPendingClosure, domain.AccountClosed} {
-			q := people{env: e, acct: e.createAccount(c, map[string]any{"friendly_name": "Not active"})}
+			q := people{env: e, acct: e.CreateAccount(c, map[string]any{"friendly_name": "Not active"})}
 			q.setStatus(domain.AccountActive, status)
 			before := q.snapshot()
-			requireError(t, q.transferTo(c, carol), 409, domain.CodeInvalidState)
+			testenv.RequireError(t, q.transferTo(c, carol), 409, domain.CodeInvalidState)
 			require.Equal(t, before, q.snapshot(), status)
 		}
 	})
 
 	t.Run("OnlyManagedAccounts", func(t *testing.T) {
-		c := e.owner
-		c.t = t
+		c := e.Owner
+		c.T = t
 		q := people{env: e, acct: e.independentAccount(e.externalUser("shared-owner@elsewhere.test"))}
 		before := q.snapshot()
-		requireError(t, q.transferTo(c, carol), 400, domain.CodeAccountNotFound)
+		testenv.RequireError(t, q.transferTo(c, carol), 400, domain.CodeAccountNotFound)
 		require.Equal(t, before, q.snapshot())
 	})
 
 	t.Run("IdempotencyKeyReplays", func(t *testing.T) {
-		c := e.owner.withHeader("Idempotency-Key", "transfer-to-bob")
-		c.t = t
+		c := e.Owner.WithHeader("Idempotency-Key", "transfer-to-bob")
+		c.T = t
 		r := p.transferTo(c, bob)
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 		require.Equal(t, bob, r.JSON(t)["owner_sid"])
@@ -648,20 +649,20 @@ func TestOwnershipTransfer(t *testing.T) {
 func TestOwnershipTransfer_Concurrent(t *testing.T) {
 	t.Parallel()
 	e := newPostgresEnv(t)
-	p := people{env: e, acct: e.createAccount(e.owner, map[string]any{"friendly_name": "Contested"})}
-	orgOwner := e.app.Boot.Owner.Sid
+	p := people{env: e, acct: e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Contested"})}
+	orgOwner := e.App.Boot.Owner.Sid
 	const n = 20
 	users := make([]string, n)
 	for i := range users {
-		users[i] = e.scimUser(fmt.Sprintf("contender%02d@example.com", i))
+		users[i] = e.SCIMUser(fmt.Sprintf("contender%02d@example.com", i))
 		if i%2 == 0 {
-			require.Equal(t, http.StatusOK, p.setRoles(e.owner, users[i], domain.RoleDeveloper).Status)
+			require.Equal(t, http.StatusOK, p.setRoles(e.Owner, users[i], domain.RoleDeveloper).Status)
 		}
 	}
 	before := p.roles()
 	startVersion := accountVersion(t, e, p.acct)
 
-	responses := make([]response, n)
+	responses := make([]testenv.Response, n)
 	var wg sync.WaitGroup
 	gate := make(chan struct{})
 	for i := range users {
@@ -669,7 +670,7 @@ func TestOwnershipTransfer_Concurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-gate
-			responses[i] = p.transferTo(e.owner, users[i])
+			responses[i] = p.transferTo(e.Owner, users[i])
 		}()
 	}
 	close(gate)
@@ -682,16 +683,16 @@ func TestOwnershipTransfer_Concurrent(t *testing.T) {
 			won = append(won, users[i])
 			continue
 		}
-		requireError(t, r, http.StatusConflict, domain.CodeVersionConflict)
+		testenv.RequireError(t, r, http.StatusConflict, domain.CodeVersionConflict)
 	}
 	require.NotEmpty(t, won, "one transfer at least succeeds")
 	t.Logf("%d of %d transfers applied, one after another", len(won), n)
 
 	var owners []string
-	require.NoError(t, e.app.Store.DB().Raw("SELECT identity FROM role_assignments WHERE scope = ? AND role_sid = ?", p.acct, domain.RoleOwner).Scan(&owners).Error)
+	require.NoError(t, e.App.Store.DB().Raw("SELECT identity FROM role_assignments WHERE scope = ? AND role_sid = ?", p.acct, domain.RoleOwner).Scan(&owners).Error)
 	require.Len(t, owners, 1, "exactly one Owner role assignment")
 	var ownerSid string
-	require.NoError(t, e.app.Store.DB().Raw("SELECT owner_sid FROM accounts WHERE sid = ?", p.acct).Scan(&ownerSid).Error)
+	require.NoError(t, e.App.Store.DB().Raw("SELECT owner_sid FROM accounts WHERE sid = ?", p.acct).Scan(&ownerSid).Error)
 	require.Equal(t, owners[0], ownerSid, "accounts.owner_sid is the Owner")
 	require.Contains(t, won, ownerSid)
 	require.Equal(t, startVersion+len(won), accountVersion(t, e, p.acct), "one version per applied transfer")
@@ -709,12 +710,12 @@ func TestOwnershipTransfer_Concurrent(t *testing.T) {
 		}
 	}
 	require.Len(t, p.events(domain.EventOwnershipTransferred), len(won), "one event per applied transfer")
-	require.Equal(t, ownerSid, e.owner.get(p.orgPath("/Accounts/" + p.acct)).JSON(t)["owner_sid"])
+	require.Equal(t, ownerSid, e.Owner.Get(p.Path("/Accounts/" + p.acct)).JSON(t)["owner_sid"])
 }
 
 func accountVersion(t *testing.T, e *env, sid string) int {
 	t.Helper()
-	a, err := e.app.Store.FindAccount(context.Background(), e.org, sid)
+	a, err := e.App.Store.FindAccount(context.Background(), e.Sid, sid)
 	require.NoError(t, err)
 	return a.Version
 }

@@ -21,29 +21,29 @@ import (
 // signUp creates a standalone account through the public sign-up and
 // returns its SID.
 func (e *env) signUp(emailAddr, name string) string {
-	e.t.Helper()
+	e.T.Helper()
 	sid, _ := e.signUpToken(emailAddr, name)
 	return sid
 }
 
 // signUpToken signs up and returns the account SID and its auth token.
 func (e *env) signUpToken(emailAddr, name string) (string, string) {
-	e.t.Helper()
-	r := apiClient{t: e.t, base: e.app.BaseURL}.post("/v1/Accounts", map[string]any{"email": emailAddr, "friendly_name": name})
-	require.Equal(e.t, http.StatusCreated, r.Status, "body: %s", r.Body)
-	got := r.JSON(e.t)
-	require.Equal(e.t, domain.AccountStandalone, got["kind"])
-	require.True(e.t, domain.ValidSecret(got["auth_token"].(string)), "the owner's credential is shown once")
+	e.T.Helper()
+	r := e.Anonymous().Post("/v1/Accounts", map[string]any{"email": emailAddr, "friendly_name": name})
+	require.Equal(e.T, http.StatusCreated, r.Status, "body: %s", r.Body)
+	got := r.JSON(e.T)
+	require.Equal(e.T, domain.AccountStandalone, got["kind"])
+	require.True(e.T, domain.ValidSecret(got["auth_token"].(string)), "the owner's credential is shown once")
 	return got["account_sid"].(string), got["auth_token"].(string)
 }
 
 // pending returns the organization's pending-accounts listing, by SID.
 func (e *env) pending(query string) map[string]map[string]any {
-	e.t.Helper()
-	r := e.owner.get(e.orgPath("/PendingAccounts" + query))
-	require.Equal(e.t, http.StatusOK, r.Status, "body: %s", r.Body)
+	e.T.Helper()
+	r := e.Owner.Get(e.Path("/PendingAccounts" + query))
+	require.Equal(e.T, http.StatusOK, r.Status, "body: %s", r.Body)
 	out := map[string]map[string]any{}
-	for _, x := range r.JSON(e.t)["content"].([]any) {
+	for _, x := range r.JSON(e.T)["content"].([]any) {
 		m := x.(map[string]any)
 		out[m["sid"].(string)] = m
 	}
@@ -76,17 +76,17 @@ func TestImportConfirmedInABrowser(t *testing.T) {
 	t.Parallel()
 	mp := testenv.MustMailpit(t)
 	browserCtx := testenv.MustBrowser(t)
-	a := testenv.MustApp(t, temporal, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Env: map[string]string{"SMTP_URL": mp.SMTPURL()}})
-	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}
+	e := newAppEnv(t, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Env: map[string]string{"SMTP_URL": mp.SMTPURL()}})
+	a := e.App
 
 	acct, authToken := e.signUpToken("founder@example.com", "Founder's Lab")
-	requireError(t, e.owner.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
+	testenv.RequireError(t, e.Owner.Get(e.Path("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
 	// Twilio's Basic scheme: the Account SID and its auth token. Outside
 	// any organization the token opens nothing here.
-	founder := apiClient{t: t, base: a.BaseURL, user: acct, pass: authToken}
-	requireError(t, founder.get(e.orgPath("/Accounts/"+acct+"/PhoneNumbers")), http.StatusUnauthorized, domain.CodeUnauthenticated)
+	founder := e.Basic(acct, authToken)
+	testenv.RequireError(t, founder.Get(e.Path("/Accounts/"+acct+"/PhoneNumbers")), http.StatusUnauthorized, domain.CodeUnauthenticated)
 
-	r := e.owner.post(e.orgPath("/Accounts/Imports"), map[string]any{"account_sid": acct})
+	r := e.Owner.Post(e.Path("/Accounts/Imports"), map[string]any{"account_sid": acct})
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 	req := r.JSON(t)
 	require.Equal(t, "import", req["kind"])
@@ -99,7 +99,7 @@ func TestImportConfirmedInABrowser(t *testing.T) {
 
 	// An operator finds the pending import by organization and by account.
 	require.Eventually(t, func() bool {
-		byOrg := listedInTemporal(t, a, "OrganizationSid = '"+e.org+"' AND WorkflowType = 'ImportAccountWorkflow'")
+		byOrg := listedInTemporal(t, a, "OrganizationSid = '"+e.Sid+"' AND WorkflowType = 'ImportAccountWorkflow'")
 		byAcct := listedInTemporal(t, a, "AccountSid = '"+acct+"' AND ExecutionStatus = 'Running'")
 		return contains(byOrg, "import-account/"+rq) && contains(byAcct, "import-account/"+rq)
 	}, 20*time.Second, 200*time.Millisecond)
@@ -115,44 +115,44 @@ func TestImportConfirmedInABrowser(t *testing.T) {
 	require.Contains(t, pageText(browserCtx, t, "#requester"), "owner@example.com")
 	require.Equal(t, "Confirm import", pageText(browserCtx, t, "#accept"))
 	require.Equal(t, "pending", e.pending("")[rq]["status"])
-	requireError(t, e.owner.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
+	testenv.RequireError(t, e.Owner.Get(e.Path("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
 
 	require.NoError(t, chromedp.Do(browserCtx, chromedp.Click(chromedp.CSS("#accept"))))
 	waitText(browserCtx, t, "#title", "Account imported")
 
-	got := e.owner.get(e.orgPath("/Accounts/" + acct)).JSON(t)
+	got := e.Owner.Get(e.Path("/Accounts/" + acct)).JSON(t)
 	require.Equal(t, domain.AccountManaged, got["kind"])
 	require.Equal(t, domain.AccountActive, got["status"])
 	listed := false
-	for _, x := range e.owner.get(e.orgPath("/Accounts")).JSON(t)["content"].([]any) {
+	for _, x := range e.Owner.Get(e.Path("/Accounts")).JSON(t)["content"].([]any) {
 		listed = listed || x.(map[string]any)["account_sid"] == acct
 	}
 	require.True(t, listed, "the account is listed among the organization's accounts")
 	owner, err := a.Store.FindUserByEmailAnywhere(context.Background(), "founder@example.com")
 	require.NoError(t, err)
-	require.True(t, owner.IsManagedBy(e.org), "the owner is now a managed user")
+	require.True(t, owner.IsManagedBy(e.Sid), "the owner is now a managed user")
 	// The auth token now works on the account's own endpoints, as the owner.
-	r = founder.get(e.orgPath("/Accounts/" + acct + "/PhoneNumbers"))
+	r = founder.Get(e.Path("/Accounts/" + acct + "/PhoneNumbers"))
 	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
-	requireError(t, founder.get(e.orgPath("/Accounts")), http.StatusForbidden, domain.CodeForbidden)
-	requireError(t, apiClient{t: t, base: a.BaseURL, user: acct, pass: strings.Repeat("x", 32)}.get(e.orgPath("/Accounts/"+acct+"/PhoneNumbers")),
+	testenv.RequireError(t, founder.Get(e.Path("/Accounts")), http.StatusForbidden, domain.CodeForbidden)
+	testenv.RequireError(t, e.Basic(acct, strings.Repeat("x", 32)).Get(e.Path("/Accounts/"+acct+"/PhoneNumbers")),
 		http.StatusUnauthorized, domain.CodeUnauthenticated)
 	// It is listed among the account's credentials and can be revoked.
-	creds := e.owner.get(e.orgPath("/Accounts/" + acct + "/Credentials")).JSON(t)["credentials"].([]any)
+	creds := e.Owner.Get(e.Path("/Accounts/" + acct + "/Credentials")).JSON(t)["credentials"].([]any)
 	require.Len(t, creds, 1)
 	tokenCred := creds[0].(map[string]any)
 	require.Equal(t, "auth token", tokenCred["friendly_name"])
 	require.Equal(t, owner.Sid, tokenCred["user_sid"])
-	requireError(t, founder.get(e.orgPath("/Accounts/"+acct+"/Credentials")), http.StatusForbidden, domain.CodeForbidden)
-	requireError(t, e.owner.do(http.MethodDelete, e.orgPath("/Accounts/"+acct+"/Credentials/SK"+strings.Repeat("0", 32)), nil), http.StatusNotFound, 20404)
-	r = apiClient{t: t, base: a.BaseURL}.post("/v1/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {acct}, "client_secret": {authToken}})
+	testenv.RequireError(t, founder.Get(e.Path("/Accounts/"+acct+"/Credentials")), http.StatusForbidden, domain.CodeForbidden)
+	testenv.RequireError(t, e.Owner.Do(http.MethodDelete, e.Path("/Accounts/"+acct+"/Credentials/SK"+strings.Repeat("0", 32)), nil), http.StatusNotFound, 20404)
+	r = e.Anonymous().Post("/v1/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {acct}, "client_secret": {authToken}})
 	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
-	bearer := apiClient{t: t, base: a.BaseURL, bearer: r.JSON(t)["access_token"].(string)}
-	require.Equal(t, http.StatusOK, bearer.get(e.orgPath("/Accounts/"+acct+"/PhoneNumbers")).Status)
-	require.Equal(t, http.StatusNoContent, e.owner.do(http.MethodDelete, e.orgPath("/Accounts/"+acct+"/Credentials/"+tokenCred["sid"].(string)), nil).Status)
-	requireError(t, founder.get(e.orgPath("/Accounts/"+acct+"/PhoneNumbers")), http.StatusUnauthorized, domain.CodeUnauthenticated)
-	requireError(t, bearer.get(e.orgPath("/Accounts/"+acct+"/PhoneNumbers")), http.StatusUnauthorized, domain.CodeUnauthenticated)
-	require.Empty(t, e.owner.get(e.orgPath("/Accounts/" + acct + "/Credentials")).JSON(t)["credentials"])
+	bearer := e.Bearer(r.JSON(t)["access_token"].(string))
+	require.Equal(t, http.StatusOK, bearer.Get(e.Path("/Accounts/"+acct+"/PhoneNumbers")).Status)
+	require.Equal(t, http.StatusNoContent, e.Owner.Do(http.MethodDelete, e.Path("/Accounts/"+acct+"/Credentials/"+tokenCred["sid"].(string)), nil).Status)
+	testenv.RequireError(t, founder.Get(e.Path("/Accounts/"+acct+"/PhoneNumbers")), http.StatusUnauthorized, domain.CodeUnauthenticated)
+	testenv.RequireError(t, bearer.Get(e.Path("/Accounts/"+acct+"/PhoneNumbers")), http.StatusUnauthorized, domain.CodeUnauthenticated)
+	require.Empty(t, e.Owner.Get(e.Path("/Accounts/" + acct + "/Credentials")).JSON(t)["credentials"])
 	require.Equal(t, "accepted", e.pending("")[rq]["status"], "an ended request stays listed")
 	mp.WaitForMessage(t, "owner@example.com", "accepted the import", 30*time.Second)
 
@@ -168,13 +168,13 @@ func TestShareAcceptedThenRelinquished(t *testing.T) {
 	t.Parallel()
 	mp := testenv.MustMailpit(t)
 	browserCtx := testenv.MustBrowser(t)
-	a := testenv.MustApp(t, temporal, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Env: map[string]string{"SMTP_URL": mp.SMTPURL()}})
-	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}
-	dev := e.scimUser("dev@example.com")
+	e := newAppEnv(t, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Env: map[string]string{"SMTP_URL": mp.SMTPURL()}})
+	a := e.App
+	dev := e.SCIMUser("dev@example.com")
 
 	acct, authToken := e.signUpToken("maker@outside.test", "Maker Shop")
-	maker := apiClient{t: t, base: a.BaseURL, user: acct, pass: authToken}
-	r := e.owner.post(e.orgPath("/Accounts/Shares"), map[string]any{"account_sid": acct,
+	maker := e.Basic(acct, authToken)
+	r := e.Owner.Post(e.Path("/Accounts/Shares"), map[string]any{"account_sid": acct,
 		"grants": []map[string]any{{"identity": dev, "roles": []string{domain.RoleDeveloper}}}})
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 	require.Equal(t, "share", r.JSON(t)["kind"])
@@ -188,31 +188,31 @@ func TestShareAcceptedThenRelinquished(t *testing.T) {
 	require.NoError(t, chromedp.Do(browserCtx, chromedp.Click(chromedp.CSS("#accept"))))
 	waitText(browserCtx, t, "#title", "Account shared")
 
-	got := e.owner.get(e.orgPath("/Accounts/" + acct)).JSON(t)
+	got := e.Owner.Get(e.Path("/Accounts/" + acct)).JSON(t)
 	require.Equal(t, domain.AccountIndependent, got["kind"])
-	devClient := e.clientFor(dev)
-	require.Equal(t, http.StatusOK, devClient.get(e.orgPath("/Accounts/"+acct)).Status, "the grantee sees the shared account")
-	require.Equal(t, http.StatusOK, maker.get(e.orgPath("/Accounts/"+acct+"/PhoneNumbers")).Status, "the owner's auth token works while shared")
-	users := e.owner.get(e.orgPath("/Accounts/" + acct + "/Users?Role=" + domain.RoleDeveloper)).JSON(t)["content"].([]any)
+	devClient := e.ClientFor(dev)
+	require.Equal(t, http.StatusOK, devClient.Get(e.Path("/Accounts/"+acct)).Status, "the grantee sees the shared account")
+	require.Equal(t, http.StatusOK, maker.Get(e.Path("/Accounts/"+acct+"/PhoneNumbers")).Status, "the owner's auth token works while shared")
+	users := e.Owner.Get(e.Path("/Accounts/" + acct + "/Users?Role=" + domain.RoleDeveloper)).JSON(t)["content"].([]any)
 	require.Len(t, users, 1)
 	require.Equal(t, dev, users[0].(map[string]any)["user_sid"])
 
 	// Relinquish: the access ends at once, the owner is told, the account
 	// itself is as it was.
-	requireError(t, e.clientFor(e.scimUser("std@example.com")).post(e.orgPath("/Accounts/"+acct+"/Relinquish"), nil), http.StatusForbidden, domain.CodeForbidden)
-	r = e.owner.post(e.orgPath("/Accounts/"+acct+"/Relinquish"), nil)
+	testenv.RequireError(t, e.ClientFor(e.SCIMUser("std@example.com")).Post(e.Path("/Accounts/"+acct+"/Relinquish"), nil), http.StatusForbidden, domain.CodeForbidden)
+	r = e.Owner.Post(e.Path("/Accounts/"+acct+"/Relinquish"), nil)
 	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 	require.Equal(t, "relinquished", r.JSON(t)["status"])
-	requireError(t, devClient.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
-	requireError(t, e.owner.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
-	requireError(t, maker.get(e.orgPath("/Accounts/"+acct+"/PhoneNumbers")), http.StatusUnauthorized, domain.CodeUnauthenticated)
+	testenv.RequireError(t, devClient.Get(e.Path("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
+	testenv.RequireError(t, e.Owner.Get(e.Path("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
+	testenv.RequireError(t, maker.Get(e.Path("/Accounts/"+acct+"/PhoneNumbers")), http.StatusUnauthorized, domain.CodeUnauthenticated)
 	mp.WaitForMessage(t, "maker@outside.test", "gave up its access", 30*time.Second)
 	stored, owner, err := a.Store.FindAnyAccount(context.Background(), acct)
 	require.NoError(t, err)
 	require.Equal(t, "Maker Shop", stored.FriendlyName)
 	require.Equal(t, domain.AccountActive, stored.Status)
 	require.Equal(t, "maker@outside.test", owner.UserName)
-	events := e.owner.get(e.orgPath("/Events?Resource=" + acct)).JSON(t)["content"].([]any)
+	events := e.Owner.Get(e.Path("/Events?Resource=" + acct)).JSON(t)["content"].([]any)
 	var types []string
 	for _, ev := range events {
 		types = append(types, ev.(map[string]any)["event_type"].(string))
@@ -221,7 +221,7 @@ func TestShareAcceptedThenRelinquished(t *testing.T) {
 	require.Contains(t, types, domain.EventAccountRelinquished)
 
 	// Relinquished, it can be shared again.
-	r = e.owner.post(e.orgPath("/Accounts/Shares"), map[string]any{"account_sid": acct, "grants": []any{}})
+	r = e.Owner.Post(e.Path("/Accounts/Shares"), map[string]any{"account_sid": acct, "grants": []any{}})
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 }
 
@@ -231,38 +231,38 @@ func TestShareAcceptedThenRelinquished(t *testing.T) {
 func TestAccountRequestRules(t *testing.T) {
 	t.Parallel()
 	e := newInviteEnv(t, map[string]string{"ACCOUNT_REQUEST_TTL": "6s", "SIGNUP_RATE_PER_HOUR": "12"})
-	imports, shares := e.orgPath("/Accounts/Imports"), e.orgPath("/Accounts/Shares")
+	imports, shares := e.Path("/Accounts/Imports"), e.Path("/Accounts/Shares")
 	onDomain := e.signUp("insider@example.com", "Insider")
 	outside := e.signUp("stranger@elsewhere.test", "Stranger")
 
 	// Refusals.
-	requireError(t, e.owner.post(imports, map[string]any{"account_sid": outside}), http.StatusBadRequest, domain.CodeDomainNotVerified)
-	requireError(t, e.owner.post(shares, map[string]any{"account_sid": onDomain}), http.StatusConflict, domain.CodeInvalidState)
-	requireError(t, e.owner.post(imports, map[string]any{"account_sid": "AC" + strings.Repeat("0", 32)}), http.StatusNotFound, domain.CodeAccountNotFound)
-	requireError(t, e.owner.post(imports, map[string]any{"account_sid": "nope"}), http.StatusBadRequest, domain.CodeBadRequest)
-	requireError(t, e.owner.post(imports, map[string]any{"account_sid": onDomain, "extra": 1}), http.StatusBadRequest, domain.CodeBadRequest)
-	requireError(t, e.owner.post(shares, map[string]any{"account_sid": outside, "grants": []map[string]any{{"identity": "US" + strings.Repeat("1", 32), "roles": []string{domain.RoleDeveloper}}}}),
+	testenv.RequireError(t, e.Owner.Post(imports, map[string]any{"account_sid": outside}), http.StatusBadRequest, domain.CodeDomainNotVerified)
+	testenv.RequireError(t, e.Owner.Post(shares, map[string]any{"account_sid": onDomain}), http.StatusConflict, domain.CodeInvalidState)
+	testenv.RequireError(t, e.Owner.Post(imports, map[string]any{"account_sid": "AC" + strings.Repeat("0", 32)}), http.StatusNotFound, domain.CodeAccountNotFound)
+	testenv.RequireError(t, e.Owner.Post(imports, map[string]any{"account_sid": "nope"}), http.StatusBadRequest, domain.CodeBadRequest)
+	testenv.RequireError(t, e.Owner.Post(imports, map[string]any{"account_sid": onDomain, "extra": 1}), http.StatusBadRequest, domain.CodeBadRequest)
+	testenv.RequireError(t, e.Owner.Post(shares, map[string]any{"account_sid": outside, "grants": []map[string]any{{"identity": "US" + strings.Repeat("1", 32), "roles": []string{domain.RoleDeveloper}}}}),
 		http.StatusNotFound, domain.CodeUserNotFound)
-	requireError(t, e.owner.post(shares, map[string]any{"account_sid": outside, "grants": []map[string]any{{"identity": e.app.Boot.Owner.Sid, "roles": []string{domain.RoleOwner}}}}),
+	testenv.RequireError(t, e.Owner.Post(shares, map[string]any{"account_sid": outside, "grants": []map[string]any{{"identity": e.App.Boot.Owner.Sid, "roles": []string{domain.RoleOwner}}}}),
 		http.StatusBadRequest, domain.CodeInvalidRole)
-	std := e.clientFor(e.scimUser("standard@example.com"))
-	requireError(t, std.post(imports, map[string]any{"account_sid": onDomain}), http.StatusForbidden, domain.CodeForbidden)
-	requireError(t, std.get(e.orgPath("/PendingAccounts")), http.StatusForbidden, domain.CodeForbidden)
-	managed := e.createAccount(e.owner, map[string]any{"friendly_name": "Ours"})
-	requireError(t, e.owner.post(imports, map[string]any{"account_sid": managed}), http.StatusConflict, domain.CodeInvalidState)
-	requireError(t, e.owner.post(e.orgPath("/Accounts/"+managed+"/Relinquish"), nil), http.StatusConflict, domain.CodeInvalidState)
+	std := e.ClientFor(e.SCIMUser("standard@example.com"))
+	testenv.RequireError(t, std.Post(imports, map[string]any{"account_sid": onDomain}), http.StatusForbidden, domain.CodeForbidden)
+	testenv.RequireError(t, std.Get(e.Path("/PendingAccounts")), http.StatusForbidden, domain.CodeForbidden)
+	managed := e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Ours"})
+	testenv.RequireError(t, e.Owner.Post(imports, map[string]any{"account_sid": managed}), http.StatusConflict, domain.CodeInvalidState)
+	testenv.RequireError(t, e.Owner.Post(e.Path("/Accounts/"+managed+"/Relinquish"), nil), http.StatusConflict, domain.CodeInvalidState)
 	require.Empty(t, e.pending(""), "no refusal recorded anything")
 
 	// A request, then a duplicate from this or another organization.
-	r := e.owner.post(imports, map[string]any{"account_sid": onDomain})
+	r := e.Owner.Post(imports, map[string]any{"account_sid": onDomain})
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 	first := r.JSON(t)["sid"].(string)
-	scrape := func() string { return string(apiClient{t: t, base: e.app.BaseURL}.get("/metrics").Body) }
+	scrape := func() string { return string(e.Anonymous().Get("/metrics").Body) }
 	require.Equal(t, float64(1), metricValue(t, scrape(), "orgaccounts_import_requests", `status="pending"`), "operators see the pending import")
 	require.Equal(t, float64(0), metricValue(t, scrape(), "orgaccounts_share_requests", `status="pending"`))
-	requireError(t, e.owner.post(imports, map[string]any{"account_sid": onDomain}), http.StatusConflict, domain.CodeInvalidState)
-	otherSid, other := e.otherOrg()
-	requireError(t, other.post("/Organizations/"+otherSid+"/Accounts/Shares", map[string]any{"account_sid": onDomain}), http.StatusConflict, domain.CodeInvalidState)
+	testenv.RequireError(t, e.Owner.Post(imports, map[string]any{"account_sid": onDomain}), http.StatusConflict, domain.CodeInvalidState)
+	otherSid, other := e.OtherOrg()
+	testenv.RequireError(t, other.Post("/Organizations/"+otherSid+"/Accounts/Shares", map[string]any{"account_sid": onDomain}), http.StatusConflict, domain.CodeInvalidState)
 
 	// The owner declines through the link.
 	b := newBrowser(t)
@@ -273,30 +273,30 @@ func TestAccountRequestRules(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, page)
 	require.Contains(t, page, "Request declined")
 	require.Eventually(t, func() bool { return e.pending("")[first]["status"] == "declined" }, 10*time.Second, 50*time.Millisecond)
-	requireError(t, e.owner.get(e.orgPath("/Accounts/"+onDomain)), http.StatusNotFound, domain.CodeAccountNotFound)
+	testenv.RequireError(t, e.Owner.Get(e.Path("/Accounts/"+onDomain)), http.StatusNotFound, domain.CodeAccountNotFound)
 	_, page = b.get(links[0])
 	require.Contains(t, page, "already declined")
 
 	// Cancelled by the requester: the link then says so, and answering it
 	// changes nothing.
-	r = e.owner.post(imports, map[string]any{"account_sid": onDomain})
+	r = e.Owner.Post(imports, map[string]any{"account_sid": onDomain})
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 	second := r.JSON(t)["sid"].(string)
 	links = e.waitLinks("insider@example.com", 2)
 	_, page = b.get(links[1])
-	requireError(t, e.owner.do(http.MethodDelete, shares+"/"+second, nil), http.StatusNotFound, 20404)
-	r = e.owner.do(http.MethodDelete, imports+"/"+second, nil)
+	testenv.RequireError(t, e.Owner.Do(http.MethodDelete, shares+"/"+second, nil), http.StatusNotFound, 20404)
+	r = e.Owner.Do(http.MethodDelete, imports+"/"+second, nil)
 	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 	require.Equal(t, "cancelled", r.JSON(t)["status"])
-	requireError(t, e.owner.do(http.MethodDelete, imports+"/"+second, nil), http.StatusConflict, domain.CodeInvalidState)
+	testenv.RequireError(t, e.Owner.Do(http.MethodDelete, imports+"/"+second, nil), http.StatusConflict, domain.CodeInvalidState)
 	status, page = b.click(links[1], page, "accept")
 	require.Equal(t, http.StatusConflict, status, page)
 	require.Contains(t, page, "cancelled")
-	requireError(t, e.owner.get(e.orgPath("/Accounts/"+onDomain)), http.StatusNotFound, domain.CodeAccountNotFound)
+	testenv.RequireError(t, e.Owner.Get(e.Path("/Accounts/"+onDomain)), http.StatusNotFound, domain.CodeAccountNotFound)
 
 	// Nobody answers: a reminder half-way (its link supersedes the first),
 	// then the request expires.
-	r = e.owner.post(shares, map[string]any{"account_sid": outside})
+	r = e.Owner.Post(shares, map[string]any{"account_sid": outside})
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 	third := r.JSON(t)["sid"].(string)
 	links = e.waitLinks("stranger@elsewhere.test", 2)
@@ -309,37 +309,37 @@ func TestAccountRequestRules(t *testing.T) {
 	require.Equal(t, float64(1), metricValue(t, scrape(), "orgaccounts_share_requests", `status="expired"`))
 	require.Equal(t, float64(0), metricValue(t, scrape(), "orgaccounts_import_requests", `status="pending"`))
 	require.Len(t, e.pending("?Kind=share"), 1)
-	requireError(t, e.owner.get(e.orgPath("/PendingAccounts?Status=odd")), http.StatusBadRequest, domain.CodeBadRequest)
-	requireError(t, e.owner.get(e.orgPath("/PendingAccounts/"+third+"x")), http.StatusBadRequest, domain.CodeBadRequest)
-	require.Equal(t, http.StatusOK, e.owner.get(e.orgPath("/PendingAccounts/"+third)).Status)
+	testenv.RequireError(t, e.Owner.Get(e.Path("/PendingAccounts?Status=odd")), http.StatusBadRequest, domain.CodeBadRequest)
+	testenv.RequireError(t, e.Owner.Get(e.Path("/PendingAccounts/"+third+"x")), http.StatusBadRequest, domain.CodeBadRequest)
+	require.Equal(t, http.StatusOK, e.Owner.Get(e.Path("/PendingAccounts/"+third)).Status)
 
 	// Sign-up: validation, one user per email, and a rate per client IP.
-	anon := apiClient{t: t, base: e.app.BaseURL}
-	requireError(t, anon.post("/v1/Accounts", map[string]any{"email": "not-an-email", "friendly_name": "X"}), http.StatusBadRequest, domain.CodeInvalidEmail)
-	requireError(t, anon.post("/v1/Accounts", map[string]any{"email": "a@b.test"}), http.StatusBadRequest, domain.CodeBadRequest)
+	anon := testenv.Client{T: t, BaseURL: e.App.BaseURL}
+	testenv.RequireError(t, anon.Post("/v1/Accounts", map[string]any{"email": "not-an-email", "friendly_name": "X"}), http.StatusBadRequest, domain.CodeInvalidEmail)
+	testenv.RequireError(t, anon.Post("/v1/Accounts", map[string]any{"email": "a@b.test"}), http.StatusBadRequest, domain.CodeBadRequest)
 	// An email some user has is answered as a new one is, so a sign-up
 	// tells nobody whether an address is known; that user is emailed.
-	fresh := anon.post("/v1/Accounts", map[string]any{"email": "newcomer@elsewhere.test", "friendly_name": "Again"})
+	fresh := anon.Post("/v1/Accounts", map[string]any{"email": "newcomer@elsewhere.test", "friendly_name": "Again"})
 	require.Equal(t, http.StatusCreated, fresh.Status, "body: %s", fresh.Body)
-	known := anon.withHeader("X-Request-Id", "signup-known-1").post("/v1/Accounts", map[string]any{"email": "insider@example.com", "friendly_name": "Again"})
+	known := anon.WithHeader("X-Request-Id", "signup-known-1").Post("/v1/Accounts", map[string]any{"email": "insider@example.com", "friendly_name": "Again"})
 	require.Equal(t, http.StatusCreated, known.Status, "body: %s", known.Body)
 	require.Equal(t, keysOf(fresh.JSON(t)), keysOf(known.JSON(t)), "the same answer, field for field")
 	require.Equal(t, fresh.Header.Get("Cache-Control"), known.Header.Get("Cache-Control"))
 	ghost := known.JSON(t)["account_sid"].(string)
-	_, _, err := e.app.Store.FindAnyAccount(context.Background(), ghost)
+	_, _, err := e.App.Store.FindAnyAccount(context.Background(), ghost)
 	require.Equal(t, domain.CodeAccountNotFound, domain.ErrorCode(err), "no account was created for a known email")
 	require.Eventually(t, func() bool {
-		sent, err := e.app.Store.EmailSent(context.Background(), "signup-existing/signup-known-1")
+		sent, err := e.App.Store.EmailSent(context.Background(), "signup-existing/signup-known-1")
 		return err == nil && sent
 	}, 30*time.Second, 100*time.Millisecond, "the user who has the address is told")
-	var last response
+	var last testenv.Response
 	for i := 0; i < 12; i++ {
-		last = anon.post("/v1/Accounts", map[string]any{"email": "bulk" + string(rune('a'+i)) + "@spam.test", "friendly_name": "Bulk"})
+		last = anon.Post("/v1/Accounts", map[string]any{"email": "bulk" + string(rune('a'+i)) + "@spam.test", "friendly_name": "Bulk"})
 		if last.Status == http.StatusTooManyRequests {
 			break
 		}
 	}
-	requireError(t, last, http.StatusTooManyRequests, domain.CodeRateLimited)
+	testenv.RequireError(t, last, http.StatusTooManyRequests, domain.CodeRateLimited)
 	require.NotEmpty(t, last.Header.Get("Retry-After"))
 }
 
@@ -367,24 +367,24 @@ func TestRefusedImportRecordsNothing(t *testing.T) {
 	e := newInviteEnv(t, nil)
 	outside := e.signUp("stranger@elsewhere.test", "Stranger")
 
-	requireError(t, e.owner.post(e.orgPath("/Accounts/Imports"), map[string]any{"account_sid": outside}), http.StatusBadRequest, domain.CodeDomainNotVerified)
+	testenv.RequireError(t, e.Owner.Post(e.Path("/Accounts/Imports"), map[string]any{"account_sid": outside}), http.StatusBadRequest, domain.CodeDomainNotVerified)
 
 	// The refused attempt is a failed run, never a running one.
 	var failed []string
 	require.Eventually(t, func() bool {
-		failed = closedRuns(t, e.app, "ImportAccountWorkflow", outside, "Failed")
+		failed = closedRuns(t, e.App, "ImportAccountWorkflow", outside, "Failed")
 		return len(failed) == 1
 	}, 20*time.Second, 200*time.Millisecond, "the refused import's run is listed as failed")
 	require.True(t, strings.HasPrefix(failed[0], "import-account/"+domain.PrefixAccountRequest), failed[0])
-	require.Empty(t, listedInTemporal(t, e.app, "AccountSid = '"+outside+"' AND ExecutionStatus = 'Running'"), "no workflow waits on the account")
+	require.Empty(t, listedInTemporal(t, e.App, "AccountSid = '"+outside+"' AND ExecutionStatus = 'Running'"), "no workflow waits on the account")
 
 	require.Empty(t, e.pending(""), "no request listed")
-	rows, err := e.app.Store.ListAccountRequests(context.Background(), domain.AccountRequestFilter{OrganizationSid: e.org, Page: domain.PageRequest{Size: 10}})
+	rows, err := e.App.Store.ListAccountRequests(context.Background(), domain.AccountRequestFilter{OrganizationSid: e.Sid, Page: domain.PageRequest{Size: 10}})
 	require.NoError(t, err)
 	require.Empty(t, rows, "no request row")
 	require.Empty(t, e.links("stranger@elsewhere.test"), "nobody was emailed")
 	// The account is free: the organization may share it instead.
-	r := e.owner.post(e.orgPath("/Accounts/Shares"), map[string]any{"account_sid": outside})
+	r := e.Owner.Post(e.Path("/Accounts/Shares"), map[string]any{"account_sid": outside})
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 }
 
@@ -395,9 +395,9 @@ func TestRefusedImportRecordsNothing(t *testing.T) {
 func TestRelinquishRevokesInvitationsThroughTheAPI(t *testing.T) {
 	e := newInviteEnv(t, nil)
 	ctx := context.Background()
-	dev := e.scimUser("dev@example.com")
+	dev := e.SCIMUser("dev@example.com")
 	acct := e.signUp("maker@outside.test", "Maker Shop")
-	r := e.owner.post(e.orgPath("/Accounts/Shares"), map[string]any{"account_sid": acct,
+	r := e.Owner.Post(e.Path("/Accounts/Shares"), map[string]any{"account_sid": acct,
 		"grants": []map[string]any{{"identity": dev, "roles": []string{domain.RoleDeveloper}}}})
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 	b := newBrowser(t)
@@ -405,16 +405,16 @@ func TestRelinquishRevokesInvitationsThroughTheAPI(t *testing.T) {
 	_, page := b.get(shareLink)
 	status, page := b.click(shareLink, page, "accept")
 	require.Equal(t, http.StatusOK, status, page)
-	_, ownerUser, err := e.app.Store.FindAnyAccount(ctx, acct)
+	_, ownerUser, err := e.App.Store.FindAnyAccount(ctx, acct)
 	require.NoError(t, err)
-	devClient := e.clientFor(dev)
-	require.Equal(t, http.StatusOK, devClient.get(e.orgPath("/Accounts/"+acct)).Status, "the grantee sees the shared account")
-	r = e.invite(e.owner, acct, "guest@partner.test", domain.RoleSupport)
+	devClient := e.ClientFor(dev)
+	require.Equal(t, http.StatusOK, devClient.Get(e.Path("/Accounts/"+acct)).Status, "the grantee sees the shared account")
+	r = e.invite(e.Owner, acct, "guest@partner.test", domain.RoleSupport)
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 	inv := r.JSON(t)["sid"].(string)
 	link := e.waitLinks("guest@partner.test", 1)[0]
 
-	r = e.owner.post(e.orgPath("/Accounts/"+acct+"/Relinquish"), nil)
+	r = e.Owner.Post(e.Path("/Accounts/"+acct+"/Relinquish"), nil)
 	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 	got := r.JSON(t)
 	require.Equal(t, "relinquished", got["status"])
@@ -422,14 +422,14 @@ func TestRelinquishRevokesInvitationsThroughTheAPI(t *testing.T) {
 	require.Equal(t, ownerUser.Sid, got["owner_sid"])
 
 	// All of it is done by the time the POST answers.
-	stored, err := e.app.Store.FindInvitation(ctx, "", inv)
+	stored, err := e.App.Store.FindInvitation(ctx, "", inv)
 	require.NoError(t, err)
 	require.Equal(t, domain.InvitationRevoked, stored.Status, "the pending invitation was revoked")
-	roles, err := e.app.Store.RolesOn(ctx, acct, dev)
+	roles, err := e.App.Store.RolesOn(ctx, acct, dev)
 	require.NoError(t, err)
 	require.Empty(t, roles, "the assignments are gone")
-	requireError(t, devClient.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
-	requireError(t, e.owner.get(e.orgPath("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
+	testenv.RequireError(t, devClient.Get(e.Path("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
+	testenv.RequireError(t, e.Owner.Get(e.Path("/Accounts/"+acct)), http.StatusNotFound, domain.CodeAccountNotFound)
 	_, page = newBrowser(t).get(link)
 	require.NotContains(t, page, `name="csrf"`, "the invitation link no longer offers to join")
 
@@ -442,9 +442,9 @@ func TestRelinquishRevokesInvitationsThroughTheAPI(t *testing.T) {
 		return false
 	}, 20*time.Second, 50*time.Millisecond, "the owner is emailed")
 	require.Eventually(t, func() bool {
-		return len(closedRuns(t, e.app, "RelinquishAccountWorkflow", acct, "Completed")) == 1
+		return len(closedRuns(t, e.App, "RelinquishAccountWorkflow", acct, "Completed")) == 1
 	}, 20*time.Second, 200*time.Millisecond, "the relinquish is a completed workflow run of the account")
 
 	// Relinquished already: the organization no longer has the account.
-	requireError(t, e.owner.post(e.orgPath("/Accounts/"+acct+"/Relinquish"), nil), http.StatusNotFound, domain.CodeAccountNotFound)
+	testenv.RequireError(t, e.Owner.Post(e.Path("/Accounts/"+acct+"/Relinquish"), nil), http.StatusNotFound, domain.CodeAccountNotFound)
 }

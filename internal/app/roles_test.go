@@ -8,29 +8,30 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/testenv"
 )
 
 func TestRoleAssignments(t *testing.T) {
 	t.Parallel()
 	e := newPostgresEnv(t)
-	acct := e.createAccount(e.owner, map[string]any{"friendly_name": "Shared"})
-	private := e.createAccount(e.owner, map[string]any{"friendly_name": "Private"})
-	dev := e.scimUser("dev@example.com")
-	admin := e.scimUser("admin@example.com")
-	path := e.orgPath("/RoleAssignments")
-	grant := func(c apiClient, role, scope, identity string) response {
-		return c.post(path, map[string]any{"role_sid": role, "scope": scope, "identity": identity})
+	acct := e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Shared"})
+	private := e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Private"})
+	dev := e.SCIMUser("dev@example.com")
+	admin := e.SCIMUser("admin@example.com")
+	path := e.Path("/RoleAssignments")
+	grant := func(c testenv.Client, role, scope, identity string) testenv.Response {
+		return c.Post(path, map[string]any{"role_sid": role, "scope": scope, "identity": identity})
 	}
 
-	r := grant(e.owner, domain.RoleDeveloper, acct, dev)
+	r := grant(e.Owner, domain.RoleDeveloper, acct, dev)
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 	devAssignment := r.JSON(t)["sid"].(string)
-	r = grant(e.owner, domain.RoleAdministrator, acct, admin)
+	r = grant(e.Owner, domain.RoleAdministrator, acct, admin)
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 
 	t.Run("Errors", func(t *testing.T) {
-		c := e.owner
-		c.t = t
+		c := e.Owner
+		c.T = t
 		unknown := "US" + strings.Repeat("b", 32)
 		tests := []struct {
 			name           string
@@ -48,29 +49,29 @@ func TestRoleAssignments(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				c.t = t
-				requireError(t, grant(c, tt.role, tt.scope, tt.u), tt.status, tt.code)
+				c.T = t
+				testenv.RequireError(t, grant(c, tt.role, tt.scope, tt.u), tt.status, tt.code)
 			})
 		}
-		requireError(t, c.get(path), 400, domain.CodeRoleFilterRequired)
-		requireError(t, c.get(path+"?Identity=nope"), 400, domain.CodeBadRequest)
-		requireError(t, c.do(http.MethodPost, path, `{"role_sid": "`+domain.RoleDeveloper+`", "scope": "`+acct+`", "identity": "`+dev+`", "extra": 1}`), 400, domain.CodeBadRequest)
-		requireError(t, c.do(http.MethodDelete, path+"/IY"+strings.Repeat("d", 32), nil), 404, domain.CodeRoleAssignmentMissing)
-		requireError(t, c.do(http.MethodDelete, path+"/IYbad", nil), 400, domain.CodeBadRequest)
+		testenv.RequireError(t, c.Get(path), 400, domain.CodeRoleFilterRequired)
+		testenv.RequireError(t, c.Get(path+"?Identity=nope"), 400, domain.CodeBadRequest)
+		testenv.RequireError(t, c.Do(http.MethodPost, path, `{"role_sid": "`+domain.RoleDeveloper+`", "scope": "`+acct+`", "identity": "`+dev+`", "extra": 1}`), 400, domain.CodeBadRequest)
+		testenv.RequireError(t, c.Do(http.MethodDelete, path+"/IY"+strings.Repeat("d", 32), nil), 404, domain.CodeRoleAssignmentMissing)
+		testenv.RequireError(t, c.Do(http.MethodDelete, path+"/IYbad", nil), 400, domain.CodeBadRequest)
 		// The Owner assignment stays: ownership is transferred, not deleted.
-		r := c.get(path + "?Scope=" + acct + "&Identity=" + e.app.Boot.Owner.Sid)
+		r := c.Get(path + "?Scope=" + acct + "&Identity=" + e.App.Boot.Owner.Sid)
 		owner := r.JSON(t)["content"].([]any)[0].(map[string]any)["sid"].(string)
-		requireError(t, c.do(http.MethodDelete, path+"/"+owner, nil), 409, domain.CodeInvalidState)
+		testenv.RequireError(t, c.Do(http.MethodDelete, path+"/"+owner, nil), 409, domain.CodeInvalidState)
 	})
 
 	t.Run("AdministratorSupersedes", func(t *testing.T) {
-		c := e.owner
-		c.t = t
-		u := e.scimUser("both@example.com")
+		c := e.Owner
+		c.T = t
+		u := e.SCIMUser("both@example.com")
 		require.Equal(t, http.StatusCreated, grant(c, domain.RoleDeveloper, acct, u).Status)
 		require.Equal(t, http.StatusCreated, grant(c, domain.RoleBillingManager, acct, u).Status, "roles combine")
 		require.Equal(t, http.StatusCreated, grant(c, domain.RoleAdministrator, acct, u).Status)
-		r := c.get(path + "?Identity=" + u)
+		r := c.Get(path + "?Identity=" + u)
 		var roles []string
 		for _, it := range r.JSON(t)["content"].([]any) {
 			roles = append(roles, it.(map[string]any)["role_sid"].(string))
@@ -79,54 +80,54 @@ func TestRoleAssignments(t *testing.T) {
 	})
 
 	t.Run("DeveloperCannotManageUsers", func(t *testing.T) {
-		c := e.clientFor(dev)
-		c.t = t
-		requireError(t, grant(c, domain.RoleSupport, acct, admin), 403, domain.CodeForbidden)
-		requireError(t, c.do(http.MethodDelete, path+"/"+devAssignment, nil), 403, domain.CodeForbidden)
+		c := e.ClientFor(dev)
+		c.T = t
+		testenv.RequireError(t, grant(c, domain.RoleSupport, acct, admin), 403, domain.CodeForbidden)
+		testenv.RequireError(t, c.Do(http.MethodDelete, path+"/"+devAssignment, nil), 403, domain.CodeForbidden)
 	})
 
 	t.Run("AccountAdministratorCannotGrantAdministrator", func(t *testing.T) {
-		c := e.clientFor(admin)
-		c.t = t
-		u := e.scimUser("third@example.com")
+		c := e.ClientFor(admin)
+		c.T = t
+		u := e.SCIMUser("third@example.com")
 		r := grant(c, domain.RoleSupport, acct, u)
 		require.Equal(t, http.StatusCreated, r.Status, "an account Administrator manages users: %s", r.Body)
-		requireError(t, grant(c, domain.RoleAdministrator, acct, u), 403, domain.CodeForbidden)
+		testenv.RequireError(t, grant(c, domain.RoleAdministrator, acct, u), 403, domain.CodeForbidden)
 	})
 
 	t.Run("StandardUserSeesOnlyItsAccounts", func(t *testing.T) {
-		c := e.clientFor(dev)
-		c.t = t
-		r := c.get(e.orgPath("/Accounts"))
+		c := e.ClientFor(dev)
+		c.T = t
+		r := c.Get(e.Path("/Accounts"))
 		require.Equal(t, http.StatusOK, r.Status)
 		content := r.JSON(t)["content"].([]any)
 		require.Len(t, content, 1)
 		require.Equal(t, acct, content[0].(map[string]any)["account_sid"])
-		requireError(t, c.get(e.orgPath("/Accounts/"+private)), 404, domain.CodeAccountNotFound)
-		require.Equal(t, http.StatusOK, c.get(e.orgPath("/Accounts/"+acct)).Status)
-		requireError(t, c.get(path+"?Identity="+admin), 403, domain.CodeForbidden)
-		require.Equal(t, http.StatusOK, c.get(path+"?Identity="+dev).Status)
-		requireError(t, c.get(e.orgPath("/Events")), 403, domain.CodeForbidden)
-		requireSCIMError(t, c.get(e.orgPath("/scim/Users")), 403, "")
+		testenv.RequireError(t, c.Get(e.Path("/Accounts/"+private)), 404, domain.CodeAccountNotFound)
+		require.Equal(t, http.StatusOK, c.Get(e.Path("/Accounts/"+acct)).Status)
+		testenv.RequireError(t, c.Get(path+"?Identity="+admin), 403, domain.CodeForbidden)
+		require.Equal(t, http.StatusOK, c.Get(path+"?Identity="+dev).Status)
+		testenv.RequireError(t, c.Get(e.Path("/Events")), 403, domain.CodeForbidden)
+		requireSCIMError(t, c.Get(e.Path("/scim/Users")), 403, "")
 	})
 
 	t.Run("StandardUserCreatesAccounts", func(t *testing.T) {
-		c := e.clientFor(dev)
-		c.t = t
-		sid := e.createAccount(c, map[string]any{"friendly_name": "Dev sandbox"})
-		r := c.get(e.orgPath("/Accounts/" + sid))
+		c := e.ClientFor(dev)
+		c.T = t
+		sid := e.CreateAccount(c, map[string]any{"friendly_name": "Dev sandbox"})
+		r := c.Get(e.Path("/Accounts/" + sid))
 		require.Equal(t, http.StatusOK, r.Status, "the creator can reach the account it created")
-		require.Equal(t, e.app.Boot.Owner.Sid, r.JSON(t)["owner_sid"])
+		require.Equal(t, e.App.Boot.Owner.Sid, r.JSON(t)["owner_sid"])
 	})
 
 	t.Run("Delete", func(t *testing.T) {
-		c := e.owner
-		c.t = t
-		r := c.do(http.MethodDelete, path+"/"+devAssignment, nil)
+		c := e.Owner
+		c.T = t
+		r := c.Do(http.MethodDelete, path+"/"+devAssignment, nil)
 		require.Equal(t, http.StatusNoContent, r.Status, "body: %s", r.Body)
-		requireError(t, c.do(http.MethodDelete, path+"/"+devAssignment, nil), 404, domain.CodeRoleAssignmentMissing)
-		dc := e.clientFor(dev)
-		dc.t = t
-		requireError(t, dc.get(e.orgPath("/Accounts/"+acct)), 404, domain.CodeAccountNotFound)
+		testenv.RequireError(t, c.Do(http.MethodDelete, path+"/"+devAssignment, nil), 404, domain.CodeRoleAssignmentMissing)
+		dc := e.ClientFor(dev)
+		dc.T = t
+		testenv.RequireError(t, dc.Get(e.Path("/Accounts/"+acct)), 404, domain.CodeAccountNotFound)
 	})
 }

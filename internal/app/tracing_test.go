@@ -69,9 +69,8 @@ func TestTracingSpansRequestWorkflowAndActivities(t *testing.T) {
 	defer collector.Close()
 	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()) })
 
-	a := testenv.MustApp(t, temporal, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL}})
-	e := &env{t: t, app: a, org: a.Boot.Organization.Sid, owner: apiClient{t: t, base: a.BaseURL, user: a.Boot.ClientID, pass: a.Boot.ClientSecret}}
-	e.createAccount(e.owner, map[string]any{"friendly_name": "Traced"})
+	e := newAppEnv(t, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL}})
+	e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Traced"})
 
 	want := []string{"UpdateWithStartWorkflow:start", "RunWorkflow:CreateAccountWorkflow", "RunActivity:ResolveOwner", "RunActivity:CreateAccountRecord", "RunActivity:ActivateAccount"}
 	var got []string
