@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -16,10 +17,13 @@ import (
 func requireSCIMError(t *testing.T, r testenv.Response, status int, scimType string) {
 	t.Helper()
 	require.Equal(t, status, r.Status, "body: %s", r.Body)
+	require.Contains(t, r.Header.Get("Content-Type"), "application/scim+json", "body: %s", r.Body)
 	m := r.JSON(t)
 	require.Equal(t, []any{"urn:ietf:params:scim:api:messages:2.0:Error"}, m["schemas"])
 	require.Equal(t, strconv.Itoa(status), m["status"])
 	require.NotEmpty(t, m["detail"])
+	require.NotZero(t, m["code"], "Twilio's code beside the SCIM fields: %s", r.Body)
+	require.Contains(t, m["more_info"], "https://", "body: %s", r.Body)
 	if scimType != "" {
 		require.Equal(t, scimType, m["scimType"])
 	}
@@ -86,12 +90,13 @@ func TestSCIMUsers(t *testing.T) {
 		require.Equal(t, `W/"2"`, r.Header.Get("ETag"))
 
 		stale := c.WithHeader("If-Match", `W/"1"`).Do(http.MethodPut, users+"/"+id, user("carol@example.com", map[string]any{"displayName": "Lost update"}))
-		requireSCIMError(t, stale, 409, "invalidVers")
+		// A stale If-Match fails as a precondition (RFC 7644 §3.14).
+		requireSCIMError(t, stale, 412, "")
 		patch := map[string]any{
 			"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
 			"Operations": []map[string]any{{"op": "replace", "path": "displayName", "value": "Patched"}, {"op": "replace", "value": map[string]any{"name": map[string]any{"givenName": "Caroline"}}}},
 		}
-		requireSCIMError(t, c.WithHeader("If-Match", `W/"1"`).Do(http.MethodPatch, users+"/"+id, patch), 409, "invalidVers")
+		requireSCIMError(t, c.WithHeader("If-Match", `W/"1"`).Do(http.MethodPatch, users+"/"+id, patch), 412, "")
 		r = c.WithHeader("If-Match", `W/"2"`).Do(http.MethodPatch, users+"/"+id, patch)
 		require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 		got := r.JSON(t)
@@ -102,7 +107,7 @@ func TestSCIMUsers(t *testing.T) {
 		requireSCIMError(t, c.Do(http.MethodPatch, users+"/"+id, bad), 400, "invalidValue")
 		unknownPath := map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": []map[string]any{{"op": "replace", "path": "roles", "value": "x"}}}
 		requireSCIMError(t, c.Do(http.MethodPatch, users+"/"+id, unknownPath), 400, "")
-		requireSCIMError(t, c.WithHeader("If-Match", "garbage").Do(http.MethodPatch, users+"/"+id, patch), 400, "")
+		requireSCIMError(t, c.WithHeader("If-Match", "garbage").Do(http.MethodPatch, users+"/"+id, patch), 412, "")
 		r = c.Get(users + "/" + id)
 		require.Equal(t, "Patched", r.JSON(t)["displayName"], "refused patches changed nothing")
 	})
@@ -140,5 +145,44 @@ func TestSCIMUsers(t *testing.T) {
 		u := e.SCIMUser("accountowner@example.com")
 		e.CreateAccount(c, map[string]any{"friendly_name": "Owned", "owner": "accountowner@example.com"})
 		requireSCIMError(t, c.Do(http.MethodDelete, users+"/"+u, nil), 409, "")
+	})
+}
+
+func TestSCIMReadOnlyAttributesAndRefusalFormat(t *testing.T) {
+	t.Parallel()
+	e := newPostgresEnv(t)
+	users := e.Path("/scim/Users")
+	c := e.Owner
+	user := func(name string, extra map[string]any) map[string]any {
+		m := map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": name}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	// id and meta are read-only: a client that sends them, as Twilio's
+	// own Go client sends meta with zero times, has them ignored.
+	withMeta := user("dora@example.com", map[string]any{
+		"id":   "US00000000000000000000000000000009",
+		"meta": map[string]any{"resourceType": "User", "created": "0001-01-01T00:00:00Z", "lastModified": "0001-01-01T00:00:00Z"},
+	})
+	r := c.Post(users, withMeta)
+	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
+	require.NotEqual(t, "US00000000000000000000000000000009", r.JSON(t)["id"], "the client's id is not taken")
+
+	// Every answer on a SCIM route is a SCIM one, refusals made before
+	// the SCIM handlers included.
+	t.Run("RefusalsBeforeTheHandlerAreSCIM", func(t *testing.T) {
+		anon := e.Anonymous()
+		anon.T = t
+		requireSCIMError(t, anon.Get(users), 401, "")
+		_, other := e.OtherOrg()
+		other.T = t
+		requireSCIMError(t, other.Get(users), 403, "")
+		requireSCIMError(t, c.Get(users+"?filter=%00"), 400, "")
+		requireSCIMError(t, c.Do(http.MethodPost, users, strings.Repeat("x", 70000)), 413, "")
+		keyed := c.WithHeader("Idempotency-Key", "scim-format-1")
+		require.Equal(t, http.StatusCreated, keyed.Post(users, user("keyed@example.com", nil)).Status)
+		requireSCIMError(t, keyed.Post(users, user("other-keyed@example.com", nil)), 422, "")
 	})
 }
