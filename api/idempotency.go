@@ -120,8 +120,8 @@ func (s *server) idempotency(c *gin.Context) {
 		// The answer holds a secret shown once: it is never kept, and a
 		// replay says why there is nothing to show.
 		status = http.StatusConflict
-		body, _ = json.Marshal(edge.ErrorBody{Code: domain.CodeInvalidState, Status: status, MoreInfo: edge.MoreInfo(domain.CodeInvalidState),
-			Message: "a request with this Idempotency-Key succeeded already; its answer held a secret, which is shown once and not kept"})
+		body, _ = json.Marshal(edge.ErrorBody(domain.CodeInvalidState,
+			"a request with this Idempotency-Key succeeded already; its answer held a secret, which is shown once and not kept", status))
 		headers = map[string]string{"Content-Type": "application/json; charset=utf-8"}
 	}
 	if err := s.store.CompleteIdempotent(ctx, p.OrganizationSid, key, status, body, headers); err != nil {

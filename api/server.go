@@ -16,6 +16,7 @@ import (
 	"github.com/orgaccounts/orgaccounts/api/edge"
 	"github.com/orgaccounts/orgaccounts/api/jsonapi"
 	"github.com/orgaccounts/orgaccounts/api/scim"
+	"github.com/orgaccounts/orgaccounts/api/wire"
 
 	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/otel"
@@ -92,7 +93,7 @@ func NewHandler(cfg Config) http.Handler {
 		_ = c.Error(edge.Errorf(edge.KindMethodNotAllowed, 20004, "method %s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
 	})
 
-	r.GET("/healthz", func(c *gin.Context) { c.PureJSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/healthz", func(c *gin.Context) { c.PureJSON(http.StatusOK, wire.Health{Status: wire.HealthStatusOk}) })
 	r.GET("/readyz", s.readyz)
 	if s.metrics != nil {
 		r.GET("/metrics", gin.WrapH(s.metrics.Handler()))
@@ -125,11 +126,11 @@ func (s *server) accessLog(c *gin.Context) {
 func (s *server) readyz(c *gin.Context) {
 	if s.ready != nil {
 		if err := s.ready(c.Request.Context()); err != nil {
-			c.PureJSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reason": err.Error()})
+			c.PureJSON(http.StatusServiceUnavailable, wire.NotReady{Status: wire.NotReadyStatusUnavailable, Reason: err.Error()})
 			return
 		}
 	}
-	c.PureJSON(http.StatusOK, gin.H{"status": "ready"})
+	c.PureJSON(http.StatusOK, wire.Ready{Status: wire.ReadyStatusReady})
 }
 
 // trace opens a span per request (a no-op unless tracing is configured);

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/orgaccounts/orgaccounts/api/wire"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 )
 
@@ -54,27 +55,6 @@ const (
 	KindMethodNotAllowed = "method_not_allowed"
 )
 
-// ErrorBody is the house error format, the same as Twilio's.
-type ErrorBody struct {
-	Code     int    `json:"code"`
-	Message  string `json:"message"`
-	MoreInfo string `json:"more_info"`
-	Status   int    `json:"status"`
-}
-
-// SCIMError is the SCIM error format (RFC 7644 §3.12) with, as Twilio's
-// SCIM error schema has them, Twilio's code and more_info beside it.
-type SCIMError struct {
-	Schemas  []string `json:"schemas"`
-	Detail   string   `json:"detail"`
-	SCIMType string   `json:"scimType,omitempty"`
-	Status   string   `json:"status"`
-	Code     int      `json:"code"`
-	MoreInfo string   `json:"more_info"`
-}
-
-const scimErrorSchema = "urn:ietf:params:scim:api:messages:2.0:Error"
-
 // ErrorWriter is the one middleware that writes errors: handlers call
 // c.Error(err) and return.
 func ErrorWriter(log *slog.Logger) gin.HandlerFunc {
@@ -108,13 +88,18 @@ func WriteError(c *gin.Context, log *slog.Logger, err error) {
 		c.Header("Content-Type", SCIMMediaType)
 		scimType := SCIMTypeOf(code)
 		if status == http.StatusPreconditionFailed {
-			scimType = "" // RFC 7644 §3.14 gives a failed If-Match no scimType
+			scimType = nil // RFC 7644 §3.14 gives a failed If-Match no scimType
 		}
-		c.AbortWithStatusJSON(status, SCIMError{Schemas: []string{scimErrorSchema}, Detail: msg, SCIMType: scimType, Status: fmt.Sprint(status),
-			Code: code, MoreInfo: MoreInfo(code)})
+		c.AbortWithStatusJSON(status, wire.SCIMError{Schemas: []wire.SCIMErrorSchemas{wire.SCIMErrorSchemasUrnIetfParamsScimAPIMessages20Error},
+			Detail: msg, SCIMType: scimType, Status: fmt.Sprint(status), Code: code, MoreInfo: MoreInfo(code)})
 		return
 	}
-	c.AbortWithStatusJSON(status, ErrorBody{Code: code, Message: msg, MoreInfo: MoreInfo(code), Status: status})
+	c.AbortWithStatusJSON(status, ErrorBody(code, msg, status))
+}
+
+// ErrorBody is the house error format, the same as Twilio's.
+func ErrorBody(code int, msg string, status int) wire.Error {
+	return wire.Error{Code: code, Message: msg, MoreInfo: MoreInfo(code), Status: status}
 }
 
 // MoreInfo is where a code is explained.
@@ -122,19 +107,22 @@ func MoreInfo(code int) string {
 	return fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code)
 }
 
-// SCIMTypeOf is the SCIM scimType of a code, if it has one.
-func SCIMTypeOf(code int) string {
+// SCIMTypeOf is the SCIM scimType of a code, nil when it has none.
+func SCIMTypeOf(code int) *wire.SCIMErrorScimType {
+	var t wire.SCIMErrorScimType
 	switch code {
 	case domain.CodeInvalidSCIMFilter:
-		return "invalidFilter"
+		t = wire.SCIMErrorScimTypeInvalidFilter
 	case domain.CodeDuplicateUser:
-		return "uniqueness"
+		t = wire.SCIMErrorScimTypeUniqueness
 	case domain.CodeVersionConflict:
-		return "invalidVers"
+		t = wire.SCIMErrorScimTypeInvalidVers
 	case domain.CodeBadRequest, domain.CodeInvalidEmail, domain.CodeDomainNotVerified:
-		return "invalidValue"
+		t = wire.SCIMErrorScimTypeInvalidValue
+	default:
+		return nil
 	}
-	return ""
+	return &t
 }
 
 // Errorf is an error made at the edge (a malformed request).

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/orgaccounts/orgaccounts/api/edge"
+	"github.com/orgaccounts/orgaccounts/api/wire"
 
 	"github.com/gin-gonic/gin"
 
@@ -11,58 +12,61 @@ import (
 	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 )
 
-// organizationJSON is an organization on the wire.
-type organizationJSON struct {
-	OrganizationSid string `json:"organization_sid"`
-	FriendlyName    string `json:"friendly_name"`
-	OwnerSid        string `json:"owner_sid"`
-	DateCreated     string `json:"date_created"`
-	URL             string `json:"url"`
-}
-
 func (s *Handlers) getOrganization(c *gin.Context) {
 	org, err := s.services.Organizations.Get(c.Request.Context(), edge.Principal(c))
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, organizationJSON{
+	c.PureJSON(http.StatusOK, wire.Organization{
 		OrganizationSid: org.Sid, FriendlyName: org.FriendlyName, OwnerSid: org.OwnerSid,
 		DateCreated: edge.RFC3339(org.DateCreated), URL: s.baseURL + "/Organizations/" + org.Sid,
 	})
-}
-
-// accountJSON is an account on the wire: the contract's five fields first,
-// then ours (clients ignore fields they do not know).
-type accountJSON struct {
-	AccountSid   string `json:"account_sid"`
-	FriendlyName string `json:"friendly_name"`
-	Status       string `json:"status"`
-	OwnerSid     string `json:"owner_sid"`
-	DateCreated  string `json:"date_created"`
-	DateUpdated  string `json:"date_updated"`
-	Kind         string `json:"kind"`
-	Flex         bool   `json:"flex"`
-	Require2FA   bool   `json:"require_2fa"`
-	URL          string `json:"url"`
-	// A subaccount's parent; a closure's dates while it closes.
-	ParentSid            string  `json:"parent_sid,omitempty"`
-	DateClosureRequested *string `json:"date_closure_requested,omitempty"`
-	DateClosed           *string `json:"date_closed,omitempty"`
-	PurgeAfter           *string `json:"purge_after,omitempty"`
 }
 
 func (s *Handlers) accountURL(orgSid, sid string) string {
 	return s.baseURL + "/Organizations/" + orgSid + "/Accounts/" + sid
 }
 
-func (s *Handlers) renderAccount(a domain.Account) accountJSON {
-	return accountJSON{
-		AccountSid: a.Sid, FriendlyName: a.FriendlyName, Status: a.Status, OwnerSid: a.OwnerSid,
-		DateCreated: edge.RFC3339(a.DateCreated), DateUpdated: edge.RFC3339(a.DateUpdated), Kind: a.Kind,
-		Flex: a.Flex, Require2FA: a.Require2FA, URL: s.accountURL(a.OrganizationSid, a.Sid), ParentSid: a.ParentSid,
+// renderAccount is an account on the wire; a subaccount has its parent, a
+// closing or closed one its closure's dates.
+func (s *Handlers) renderAccount(a domain.Account) wire.Account {
+	return wire.Account{
+		AccountSid: a.Sid, FriendlyName: a.FriendlyName, Status: wire.AccountStatus(a.Status), OwnerSid: a.OwnerSid,
+		DateCreated: edge.RFC3339(a.DateCreated), DateUpdated: edge.RFC3339(a.DateUpdated), Kind: wire.AccountKind(a.Kind),
+		Flex: a.Flex, Require2FA: a.Require2FA, URL: s.accountURL(a.OrganizationSid, a.Sid), ParentSid: optString(a.ParentSid),
 		DateClosureRequested: edge.OptTime(a.DateClosureRequested), DateClosed: edge.OptTime(a.DateClosed), PurgeAfter: edge.OptTime(a.PurgeAfter),
 	}
+}
+
+// renderCreationAccount is an account as its creation shows it (the
+// contract's CreationAccount: no closure dates).
+func (s *Handlers) renderCreationAccount(a domain.Account) *wire.CreationAccount {
+	return &wire.CreationAccount{
+		AccountSid: a.Sid, FriendlyName: a.FriendlyName, Status: wire.CreationAccountStatus(a.Status), OwnerSid: a.OwnerSid,
+		DateCreated: edge.RFC3339(a.DateCreated), DateUpdated: edge.RFC3339(a.DateUpdated), Kind: wire.CreationAccountKind(a.Kind),
+		Flex: a.Flex, Require2FA: a.Require2FA, URL: s.accountURL(a.OrganizationSid, a.Sid), ParentSid: optString(a.ParentSid),
+	}
+}
+
+// renderSteps is a workflow's steps on the wire (nil when it has none).
+func renderSteps(steps []domain.Step) []wire.Step {
+	if steps == nil {
+		return nil
+	}
+	out := make([]wire.Step, len(steps))
+	for i, st := range steps {
+		out[i] = wire.Step{Name: wire.StepName(st.Name), Status: wire.StepStatus(st.Status), Error: optString(st.Error)}
+	}
+	return out
+}
+
+// renderFailure is why a workflow failed, on the wire.
+func renderFailure(f *domain.Failure) *wire.Failure {
+	if f == nil {
+		return nil
+	}
+	return &wire.Failure{Code: f.Code, Message: f.Message}
 }
 
 func (s *Handlers) listAccounts(c *gin.Context) {
@@ -76,7 +80,8 @@ func (s *Handlers) listAccounts(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(a domain.Account) string { return a.Sid }, s.renderAccount))
+	content, meta := edge.Envelope(s.baseURL, c, out, func(a domain.Account) string { return a.Sid }, s.renderAccount)
+	c.PureJSON(http.StatusOK, wire.AccountPage{Content: content, Meta: meta})
 }
 
 func (s *Handlers) getAccount(c *gin.Context) {
@@ -88,50 +93,30 @@ func (s *Handlers) getAccount(c *gin.Context) {
 	c.PureJSON(http.StatusOK, s.renderAccount(a))
 }
 
-type createAccountRequest struct {
-	FriendlyName string `json:"friendly_name"`
-	// Owner is a User SID or the email of a managed user; empty means the
-	// organization owner.
-	Owner string `json:"owner"`
-	Flex  bool   `json:"flex"`
-	// ParentSid makes the new account a subaccount of an active top-level
-	// account the caller may manage.
-	ParentSid string `json:"parent_sid"`
-}
-
-// creationJSON answers POST …/Accounts and GET …/Accounts/{AC}/Creation.
-type creationJSON struct {
-	AccountSid string            `json:"account_sid"`
-	Status     string            `json:"status"` // running | completed | failed
-	Steps      []domain.Step     `json:"steps,omitempty"`
-	Error      *domain.Failure   `json:"error,omitempty"`
-	WorkflowID string            `json:"workflow_id"`
-	RunID      string            `json:"run_id"`
-	Account    *accountJSON      `json:"account,omitempty"`
-	Links      map[string]string `json:"links"`
-}
-
+// createAccount implements POST …/Accounts. An absent owner means the
+// organization owner; a parent_sid makes the new account a subaccount of
+// an active top-level account the caller may manage.
 func (s *Handlers) createAccount(c *gin.Context) {
-	var req createAccountRequest
+	var req wire.CreateAccountRequest
 	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
 	p := edge.Principal(c)
 	out, err := s.services.Accounts.Create(c.Request.Context(), p, lifecycle.CreateAccount{
-		FriendlyName: req.FriendlyName, Owner: req.Owner, Flex: req.Flex, ParentSid: req.ParentSid,
+		FriendlyName: req.FriendlyName, Owner: deref(req.Owner), Flex: deref(req.Flex), ParentSid: deref(req.ParentSid),
 	})
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
 	s.workflowStarted(c, "CreateAccountWorkflow", out.Run)
-	acct := s.renderAccount(out.Account)
+	acct := s.renderCreationAccount(out.Account)
 	creation := s.accountURL(p.OrganizationSid, out.Account.Sid) + "/Creation"
 	c.Header("Location", creation)
-	c.PureJSON(http.StatusAccepted, creationJSON{
-		AccountSid: out.Account.Sid, Status: domain.StepRunning, WorkflowID: out.Run.WorkflowID, RunID: out.Run.RunID,
-		Account: &acct, Links: map[string]string{"creation": creation, "account": acct.URL},
+	c.PureJSON(http.StatusAccepted, wire.Creation{
+		AccountSid: out.Account.Sid, Status: wire.CreationStatusRunning, WorkflowID: out.Run.WorkflowID, RunID: out.Run.RunID,
+		Account: acct, Links: wire.CreationLinks{Creation: creation, Account: acct.URL},
 	})
 }
 
@@ -153,25 +138,19 @@ func (s *Handlers) getCreation(c *gin.Context) {
 		return
 	}
 	sid := out.AccountSid
-	body := creationJSON{
-		AccountSid: sid, Status: out.Progress.Status, Steps: out.Progress.Steps, Error: out.Progress.Error,
-		WorkflowID: out.Run.WorkflowID, RunID: out.Run.RunID,
-		Links: map[string]string{"creation": s.accountURL(p.OrganizationSid, sid) + "/Creation", "account": s.accountURL(p.OrganizationSid, sid)},
+	body := wire.Creation{
+		AccountSid: sid, Status: wire.CreationStatus(out.Progress.Status), Steps: renderSteps(out.Progress.Steps),
+		Error: renderFailure(out.Progress.Error), WorkflowID: out.Run.WorkflowID, RunID: out.Run.RunID,
+		Links: wire.CreationLinks{Creation: s.accountURL(p.OrganizationSid, sid) + "/Creation", Account: s.accountURL(p.OrganizationSid, sid)},
 	}
 	if out.Account != nil {
-		aj := s.renderAccount(*out.Account)
-		body.Account = &aj
+		body.Account = s.renderCreationAccount(*out.Account)
 	}
 	c.PureJSON(http.StatusOK, body)
 }
 
-type updateAccountRequest struct {
-	FriendlyName *string `json:"friendly_name"`
-	Require2FA   *bool   `json:"require_2fa"`
-}
-
 func (s *Handlers) updateAccount(c *gin.Context) {
-	var req updateAccountRequest
+	var req wire.UpdateAccountRequest
 	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return

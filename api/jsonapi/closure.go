@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/orgaccounts/orgaccounts/api/edge"
+	"github.com/orgaccounts/orgaccounts/api/wire"
 
 	"github.com/gin-gonic/gin"
 
@@ -28,17 +29,6 @@ func (s *Handlers) registerClosure(org *gin.RouterGroup) {
 	org.POST("/Accounts/:account/Reopen", s.reopenAccount)
 }
 
-// numberJSON is a phone number or a short code on the wire.
-type numberJSON struct {
-	Sid         string `json:"sid"`
-	AccountSid  string `json:"account_sid"`
-	PhoneNumber string `json:"phone_number,omitempty"`
-	ShortCode   string `json:"short_code,omitempty"`
-	DateCreated string `json:"date_created"`
-	DateUpdated string `json:"date_updated"`
-	URL         string `json:"url"`
-}
-
 func numbersPath(kind string) string {
 	if kind == domain.NumberShortCode {
 		return "/ShortCodes"
@@ -46,31 +36,38 @@ func numbersPath(kind string) string {
 	return "/PhoneNumbers"
 }
 
-func (s *Handlers) renderNumber(n domain.Number) numberJSON {
-	out := numberJSON{Sid: n.Sid, AccountSid: n.AccountSid, DateCreated: edge.RFC3339(n.DateCreated), DateUpdated: edge.RFC3339(n.DateUpdated),
+// renderNumber is a phone number or a short code on the wire.
+func (s *Handlers) renderNumber(n domain.Number) wire.Number {
+	out := wire.Number{Sid: n.Sid, AccountSid: n.AccountSid, DateCreated: edge.RFC3339(n.DateCreated), DateUpdated: edge.RFC3339(n.DateUpdated),
 		URL: s.accountURL(n.OrganizationSid, n.AccountSid) + numbersPath(n.Kind)}
 	if n.Kind == domain.NumberShortCode {
-		out.ShortCode = n.Value
+		out.ShortCode = optString(n.Value)
 	} else {
-		out.PhoneNumber = n.Value
+		out.PhoneNumber = optString(n.Value)
 	}
 	return out
 }
 
-type acquireNumberRequest struct {
-	PhoneNumber *string `json:"phone_number"`
-	ShortCode   *string `json:"short_code"`
-}
-
+// acquireNumber implements POST …/PhoneNumbers and …/ShortCodes, each with
+// its own request body: the other kind's field is an unknown field there.
 func (s *Handlers) acquireNumber(kind string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		var req acquireNumberRequest
-		if err := edge.DecodeJSON(c, &req); err != nil {
+		var cmd lifecycle.AcquireNumber
+		var err error
+		if kind == domain.NumberShortCode {
+			var req wire.AcquireShortCodeRequest
+			err = edge.DecodeJSON(c, &req)
+			cmd.ShortCode = req.ShortCode
+		} else {
+			var req wire.AcquirePhoneNumberRequest
+			err = edge.DecodeJSON(c, &req)
+			cmd.PhoneNumber = req.PhoneNumber
+		}
+		if err != nil {
 			_ = c.Error(err)
 			return
 		}
-		n, err := s.services.Closure.AcquireNumber(c.Request.Context(), edge.Principal(c), c.Param("account"), kind,
-			lifecycle.AcquireNumber{PhoneNumber: req.PhoneNumber, ShortCode: req.ShortCode})
+		n, err := s.services.Closure.AcquireNumber(c.Request.Context(), edge.Principal(c), c.Param("account"), kind, cmd)
 		if err != nil {
 			_ = c.Error(err)
 			return
@@ -91,35 +88,23 @@ func (s *Handlers) listNumbers(kind string) gin.HandlerFunc {
 			_ = c.Error(err)
 			return
 		}
-		c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(n domain.Number) string { return n.Sid }, s.renderNumber))
+		content, meta := edge.Envelope(s.baseURL, c, out, func(n domain.Number) string { return n.Sid }, s.renderNumber)
+		if kind == domain.NumberShortCode {
+			c.PureJSON(http.StatusOK, wire.ShortCodePage{Content: content, Meta: meta})
+			return
+		}
+		c.PureJSON(http.StatusOK, wire.PhoneNumberPage{Content: content, Meta: meta})
 	}
 }
 
-// subscriptionJSON is a recurring charge on the wire.
-type subscriptionJSON struct {
-	Sid          string  `json:"sid"`
-	AccountSid   string  `json:"account_sid"`
-	Description  string  `json:"description"`
-	MonthlyPrice string  `json:"monthly_price"`
-	Currency     string  `json:"currency"`
-	Status       string  `json:"status"`
-	DateCreated  string  `json:"date_created"`
-	DateStopped  *string `json:"date_stopped"`
-}
-
-func renderSubscription(sub domain.Subscription) subscriptionJSON {
-	return subscriptionJSON{Sid: sub.Sid, AccountSid: sub.AccountSid, Description: sub.Description, MonthlyPrice: sub.MonthlyPrice,
-		Currency: sub.Currency, Status: sub.Status, DateCreated: edge.RFC3339(sub.DateCreated), DateStopped: edge.OptTime(sub.DateStopped)}
-}
-
-type createSubscriptionRequest struct {
-	Description  string `json:"description"`
-	MonthlyPrice string `json:"monthly_price"`
-	Currency     string `json:"currency"`
+// renderSubscription is a recurring charge on the wire.
+func renderSubscription(sub domain.Subscription) wire.Subscription {
+	return wire.Subscription{Sid: sub.Sid, AccountSid: sub.AccountSid, Description: sub.Description, MonthlyPrice: sub.MonthlyPrice,
+		Currency: sub.Currency, Status: wire.SubscriptionStatus(sub.Status), DateCreated: edge.RFC3339(sub.DateCreated), DateStopped: edge.OptTime(sub.DateStopped)}
 }
 
 func (s *Handlers) createSubscription(c *gin.Context) {
-	var req createSubscriptionRequest
+	var req wire.CreateSubscriptionRequest
 	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
@@ -144,37 +129,26 @@ func (s *Handlers) listSubscriptions(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(sub domain.Subscription) string { return sub.Sid }, renderSubscription))
-}
-
-type accountCredentialRequest struct {
-	FriendlyName string `json:"friendly_name"`
+	content, meta := edge.Envelope(s.baseURL, c, out, func(sub domain.Subscription) string { return sub.Sid }, renderSubscription)
+	c.PureJSON(http.StatusOK, wire.SubscriptionPage{Content: content, Meta: meta})
 }
 
 // createAccountCredential issues a credential scoped to the account; the
 // secret is shown once.
 func (s *Handlers) createAccountCredential(c *gin.Context) {
-	var req accountCredentialRequest
+	var req wire.AccountCredentialRequest
 	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.Closure.CreateCredential(c.Request.Context(), edge.Principal(c), c.Param("account"), req.FriendlyName)
+	out, err := s.services.Closure.CreateCredential(c.Request.Context(), edge.Principal(c), c.Param("account"), deref(req.FriendlyName))
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.PureJSON(http.StatusCreated, gin.H{"sid": out.Credential.Sid, "account_sid": out.Credential.AccountSid, "friendly_name": out.Credential.FriendlyName, "secret": out.Secret})
-}
-
-// credentialJSON is an account credential on the wire, without its secret.
-type credentialJSON struct {
-	Sid          string `json:"sid"`
-	AccountSid   string `json:"account_sid"`
-	FriendlyName string `json:"friendly_name"`
-	UserSid      string `json:"user_sid"`
-	DateCreated  string `json:"date_created"`
+	c.PureJSON(http.StatusCreated, wire.AccountCredential{Sid: out.Credential.Sid, AccountSid: out.Credential.AccountSid,
+		FriendlyName: out.Credential.FriendlyName, Secret: out.Secret})
 }
 
 // listAccountCredentials lists the credentials scoped to the account.
@@ -184,11 +158,12 @@ func (s *Handlers) listAccountCredentials(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	out := make([]credentialJSON, len(creds))
+	out := wire.AccountCredentialList{Credentials: make([]wire.AccountCredentialSummary, len(creds))}
 	for i, cr := range creds {
-		out[i] = credentialJSON{Sid: cr.Sid, AccountSid: cr.AccountSid, FriendlyName: cr.FriendlyName, UserSid: cr.UserSid, DateCreated: edge.RFC3339(cr.DateCreated)}
+		out.Credentials[i] = wire.AccountCredentialSummary{Sid: cr.Sid, AccountSid: cr.AccountSid, FriendlyName: cr.FriendlyName, UserSid: cr.UserSid,
+			DateCreated: edge.RFC3339(cr.DateCreated)}
 	}
-	c.PureJSON(http.StatusOK, gin.H{"credentials": out})
+	c.PureJSON(http.StatusOK, out)
 }
 
 // revokeAccountCredential deletes a credential scoped to the account.
@@ -200,37 +175,38 @@ func (s *Handlers) revokeAccountCredential(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-// closureJSON answers Close and GET …/Closure.
-type closureJSON struct {
-	AccountSid string            `json:"account_sid"`
-	Status     string            `json:"status"` // running | completed | failed
-	Stage      string            `json:"stage"`
-	PurgeAfter string            `json:"purge_after"`
-	Steps      []domain.Step     `json:"steps,omitempty"`
-	Counts     map[string]int    `json:"counts,omitempty"`
-	Error      *domain.Failure   `json:"error,omitempty"`
-	WorkflowID string            `json:"workflow_id"`
-	RunID      string            `json:"run_id"`
-	Account    *accountJSON      `json:"account,omitempty"`
-	Links      map[string]string `json:"links"`
+func (s *Handlers) closureLinks(orgSid, sid string) wire.ClosureLinks {
+	u := s.accountURL(orgSid, sid)
+	return wire.ClosureLinks{Closure: u + "/Closure", Account: u, Reopen: u + "/Reopen"}
 }
 
-func (s *Handlers) closureLinks(orgSid, sid string) map[string]string {
-	u := s.accountURL(orgSid, sid)
-	return map[string]string{"closure": u + "/Closure", "account": u, "reopen": u + "/Reopen"}
+// renderClosureSteps is a closure's steps on the wire (nil when it has
+// none).
+func renderClosureSteps(steps []domain.Step) []wire.ClosureStep {
+	if steps == nil {
+		return nil
+	}
+	out := make([]wire.ClosureStep, len(steps))
+	for i, st := range steps {
+		out[i] = wire.ClosureStep{Name: wire.ClosureStepName(st.Name), Status: wire.ClosureStepStatus(st.Status), Error: optString(st.Error)}
+	}
+	return out
 }
 
 // closeAccount starts closing an account: 202 once it is pending_closure
 // (its credentials stop working at once), the closure going on; 200 with
 // the running closure when it was closing already.
 func (s *Handlers) closeAccount(c *gin.Context) {
-	var req domain.CloseAcknowledgements
+	var req wire.CloseAccountRequest
 	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
 	p := edge.Principal(c)
-	out, err := s.services.Closure.Close(c.Request.Context(), p, c.Param("account"), req)
+	// An acknowledgement absent, null or false is refused alike.
+	out, err := s.services.Closure.Close(c.Request.Context(), p, c.Param("account"), domain.CloseAcknowledgements{
+		LoseAccess: &req.LoseAccess, StopCharges: &req.StopCharges, ReleaseResources: &req.ReleaseResources, ScheduleDeletion: &req.ScheduleDeletion,
+	})
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -243,9 +219,9 @@ func (s *Handlers) closeAccount(c *gin.Context) {
 	}
 	aj := s.renderAccount(acct)
 	links := s.closureLinks(p.OrganizationSid, acct.Sid)
-	c.Header("Location", links["closure"])
-	c.PureJSON(status, closureJSON{
-		AccountSid: acct.Sid, Status: domain.StepRunning, Stage: acct.Status, PurgeAfter: edge.RFC3339(*acct.PurgeAfter),
+	c.Header("Location", links.Closure)
+	c.PureJSON(status, wire.Closure{
+		AccountSid: acct.Sid, Status: wire.ClosureStatusRunning, Stage: wire.ClosureStage(acct.Status), PurgeAfter: edge.RFC3339(*acct.PurgeAfter),
 		WorkflowID: out.Run.WorkflowID, RunID: out.Run.RunID, Account: &aj, Links: links,
 	})
 }
@@ -259,13 +235,14 @@ func (s *Handlers) getClosure(c *gin.Context) {
 		return
 	}
 	progress, sid := out.Progress, out.AccountSid
-	body := closureJSON{
-		AccountSid: sid, Status: progress.Status, Stage: progress.Stage, PurgeAfter: edge.RFC3339(progress.PurgeAfter), Steps: progress.Steps,
+	body := wire.Closure{
+		AccountSid: sid, Status: wire.ClosureStatus(progress.Status), Stage: wire.ClosureStage(progress.Stage), PurgeAfter: edge.RFC3339(progress.PurgeAfter),
+		Steps: renderClosureSteps(progress.Steps),
 		Counts: map[string]int{
 			"subaccounts_closed": progress.Subaccounts, "requests_cancelled": progress.Cancelled, "charges_stopped": progress.ChargesStopped,
 			"numbers_released": progress.Released, "role_assignments_removed": progress.AccessRemoved,
 		},
-		Error: progress.Error, WorkflowID: out.Run.WorkflowID, RunID: out.Run.RunID, Links: s.closureLinks(p.OrganizationSid, sid),
+		Error: renderFailure(progress.Error), WorkflowID: out.Run.WorkflowID, RunID: out.Run.RunID, Links: s.closureLinks(p.OrganizationSid, sid),
 	}
 	if out.Account != nil {
 		aj := s.renderAccount(*out.Account)
@@ -274,25 +251,19 @@ func (s *Handlers) getClosure(c *gin.Context) {
 	c.PureJSON(http.StatusOK, body)
 }
 
-// reopenJSON answers Reopen: the account, and what did not come back.
-type reopenJSON struct {
-	Account     accountJSON    `json:"account"`
-	NotRestored map[string]int `json:"not_restored"`
-	Message     string         `json:"message"`
-}
-
 // reopenAccount makes a closing or closed account active again with its
-// owner, before its purge. Released numbers and stopped charges stay so.
+// owner, before its purge. Released numbers and stopped charges stay so:
+// the answer is the account and what did not come back.
 func (s *Handlers) reopenAccount(c *gin.Context) {
 	out, err := s.services.Closure.Reopen(c.Request.Context(), edge.Principal(c), c.Param("account"))
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, reopenJSON{
+	c.PureJSON(http.StatusOK, wire.Reopened{
 		Account: s.renderAccount(out.Account),
-		NotRestored: map[string]int{"phone_numbers": out.PhoneNumbers, "short_codes": out.ShortCodes, "subscriptions": out.Subscriptions,
-			"credentials": out.Credentials},
+		NotRestored: wire.NotRestored{PhoneNumbers: out.PhoneNumbers, ShortCodes: out.ShortCodes, Subscriptions: out.Subscriptions,
+			Credentials: out.Credentials},
 		Message: "The account is active again with its owner. Released phone numbers and short codes, stopped subscriptions and the account's credentials (revoked for good by the closure, bearer tokens included) are not restored: acquire, subscribe and issue credentials again.",
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/orgaccounts/orgaccounts/api/edge"
+	"github.com/orgaccounts/orgaccounts/api/wire"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,52 +19,27 @@ func (s *Handlers) registerDomains(org *gin.RouterGroup) {
 	org.DELETE("/Domains/:domain", s.deleteDomain)
 }
 
-// txtRecordJSON is the record to publish to verify a domain.
-type txtRecordJSON struct {
-	Name  string `json:"name"`
-	Type  string `json:"type"`
-	Value string `json:"value"`
-}
-
-// domainJSON is a domain on the wire.
-type domainJSON struct {
-	Sid                string        `json:"sid"`
-	OrganizationSid    string        `json:"organization_sid"`
-	DomainName         string        `json:"domain_name"`
-	Status             string        `json:"status"`
-	VerificationToken  string        `json:"verification_token"`
-	TXTRecord          txtRecordJSON `json:"txt_record"`
-	DateCreated        string        `json:"date_created"`
-	DateVerified       *string       `json:"date_verified"`
-	DateLastChecked    *string       `json:"date_last_checked"`
-	RecordMissingSince *string       `json:"record_missing_since"`
-	RemovalDate        *string       `json:"removal_date"`
-	URL                string        `json:"url"`
-}
-
 func (s *Handlers) domainURL(orgSid, sid string) string {
 	return s.baseURL + "/Organizations/" + orgSid + "/Domains/" + sid
 }
 
-func (s *Handlers) renderDomain(d domain.VerifiedDomain) domainJSON {
-	return domainJSON{
-		Sid: d.Sid, OrganizationSid: d.OrganizationSid, DomainName: d.DomainName, Status: d.Status,
+// renderDomain is a domain on the wire, with the TXT record to publish to
+// verify it.
+func (s *Handlers) renderDomain(d domain.VerifiedDomain) wire.Domain {
+	return wire.Domain{
+		Sid: d.Sid, OrganizationSid: d.OrganizationSid, DomainName: d.DomainName, Status: wire.DomainStatus(d.Status),
 		VerificationToken: d.VerificationToken,
-		TXTRecord:         txtRecordJSON{Name: d.RecordName(), Type: "TXT", Value: d.RecordValue()},
+		TXTRecord:         wire.TXTRecord{Name: d.RecordName(), Type: wire.DomainTXTRecordTypeTXT, Value: d.RecordValue()},
 		DateCreated:       edge.RFC3339(d.DateCreated), DateVerified: edge.OptTime(d.DateVerified), DateLastChecked: edge.OptTime(d.LastCheckedAt),
 		RecordMissingSince: edge.OptTime(d.MissingSince), RemovalDate: edge.OptTime(d.RemoveAfter), URL: s.domainURL(d.OrganizationSid, d.Sid),
 	}
-}
-
-type addDomainRequest struct {
-	DomainName string `json:"domain_name"`
 }
 
 // addDomain starts verifying a domain: 201 with the record to publish. A
 // domain the organization already has pending or verified answers 200 with
 // that one; a failed or removed one is added anew.
 func (s *Handlers) addDomain(c *gin.Context) {
-	var req addDomainRequest
+	var req wire.AddDomainRequest
 	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
@@ -94,7 +70,8 @@ func (s *Handlers) listDomains(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(d domain.VerifiedDomain) string { return d.Sid }, s.renderDomain))
+	content, meta := edge.Envelope(s.baseURL, c, out, func(d domain.VerifiedDomain) string { return d.Sid }, s.renderDomain)
+	c.PureJSON(http.StatusOK, wire.DomainPage{Content: content, Meta: meta})
 }
 
 func (s *Handlers) getDomain(c *gin.Context) {

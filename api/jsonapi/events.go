@@ -5,32 +5,22 @@ import (
 	"time"
 
 	"github.com/orgaccounts/orgaccounts/api/edge"
+	"github.com/orgaccounts/orgaccounts/api/wire"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 )
 
-// eventJSON is an audit event on the wire.
-type eventJSON struct {
-	Sid           string         `json:"sid"`
-	EventType     string         `json:"event_type"`
-	ActorSid      string         `json:"actor_sid"`
-	CredentialSid string         `json:"credential_sid,omitempty"`
-	ResourceSid   string         `json:"resource_sid"`
-	Changes       map[string]any `json:"changes"`
-	SourceIP      string         `json:"source_ip,omitempty"`
-	RequestID     string         `json:"request_id,omitempty"`
-	DateCreated   string         `json:"date_created"`
-}
-
-func renderEvent(e domain.AuditEvent) eventJSON {
+// renderEvent is an audit event on the wire. Its time keeps fractions of
+// a second, so that events of the same second stay in order.
+func renderEvent(e domain.AuditEvent) wire.Event {
 	ch := e.Changes
 	if ch == nil {
 		ch = map[string]any{}
 	}
-	return eventJSON{Sid: e.Sid, EventType: e.Type, ActorSid: e.Actor, CredentialSid: e.CredentialSid, ResourceSid: e.ResourceSid,
-		Changes: ch, SourceIP: e.SourceIP, RequestID: e.RequestID, DateCreated: e.DateCreated.UTC().Format(time.RFC3339Nano)}
+	return wire.Event{Sid: e.Sid, EventType: wire.EventType(e.Type), ActorSid: e.Actor, CredentialSid: optString(e.CredentialSid), ResourceSid: e.ResourceSid,
+		Changes: ch, SourceIP: optString(e.SourceIP), RequestID: optString(e.RequestID), DateCreated: e.DateCreated.UTC().Format(time.RFC3339Nano)}
 }
 
 // listEvents implements GET /Organizations/{OR}/Events with the filters
@@ -60,5 +50,6 @@ func (s *Handlers) listEvents(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(e domain.AuditEvent) string { return e.Sid }, renderEvent))
+	content, meta := edge.Envelope(s.baseURL, c, out, func(e domain.AuditEvent) string { return e.Sid }, renderEvent)
+	c.PureJSON(http.StatusOK, wire.EventPage{Content: content, Meta: meta})
 }

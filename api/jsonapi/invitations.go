@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/orgaccounts/orgaccounts/api/edge"
+	"github.com/orgaccounts/orgaccounts/api/wire"
 
 	"github.com/gin-gonic/gin"
 
@@ -11,26 +12,11 @@ import (
 	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 )
 
-// invitationJSON is an invitation on the wire (the Pending Users tab).
-type invitationJSON struct {
-	Sid         string   `json:"sid"`
-	AccountSid  string   `json:"account_sid"`
-	Email       string   `json:"email"`
-	Roles       []string `json:"roles"`
-	RoleNames   []string `json:"role_names"`
-	InviterSid  string   `json:"inviter_sid"`
-	Status      string   `json:"status"`
-	SentCount   int      `json:"sent_count"`
-	LastSent    *string  `json:"last_sent"`
-	ExpiresAt   *string  `json:"expires_at"`
-	DateCreated string   `json:"date_created"`
-	URL         string   `json:"url"`
-}
-
-func (s *Handlers) renderInvitation(inv domain.Invitation) invitationJSON {
-	return invitationJSON{
+// renderInvitation is an invitation on the wire (the Pending Users tab).
+func (s *Handlers) renderInvitation(inv domain.Invitation) wire.Invitation {
+	return wire.Invitation{
 		Sid: inv.Sid, AccountSid: inv.AccountSid, Email: inv.Email, Roles: inv.Roles, RoleNames: roleNames(inv.Roles), InviterSid: inv.InviterSid,
-		Status: inv.Status, SentCount: inv.SentCount, LastSent: edge.OptTime(inv.LastSentAt), ExpiresAt: edge.OptTime(inv.ExpiresAt),
+		Status: wire.InvitationStatus(inv.Status), SentCount: inv.SentCount, LastSent: edge.OptTime(inv.LastSentAt), ExpiresAt: edge.OptTime(inv.ExpiresAt),
 		DateCreated: edge.RFC3339(inv.DateCreated), URL: s.accountURL(inv.OrganizationSid, inv.AccountSid) + "/Invitations/" + inv.Sid,
 	}
 }
@@ -44,16 +30,11 @@ func roleNames(roles []string) []string {
 	return names
 }
 
-type inviteRequest struct {
-	Email string   `json:"email"`
-	Roles []string `json:"roles"`
-}
-
 // invite implements POST …/Accounts/{AC}/Invitations: 200 "granted" for a
 // managed user of the organization (who has the roles at once), 201 with
 // the pending invitation for anyone else.
 func (s *Handlers) invite(c *gin.Context) {
-	var req inviteRequest
+	var req wire.InviteRequest
 	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
@@ -64,7 +45,8 @@ func (s *Handlers) invite(c *gin.Context) {
 		return
 	}
 	if g := out.Granted; g != nil {
-		c.PureJSON(http.StatusOK, gin.H{"status": "granted", "email": g.Email, "user_sid": g.UserSid, "account_sid": g.AccountSid, "roles": g.Roles})
+		c.PureJSON(http.StatusOK, wire.InvitationGrant{Status: wire.InvitationGrantStatusGranted, Email: g.Email, UserSid: g.UserSid, AccountSid: g.AccountSid,
+			Roles: g.Roles})
 		return
 	}
 	s.workflowStarted(c, "InvitationWorkflow", out.Run)
@@ -85,7 +67,8 @@ func (s *Handlers) listInvitations(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(i domain.Invitation) string { return i.Sid }, s.renderInvitation))
+	content, meta := edge.Envelope(s.baseURL, c, out, func(i domain.Invitation) string { return i.Sid }, s.renderInvitation)
+	c.PureJSON(http.StatusOK, wire.InvitationPage{Content: content, Meta: meta})
 }
 
 func (s *Handlers) getInvitation(c *gin.Context) {

@@ -63,3 +63,20 @@ func (s *Handlers) Register(org *gin.RouterGroup) {
 	s.registerClosure(org)
 	s.registerDomains(org)
 }
+
+// deref is an optional request field's value, its zero when absent.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
+// optString is an optional response field: absent when empty.
+func optString(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/orgaccounts/orgaccounts/api/edge"
+	"github.com/orgaccounts/orgaccounts/api/wire"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,26 +22,16 @@ func (s *Handlers) registerPeople(org *gin.RouterGroup) {
 	org.POST("/Accounts/:account/Owner", s.transferOwnership)
 }
 
-// accountUserJSON is a user with access to an account and its roles there.
-type accountUserJSON struct {
-	UserSid     string   `json:"user_sid"`
-	AccountSid  string   `json:"account_sid"`
-	Email       string   `json:"email"`
-	DisplayName string   `json:"display_name"`
-	Managed     bool     `json:"managed"`
-	Roles       []string `json:"roles"`
-	RoleNames   []string `json:"role_names"`
-	URL         string   `json:"url"`
-}
-
-func (s *Handlers) renderAccountUser(orgSid string) func(domain.AccountUser) accountUserJSON {
-	return func(au domain.AccountUser) accountUserJSON {
+// renderAccountUser is a user with access to an account and its roles
+// there.
+func (s *Handlers) renderAccountUser(orgSid string) func(domain.AccountUser) wire.AccountUser {
+	return func(au domain.AccountUser) wire.AccountUser {
 		u := au.User
 		name := u.DisplayName
 		if name == "" {
 			name = strings.TrimSpace(u.GivenName + " " + u.FamilyName)
 		}
-		out := accountUserJSON{
+		out := wire.AccountUser{
 			UserSid: u.Sid, AccountSid: au.AccountSid, Email: u.UserName, DisplayName: name, Managed: u.Managed,
 			Roles: make([]string, 0, len(au.Roles)), RoleNames: make([]string, 0, len(au.Roles)),
 			URL: s.accountURL(orgSid, au.AccountSid) + "/Users/" + u.Sid,
@@ -65,16 +56,13 @@ func (s *Handlers) listAccountUsers(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(u domain.AccountUser) string { return u.User.Sid }, s.renderAccountUser(p.OrganizationSid)))
-}
-
-type setAccountUserRolesRequest struct {
-	Roles []string `json:"roles"`
+	content, meta := edge.Envelope(s.baseURL, c, out, func(u domain.AccountUser) string { return u.User.Sid }, s.renderAccountUser(p.OrganizationSid))
+	c.PureJSON(http.StatusOK, wire.AccountUserPage{Content: content, Meta: meta})
 }
 
 // setAccountUserRoles replaces the roles of a user on an account.
 func (s *Handlers) setAccountUserRoles(c *gin.Context) {
-	var req setAccountUserRolesRequest
+	var req wire.SetAccountUserRolesRequest
 	malformed := edge.DecodeJSON(c, &req)
 	p := edge.Principal(c)
 	out, err := s.services.People.SetRoles(c.Request.Context(), p, lifecycle.SetRoles{
@@ -96,15 +84,10 @@ func (s *Handlers) removeAccountUser(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-type transferOwnershipRequest struct {
-	// Owner is the new owner: a User SID or the email of a managed user.
-	Owner string `json:"owner"`
-}
-
 // transferOwnership moves a managed account to another managed user of the
-// organization.
+// organization (the owner: a User SID or the email of a managed user).
 func (s *Handlers) transferOwnership(c *gin.Context) {
-	var req transferOwnershipRequest
+	var req wire.TransferOwnershipRequest
 	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return

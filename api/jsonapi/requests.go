@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/orgaccounts/orgaccounts/api/edge"
+	"github.com/orgaccounts/orgaccounts/api/wire"
 
 	"github.com/gin-gonic/gin"
 
@@ -11,52 +12,25 @@ import (
 	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 )
 
-// requestJSON is an import or share request on the wire (the Pending
-// accounts tab).
-type requestJSON struct {
-	Sid          string         `json:"sid"`
-	Kind         string         `json:"kind"`
-	AccountSid   string         `json:"account_sid"`
-	AccountName  string         `json:"account_name"`
-	Status       string         `json:"status"`
-	RequestedBy  string         `json:"requested_by"`
-	OwnerSid     string         `json:"owner_sid"`
-	OwnerEmail   string         `json:"owner_email"`
-	Grants       []domain.Grant `json:"grants"`
-	SentCount    int            `json:"sent_count"`
-	DateReminded *string        `json:"date_reminded"`
-	DateCreated  string         `json:"date_created"`
-	ExpiresAt    string         `json:"expires_at"`
-	DateEnded    *string        `json:"date_ended"`
-	WorkflowID   string         `json:"workflow_id"`
-	URL          string         `json:"url"`
-}
-
 func (s *Handlers) requestURL(r domain.AccountRequest) string {
 	return s.baseURL + "/Organizations/" + r.OrganizationSid + "/PendingAccounts/" + r.Sid
 }
 
-func (s *Handlers) renderRequest(out lifecycle.PendingAccount) requestJSON {
+// renderRequest is an import or share request on the wire (the Pending
+// accounts tab); grants is [] when there are none.
+func (s *Handlers) renderRequest(out lifecycle.PendingAccount) wire.AccountRequest {
 	r := out.Request
-	grants := r.Grants
-	if grants == nil {
-		grants = []domain.Grant{}
+	grants := make([]wire.Grant, len(r.Grants))
+	for i, g := range r.Grants {
+		grants[i] = wire.Grant{Identity: g.Identity, Roles: g.Roles}
 	}
-	return requestJSON{
-		Sid: r.Sid, Kind: r.Kind, AccountSid: r.AccountSid, AccountName: r.AccountName, Status: r.Status, RequestedBy: r.RequesterSid,
+	return wire.AccountRequest{
+		Sid: r.Sid, Kind: wire.AccountRequestKind(r.Kind), AccountSid: r.AccountSid, AccountName: r.AccountName,
+		Status: wire.AccountRequestStatus(r.Status), RequestedBy: r.RequesterSid,
 		OwnerSid: r.OwnerSid, OwnerEmail: r.OwnerEmail, Grants: grants, SentCount: r.SentCount, DateReminded: edge.OptTime(r.RemindedAt),
 		DateCreated: edge.RFC3339(r.DateCreated), ExpiresAt: edge.RFC3339(r.ExpiresAt), DateEnded: edge.OptTime(r.DateEnded),
 		WorkflowID: out.Run.WorkflowID, URL: s.requestURL(r),
 	}
-}
-
-type importRequest struct {
-	AccountSid string `json:"account_sid"`
-}
-
-type shareRequest struct {
-	AccountSid string         `json:"account_sid"`
-	Grants     []domain.Grant `json:"grants"`
 }
 
 // renderPending answers with a request just started (201 and its
@@ -69,7 +43,7 @@ func (s *Handlers) renderPending(c *gin.Context, typ string, out lifecycle.Pendi
 }
 
 func (s *Handlers) importAccount(c *gin.Context) {
-	var req importRequest
+	var req wire.ImportAccountRequest
 	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
@@ -83,12 +57,19 @@ func (s *Handlers) importAccount(c *gin.Context) {
 }
 
 func (s *Handlers) shareAccount(c *gin.Context) {
-	var req shareRequest
+	var req wire.ShareAccountRequest
 	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.Requests.Share(c.Request.Context(), edge.Principal(c), lifecycle.ShareAccount{AccountSid: req.AccountSid, Grants: req.Grants})
+	var grants []domain.Grant
+	if req.Grants != nil {
+		grants = make([]domain.Grant, len(req.Grants))
+		for i, g := range req.Grants {
+			grants[i] = domain.Grant{Identity: g.Identity, Roles: g.Roles}
+		}
+	}
+	out, err := s.services.Requests.Share(c.Request.Context(), edge.Principal(c), lifecycle.ShareAccount{AccountSid: req.AccountSid, Grants: grants})
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -137,7 +118,8 @@ func (s *Handlers) listPendingAccounts(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(r lifecycle.PendingAccount) string { return r.Request.Sid }, s.renderRequest))
+	content, meta := edge.Envelope(s.baseURL, c, out, func(r lifecycle.PendingAccount) string { return r.Request.Sid }, s.renderRequest)
+	c.PureJSON(http.StatusOK, wire.AccountRequestPage{Content: content, Meta: meta})
 }
 
 // relinquish implements POST …/Accounts/{AC}/Relinquish: the organization's
@@ -151,8 +133,8 @@ func (s *Handlers) relinquish(c *gin.Context) {
 	}
 	s.workflowStarted(c, "RelinquishAccountWorkflow", out.Run)
 	a := out.Account
-	c.PureJSON(http.StatusOK, gin.H{
-		"account_sid": a.Sid, "organization_sid": p.OrganizationSid, "status": "relinquished",
-		"date_relinquished": edge.RFC3339(a.DateUpdated), "owner_sid": a.OwnerSid,
+	c.PureJSON(http.StatusOK, wire.Relinquishment{
+		AccountSid: a.Sid, OrganizationSid: p.OrganizationSid, Status: wire.RelinquishmentStatusRelinquished,
+		DateRelinquished: edge.RFC3339(a.DateUpdated), OwnerSid: a.OwnerSid,
 	})
 }

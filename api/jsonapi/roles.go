@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/orgaccounts/orgaccounts/api/edge"
+	"github.com/orgaccounts/orgaccounts/api/wire"
 
 	"github.com/gin-gonic/gin"
 
@@ -11,16 +12,8 @@ import (
 	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 )
 
-// roleAssignmentJSON is a role assignment on the wire.
-type roleAssignmentJSON struct {
-	Sid      string `json:"sid"`
-	RoleSid  string `json:"role_sid"`
-	Scope    string `json:"scope"`
-	Identity string `json:"identity"`
-}
-
-func renderRoleAssignment(ra domain.RoleAssignment) roleAssignmentJSON {
-	return roleAssignmentJSON{Sid: ra.Sid, RoleSid: ra.RoleSid, Scope: ra.Scope, Identity: ra.Identity}
+func renderRoleAssignment(ra domain.RoleAssignment) wire.RoleAssignment {
+	return wire.RoleAssignment{Sid: ra.Sid, RoleSid: ra.RoleSid, Scope: ra.Scope, Identity: ra.Identity}
 }
 
 func (s *Handlers) listRoleAssignments(c *gin.Context) {
@@ -35,17 +28,12 @@ func (s *Handlers) listRoleAssignments(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, edge.Envelope(s.baseURL, c, out, func(r domain.RoleAssignment) string { return r.Sid }, renderRoleAssignment))
-}
-
-type createRoleAssignmentRequest struct {
-	RoleSid  string `json:"role_sid"`
-	Scope    string `json:"scope"`
-	Identity string `json:"identity"`
+	content, meta := edge.Envelope(s.baseURL, c, out, func(r domain.RoleAssignment) string { return r.Sid }, renderRoleAssignment)
+	c.PureJSON(http.StatusOK, wire.RoleAssignmentPage{Content: content, Meta: meta})
 }
 
 func (s *Handlers) createRoleAssignment(c *gin.Context) {
-	var req createRoleAssignmentRequest
+	var req wire.CreateRoleAssignmentRequest
 	if err := edge.DecodeJSON(c, &req); err != nil {
 		_ = c.Error(err)
 		return

@@ -4,18 +4,12 @@ import (
 	"net/http"
 
 	"github.com/orgaccounts/orgaccounts/api/edge"
+	"github.com/orgaccounts/orgaccounts/api/wire"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 )
-
-// tokenResponse is the OAuth2 token response.
-type tokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int    `json:"expires_in"`
-}
 
 // token implements POST /v1/token: OAuth2 client credentials, from the
 // form or from HTTP Basic.
@@ -38,5 +32,5 @@ func (s *Handlers) token(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.PureJSON(http.StatusOK, tokenResponse{AccessToken: tok.AccessToken, TokenType: "Bearer", ExpiresIn: int(tok.ExpiresIn.Seconds())})
+	c.PureJSON(http.StatusOK, wire.Token{AccessToken: tok.AccessToken, TokenType: wire.TokenTokenTypeBearer, ExpiresIn: int(tok.ExpiresIn.Seconds())})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/orgaccounts/orgaccounts/api/edge"
+	"github.com/orgaccounts/orgaccounts/api/wire"
 
 	"github.com/gin-gonic/gin"
 
@@ -37,63 +38,33 @@ func (s *Handlers) Register(g *gin.RouterGroup) {
 	g.DELETE("/Users/:user", s.deleteSCIMUser)
 }
 
-const (
-	scimUserSchema = lifecycle.SCIMUserSchema
-	scimListSchema = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-)
-
-type scimName struct {
-	GivenName  string `json:"givenName,omitempty"`
-	FamilyName string `json:"familyName,omitempty"`
-}
-
-type scimEmail struct {
-	Primary bool   `json:"primary"`
-	Value   string `json:"value"`
-	Type    string `json:"type,omitempty"`
-}
-
-type scimMeta struct {
-	ResourceType string `json:"resourceType"`
-	Created      string `json:"created"`
-	LastModified string `json:"lastModified"`
-	Version      string `json:"version"`
-	Location     string `json:"location,omitempty"`
-}
-
-// scimUser is a SCIM 2.0 user, in and out.
-type scimUser struct {
-	Schemas     []string    `json:"schemas"`
-	ID          string      `json:"id,omitempty"`
-	ExternalID  string      `json:"externalId,omitempty"`
-	UserName    string      `json:"userName"`
-	DisplayName string      `json:"displayName,omitempty"`
-	Name        *scimName   `json:"name,omitempty"`
-	Emails      []scimEmail `json:"emails,omitempty"`
-	Active      *bool       `json:"active,omitempty"`
-	Locale      string      `json:"locale,omitempty"`
-	Timezone    string      `json:"timezone,omitempty"`
-	Meta        *scimMeta   `json:"meta,omitempty"`
-}
-
-type scimList struct {
-	Schemas      []string   `json:"schemas"`
-	TotalResults int        `json:"totalResults"`
-	StartIndex   int        `json:"startIndex"`
-	ItemsPerPage int        `json:"itemsPerPage"`
-	Resources    []scimUser `json:"Resources"`
-}
-
 func etag(version int) string { return fmt.Sprintf(`W/"%d"`, version) }
 
-func (s *Handlers) renderSCIMUser(u domain.User) scimUser {
-	active := u.Active
-	return scimUser{
-		Schemas: []string{scimUserSchema}, ID: u.Sid, ExternalID: u.ExternalID, UserName: u.UserName,
-		DisplayName: u.DisplayName, Name: &scimName{GivenName: u.GivenName, FamilyName: u.FamilyName},
-		Emails: []scimEmail{{Primary: true, Value: u.UserName, Type: "work"}}, Active: &active,
-		Locale: u.Locale, Timezone: u.Timezone,
-		Meta: &scimMeta{ResourceType: "User", Created: edge.RFC3339(u.DateCreated), LastModified: edge.RFC3339(u.DateUpdated),
+// optString is an optional attribute: absent when empty.
+func optString(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+// deref is an optional attribute's value, "" (or false) when absent.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
+// renderSCIMUser is a SCIM 2.0 user: its one email is its userName.
+func (s *Handlers) renderSCIMUser(u domain.User) wire.SCIMUser {
+	return wire.SCIMUser{
+		Schemas: []wire.SCIMUserSchemas{wire.SCIMUserSchemasUrnIetfParamsScimSchemasCore20User}, ID: u.Sid, ExternalID: optString(u.ExternalID),
+		UserName: u.UserName, DisplayName: optString(u.DisplayName), Name: wire.SCIMName{GivenName: optString(u.GivenName), FamilyName: optString(u.FamilyName)},
+		Emails: []wire.SCIMEmail{{Primary: wire.SCIMUserEmailsPrimaryTrue, Value: u.UserName, Type: wire.SCIMUserEmailsTypeWork}}, Active: u.Active,
+		Locale: optString(u.Locale), Timezone: optString(u.Timezone),
+		Meta: wire.SCIMMeta{ResourceType: wire.SCIMUserMetaResourceTypeUser, Created: edge.RFC3339(u.DateCreated), LastModified: edge.RFC3339(u.DateUpdated),
 			Version: etag(u.Version), Location: s.baseURL + "/Organizations/" + u.OrganizationSid + "/scim/Users/" + u.Sid},
 	}
 }
@@ -112,7 +83,8 @@ func (s *Handlers) listSCIMUsers(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	list := scimList{Schemas: []string{scimListSchema}, TotalResults: out.TotalResults, StartIndex: out.StartIndex, ItemsPerPage: len(out.Users), Resources: []scimUser{}}
+	list := wire.SCIMList{Schemas: []wire.SCIMListSchemas{wire.SCIMListSchemasUrnIetfParamsScimAPIMessages20ListResponse},
+		TotalResults: out.TotalResults, StartIndex: out.StartIndex, ItemsPerPage: len(out.Users), Resources: []wire.SCIMUser{}}
 	for _, u := range out.Users {
 		list.Resources = append(list.Resources, s.renderSCIMUser(u))
 	}
@@ -120,28 +92,46 @@ func (s *Handlers) listSCIMUsers(c *gin.Context) {
 	c.Data(http.StatusOK, edge.SCIMMediaType, body)
 }
 
-// command is the SCIM user as the client sent it.
-func (in scimUser) command() lifecycle.SCIMUser {
-	out := lifecycle.SCIMUser{
-		Schemas: in.Schemas, ID: in.ID, HasMeta: in.Meta != nil, UserName: in.UserName, ExternalID: in.ExternalID,
-		DisplayName: in.DisplayName, Active: in.Active, Locale: in.Locale, Timezone: in.Timezone,
+// createCommand is the SCIM user to create as the client sent it (id and
+// meta are not part of it: the body may not have them).
+func createCommand(in wire.SCIMUserCreate) lifecycle.SCIMUser {
+	return lifecycle.SCIMUser{
+		Schemas: in.Schemas, UserName: in.UserName, ExternalID: deref(in.ExternalID), DisplayName: deref(in.DisplayName),
+		Name: userName(in.Name), Emails: userEmails(in.Emails), Active: in.Active, Locale: deref(in.Locale), Timezone: deref(in.Timezone),
 	}
-	if in.Name != nil {
-		out.Name = &lifecycle.UserName{GivenName: in.Name.GivenName, FamilyName: in.Name.FamilyName}
+}
+
+// replaceCommand is the replacing SCIM user as the client sent it.
+func replaceCommand(in wire.SCIMUserReplace) lifecycle.SCIMUser {
+	return lifecycle.SCIMUser{
+		Schemas: in.Schemas, ID: deref(in.ID), HasMeta: in.Meta != nil, UserName: in.UserName, ExternalID: deref(in.ExternalID),
+		DisplayName: deref(in.DisplayName), Name: userName(in.Name), Emails: userEmails(in.Emails), Active: in.Active,
+		Locale: deref(in.Locale), Timezone: deref(in.Timezone),
 	}
-	for _, e := range in.Emails {
-		out.Emails = append(out.Emails, lifecycle.UserEmail{Primary: e.Primary, Value: e.Value})
+}
+
+func userName(n *wire.SCIMName) *lifecycle.UserName {
+	if n == nil {
+		return nil
+	}
+	return &lifecycle.UserName{GivenName: deref(n.GivenName), FamilyName: deref(n.FamilyName)}
+}
+
+func userEmails(in []wire.SCIMEmailInput) []lifecycle.UserEmail {
+	var out []lifecycle.UserEmail
+	for _, e := range in {
+		out = append(out, lifecycle.UserEmail{Primary: deref(e.Primary), Value: deref(e.Value)})
 	}
 	return out
 }
 
 func (s *Handlers) createSCIMUser(c *gin.Context) {
-	var in scimUser
+	var in wire.SCIMUserCreate
 	if err := edge.DecodeJSON(c, &in); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	u, err := s.services.Directory.Create(c.Request.Context(), edge.Principal(c), in.command())
+	u, err := s.services.Directory.Create(c.Request.Context(), edge.Principal(c), createCommand(in))
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -160,13 +150,13 @@ func (s *Handlers) getSCIMUser(c *gin.Context) {
 }
 
 func (s *Handlers) replaceSCIMUser(c *gin.Context) {
-	var in scimUser
+	var in wire.SCIMUserReplace
 	if err := edge.DecodeJSON(c, &in); err != nil {
 		_ = c.Error(err)
 		return
 	}
 	u, err := s.services.Directory.Replace(c.Request.Context(), edge.Principal(c), lifecycle.ReplaceUser{
-		Sid: c.Param("user"), IfMatch: c.GetHeader("If-Match"), User: in.command(),
+		Sid: c.Param("user"), IfMatch: c.GetHeader("If-Match"), User: replaceCommand(in),
 	})
 	if err != nil {
 		_ = c.Error(err)
@@ -175,24 +165,15 @@ func (s *Handlers) replaceSCIMUser(c *gin.Context) {
 	s.scimJSON(c, http.StatusOK, u)
 }
 
-type scimPatch struct {
-	Schemas    []string `json:"schemas"`
-	Operations []struct {
-		Op    string          `json:"op"`
-		Path  string          `json:"path"`
-		Value json.RawMessage `json:"value"`
-	} `json:"Operations"`
-}
-
 func (s *Handlers) patchSCIMUser(c *gin.Context) {
-	var patch scimPatch
+	var patch wire.SCIMPatchOp
 	if err := edge.DecodeJSON(c, &patch); err != nil {
 		_ = c.Error(err)
 		return
 	}
 	cmd := lifecycle.PatchUser{Sid: c.Param("user"), IfMatch: c.GetHeader("If-Match"), Schemas: patch.Schemas}
 	for _, op := range patch.Operations {
-		cmd.Operations = append(cmd.Operations, lifecycle.PatchOp{Op: op.Op, Path: op.Path, Value: op.Value})
+		cmd.Operations = append(cmd.Operations, lifecycle.PatchOp{Op: op.Op, Path: deref(op.Path), Value: op.Value})
 	}
 	u, err := s.services.Directory.Patch(c.Request.Context(), edge.Principal(c), cmd)
 	if err != nil {
