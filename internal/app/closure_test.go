@@ -337,6 +337,7 @@ func TestAccountNumbersArePaged(t *testing.T) {
 // step: the account stays active with its credentials, no closure is
 // known or running, and once another account exists it closes.
 func TestCloseAccount_RefusedAtItsStartLeavesTheAccountActive(t *testing.T) {
+	t.Parallel()
 	e := newClosureEnv(t, testenv.MustPostgres(t), map[string]string{"CLOSURE_RETENTION": "1h"})
 	acct := e.CreateAccount(e.Owner, map[string]any{"friendly_name": "The only one"})
 	base := e.Path("/Accounts/" + acct)

@@ -160,6 +160,7 @@ func TestDomains_RefusesAPublicMailDomainAndOneVerifiedByAnotherOrganization(t *
 // refused domain has no row and no verification checking it, while a
 // domain added after it is checked.
 func TestDomains_OneVerifiedByAnotherOrganizationLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
 	e, dns := newDomainEnv(t, "")
 	e.OtherOrg() // verified other.test
 	testenv.RequireError(t, e.Owner.Post(e.Path("/Domains"), map[string]any{"domain_name": "other.test"}), http.StatusConflict, domain.CodeDomainTaken)

@@ -37,6 +37,7 @@ func (b *lockedBuffer) String() string {
 // must not put it in the logs, where anyone who reads them could answer
 // the invitation. The access log names it by a short hash.
 func TestConfirmationTokenIsNeverLogged(t *testing.T) {
+	t.Parallel()
 	logs := &lockedBuffer{}
 	a := testenv.MustApp(t, temporal, testenv.AppOptions{Logs: logs, Env: map[string]string{"LOG_LEVEL": "info"}})
 	c := testenv.Client{T: t, BaseURL: a.BaseURL}
@@ -53,6 +54,7 @@ func TestConfirmationTokenIsNeverLogged(t *testing.T) {
 // Made-up HTTP methods cannot add metric series: every one of them is
 // counted as OTHER.
 func TestUnknownMethodsShareOneMetricSeries(t *testing.T) {
+	t.Parallel()
 	a := testenv.MustApp(t, temporal, testenv.AppOptions{})
 	for _, m := range []string{"FOOBARBAZ1", "FOOBARBAZ2", "PROPFIND", "X"} {
 		req, err := http.NewRequest(m, a.BaseURL+"/healthz", nil)
@@ -79,8 +81,10 @@ func TestUnknownMethodsShareOneMetricSeries(t *testing.T) {
 // house format wherever it comes from, and changes nothing: neither
 // database would store a NUL byte, which used to surface as a 500.
 func TestControlCharactersAndInvalidUTF8AreRefused(t *testing.T) {
+	t.Parallel()
 	for name, url := range map[string]string{"PostgreSQL": testenv.MustPostgres(t), "SQLite": ""} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, url)
 			for _, q := range []string{"Actor=%00", "Resource=%00", "Type=%00", "Actor=%FF%FE", "Actor=%C0%AF", "Type=a%1Fb"} {
 				testenv.RequireError(t, e.Owner.Get(e.Path("/Events?"+q)), http.StatusBadRequest, domain.CodeBadRequest)

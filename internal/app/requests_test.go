@@ -364,6 +364,7 @@ func closedRuns(t *testing.T, a *testenv.RunningApp, typ, acct, status string) [
 // the attempt's workflow ends at once with the refusal, and no request is
 // recorded, so the account stays free for any organization.
 func TestRefusedImportRecordsNothing(t *testing.T) {
+	t.Parallel()
 	e := newInviteEnv(t, nil)
 	outside := e.signUp("stranger@elsewhere.test", "Stranger")
 
@@ -393,6 +394,7 @@ func TestRefusedImportRecordsNothing(t *testing.T) {
 // on it and emails its owner, through RelinquishAccountWorkflow, which an
 // operator finds by the account.
 func TestRelinquishRevokesInvitationsThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	e := newInviteEnv(t, nil)
 	ctx := context.Background()
 	dev := e.SCIMUser("dev@example.com")
