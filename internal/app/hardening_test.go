@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,30 +14,12 @@ import (
 	"github.com/orgaccounts/orgaccounts/internal/testenv"
 )
 
-// lockedBuffer collects the app's log lines while it runs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // A confirmation link's token is a live secret: a mail scanner's prefetch
 // must not put it in the logs, where anyone who reads them could answer
 // the invitation. The access log names it by a short hash.
 func TestConfirmationTokenIsNeverLogged(t *testing.T) {
 	t.Parallel()
-	logs := &lockedBuffer{}
+	logs := &testenv.LockedBuffer{}
 	a := testenv.MustApp(t, temporal, testenv.AppOptions{Logs: logs, Env: map[string]string{"LOG_LEVEL": "info"}})
 	c := testenv.Client{T: t, BaseURL: a.BaseURL}
 	token := domain.NewSecret(32)

@@ -29,18 +29,21 @@ func requireSCIMError(t *testing.T, r testenv.Response, status int, scimType str
 	}
 }
 
+// scimUserBody is a SCIM user to send: userName and extra attributes.
+func scimUserBody(name string, extra map[string]any) map[string]any {
+	m := map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": name}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
 func TestSCIMUsers(t *testing.T) {
 	t.Parallel()
 	e := newPostgresEnv(t)
 	users := e.Path("/scim/Users")
 	c := e.Owner
-	user := func(name string, extra map[string]any) map[string]any {
-		m := map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": name}
-		for k, v := range extra {
-			m[k] = v
-		}
-		return m
-	}
+	user := scimUserBody
 	r := c.Post(users, user("carol@example.com", map[string]any{"externalId": "ext-carol", "displayName": "Carol"}))
 	require.Equal(t, http.StatusCreated, r.Status, "body: %s", r.Body)
 	carol := r.JSON(t)
@@ -153,13 +156,7 @@ func TestSCIMReadOnlyAttributesAndRefusalFormat(t *testing.T) {
 	e := newPostgresEnv(t)
 	users := e.Path("/scim/Users")
 	c := e.Owner
-	user := func(name string, extra map[string]any) map[string]any {
-		m := map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": name}
-		for k, v := range extra {
-			m[k] = v
-		}
-		return m
-	}
+	user := scimUserBody
 	// id and meta are read-only: a client that sends them, as Twilio's
 	// own Go client sends meta with zero times, has them ignored.
 	withMeta := user("dora@example.com", map[string]any{

@@ -151,7 +151,7 @@ func startMailpit(tb testing.TB, bin, dir string, attempt int) (*Mailpit, error)
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	logs := &lockedBuffer{}
+	logs := &LockedBuffer{}
 	var out io.Writer = logs
 	if os.Getenv("TEST_LOGS") != "" {
 		out = io.MultiWriter(logs, os.Stderr)
@@ -457,19 +457,22 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// lockedBuffer is a bytes.Buffer safe for a process's output and a reader.
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer safe for a writer (a process's output,
+// an app's log) and a reader at once.
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+// Write implements io.Writer.
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+// String returns what was written so far.
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
