@@ -128,8 +128,9 @@ func newSID(ctx context.Context, clock domain.Clock, prefix string) string {
 	return domain.NewSID(prefix, clock.Now())
 }
 
-// NewSID is newSID for the edges whose use cases have not moved onto a
-// service yet.
+// NewSID mints a SID as the use cases do: derived from the request's
+// idempotency key when the context carries one (WithSIDSeed). The edge's
+// tests use it to see that the seed reaches the services.
 func NewSID(ctx context.Context, clock domain.Clock, prefix string) string {
 	return newSID(ctx, clock, prefix)
 }
