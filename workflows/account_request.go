@@ -229,14 +229,20 @@ func (w *accountRequest) finish(ctx workflow.Context, status string, actor domai
 
 // send emails link version v (1: the request, 2: the reminder).
 func (w *accountRequest) send(ctx workflow.Context, reminder bool) error {
-	next := w.state.LinkVersion + 1
+	prev := w.state
+	next := prev.LinkVersion + 1
+	// The link is current from the moment it is issued, inside the
+	// activity: an owner who answers from the email before the activity's
+	// completion reaches the workflow must not be told a newer email was
+	// sent.
+	w.state.LinkVersion, w.state.SentCount, w.state.Reminded = next, next, prev.Reminded || reminder
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, activityOptions), w.acts.SendAccountRequest, activities.SendRequestInput{
 		RequestSid: w.in.RequestSid, Version: next, Reminder: reminder, SentAt: workflow.Now(ctx),
 	}).Get(ctx, nil)
 	if err != nil {
+		w.state.LinkVersion, w.state.SentCount, w.state.Reminded = prev.LinkVersion, prev.SentCount, prev.Reminded
 		return err
 	}
-	w.state.LinkVersion, w.state.SentCount, w.state.Reminded = next, next, w.state.Reminded || reminder
 	return nil
 }
 

@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/orgaccounts/orgaccounts/activities"
@@ -380,4 +383,45 @@ func TestAnswerBeforeTheRequestIsRecordedRefused(t *testing.T) {
 		requireRejected(t, answer, domain.CodeInvalidState)
 	}
 	f.standalone(t)
+}
+
+// An owner may answer from the email before the activity that sent it has
+// reported back to the workflow: the link is current from the moment it
+// is issued, so the answer is taken, not refused as superseded.
+func TestImportAnsweredWhileItsEmailIsStillBeingSent(t *testing.T) {
+	f := newRequestFixture(t, domain.RequestImport, "founder@acme.example.com", nil)
+	env := f.env()
+	release := make(chan struct{})
+	answer := &outcome{}
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name != "SendAccountRequest" {
+			return
+		}
+		// Fires while the send below still holds its completion back.
+		env.RegisterDelayedCallback(func() {
+			env.UpdateWorkflow(workflows.RequestAnswerUpdate, "", &testsuite.TestUpdateCallback{
+				OnAccept: func() { close(release) },
+				OnReject: func(err error) { answer.rejected, answer.done = err, true; close(release) },
+				OnComplete: func(_ any, err error) {
+					answer.completed, answer.done = err, true
+				},
+			}, workflows.AnswerRequest{LinkVersion: 1, Accept: true})
+		}, 100*time.Millisecond)
+	})
+	env.OnActivity(f.acts.SendAccountRequest, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.SendRequestInput) error {
+			err := f.acts.SendAccountRequest(ctx, in) // the email is out
+			select {
+			case <-release:
+			case <-time.After(time.Minute):
+			}
+			return err
+		})
+
+	f.run(env)
+
+	require.True(t, answer.done, "the answer never finished")
+	require.NoError(t, answer.rejected, "the link in the email just sent is current")
+	require.NoError(t, answer.completed)
+	require.Equal(t, domain.RequestAccepted, f.result(t, env).Status)
 }
