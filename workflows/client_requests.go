@@ -41,11 +41,6 @@ func (c Client) updateRequest(ctx context.Context, kind, sid, name string, args 
 		domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the request is no longer pending"), args...)
 }
 
-// AnswerAccountRequest gives the owner's answer for one link version.
-func (c Client) AnswerAccountRequest(ctx context.Context, kind, sid string, req AnswerRequest) (RequestState, error) {
-	return c.updateRequest(ctx, kind, sid, RequestAnswerUpdate, req)
-}
-
 // CancelAccountRequest ends a pending request on the requester's behalf.
 func (c Client) CancelAccountRequest(ctx context.Context, kind, sid string, actor domain.Actor) (RequestState, error) {
 	return c.updateRequest(ctx, kind, sid, RequestCancelUpdate, actor)
