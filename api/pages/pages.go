@@ -237,18 +237,29 @@ func (s *Handlers) showConfirm(c *gin.Context) {
 	renderPage(c, http.StatusOK, p)
 }
 
-// answerConfirm implements POST /confirm/{token} from the page's buttons.
-func (s *Handlers) answerConfirm(c *gin.Context) {
-	token := c.Param("token")
-	ctx := c.Request.Context()
-	if _, err := s.services.Confirmations.View(ctx, token); err != nil {
+// postedFromThePage reads the link of a page POST: an invalid link is
+// said first, then a form that did not come from the page (no matching
+// CSRF token). ok is false when it has answered already.
+func (s *Handlers) postedFromThePage(c *gin.Context) (token string, ok bool) {
+	token = c.Param("token")
+	if _, err := s.services.Confirmations.View(c.Request.Context(), token); err != nil {
 		linkFailed(c, err)
-		return
+		return token, false
 	}
 	if !checkCSRF(c) {
 		notFromThePage(c)
+		return token, false
+	}
+	return token, true
+}
+
+// answerConfirm implements POST /confirm/{token} from the page's buttons.
+func (s *Handlers) answerConfirm(c *gin.Context) {
+	token, ok := s.postedFromThePage(c)
+	if !ok {
 		return
 	}
+	ctx := c.Request.Context()
 	action := c.PostForm("action")
 	if action != "accept" && action != "decline" {
 		renderPage(c, http.StatusBadRequest, confirmPage{Title: "Unknown answer", Tone: "error", Message: "Use the buttons on the page. Nothing was changed."})
@@ -287,16 +298,11 @@ func (s *Handlers) answerConfirm(c *gin.Context) {
 // enrolTwoFactor implements POST /confirm/{token}/two-factor: it stands in
 // for a real second-factor enrolment, and leads back to the page.
 func (s *Handlers) enrolTwoFactor(c *gin.Context) {
-	token := c.Param("token")
+	token, ok := s.postedFromThePage(c)
+	if !ok {
+		return
+	}
 	ctx := c.Request.Context()
-	if _, err := s.services.Confirmations.View(ctx, token); err != nil {
-		linkFailed(c, err)
-		return
-	}
-	if !checkCSRF(c) {
-		notFromThePage(c)
-		return
-	}
 	if _, err := s.services.Confirmations.EnrolTwoFactor(ctx, token, pageActor(c)); err != nil {
 		switch domain.ErrorKind(err) {
 		case domain.ENotFound:
