@@ -33,8 +33,8 @@ type directoryStore interface {
 // Directory is the organization's managed users as SCIM provisions them,
 // for the organization's Owner and Administrators.
 type Directory struct {
-	store     directoryStore
-	clock     domain.Clock
+	store directoryStore
+	clock domain.Clock
 	// passwords, when set, emails each new user a link to set a password.
 	passwords *SignIn
 	log       *slog.Logger
