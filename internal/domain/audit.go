@@ -9,6 +9,7 @@ type Actor struct {
 	CredentialSid string `json:"credential_sid,omitempty"`
 	SourceIP      string `json:"source_ip,omitempty"`
 	RequestID     string `json:"request_id,omitempty"`
+	UserAgent     string `json:"user_agent,omitempty"`
 }
 
 // SystemActor is the actor for changes the service makes on its own.
@@ -56,6 +57,9 @@ const (
 	EventUserDeleted         = "user.deleted"
 	EventOrganizationCreated = "organization.created"
 	EventCredentialCreated   = "credential.created"
+	EventKeyCreated          = "key.created"
+	EventKeyRevoked          = "key.revoked"
+	EventLockedOut           = "credential.locked_out"
 )
 
 // EventFilter selects audit events of an organization.

@@ -9,14 +9,28 @@ type Principal struct {
 	OrgRole         OrgRole
 	SourceIP        string
 	RequestID       string
+	UserAgent       string
 	// AccountSid is set when the call is made with a credential scoped to
 	// that account.
 	AccountSid string
+	// Via is how the caller authenticated.
+	Via Via
 }
+
+// Via is how a caller authenticated.
+type Via string
+
+// The ways in.
+const (
+	ViaSession           Via = "session"                 // a person signed in
+	ViaOrgCredential     Via = "organization_credential" // an organization credential (the bootstrap one)
+	ViaAccountCredential Via = "account_credential"      // a credential scoped to one account
+	ViaPersonalKey       Via = "personal_key"            // a person's API key
+)
 
 // Actor returns the principal as the actor of audit events.
 func (p Principal) Actor() Actor {
-	return Actor{UserSid: p.UserSid, CredentialSid: p.CredentialSid, SourceIP: p.SourceIP, RequestID: p.RequestID}
+	return Actor{UserSid: p.UserSid, CredentialSid: p.CredentialSid, SourceIP: p.SourceIP, RequestID: p.RequestID, UserAgent: p.UserAgent}
 }
 
 // IsOrgAdmin reports whether the principal has full control of its

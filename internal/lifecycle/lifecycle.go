@@ -62,6 +62,7 @@ type Services struct {
 	Directory     *Directory
 	SignUp        *SignUp
 	Confirmations *Confirmations
+	Keys          *Keys
 
 	access access
 }
@@ -90,7 +91,8 @@ func New(d Deps) *Services {
 	return &Services{
 		access:        acc,
 		Organizations: &Organizations{store: d.Store},
-		Auth:          &Auth{store: d.Store, clock: d.Clock, tokenTTL: d.TokenTTL},
+		Auth:          newAuthService(d.Store, d.Clock, d.Log, d.TokenTTL),
+		Keys:          &Keys{store: d.Store, clock: d.Clock},
 		Accounts:      &Accounts{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock},
 		Invitations:   &Invitations{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock},
 		Requests:      &Requests{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock, ttl: d.RequestTTL},
