@@ -391,6 +391,7 @@ const (
 	EventTypeAccountUserRemoved          EventType = "account.user_removed"
 	EventTypeAccountUserRolesSet         EventType = "account.user_roles_set"
 	EventTypeCredentialCreated           EventType = "credential.created"
+	EventTypeCredentialLockedOut         EventType = "credential.locked_out"
 	EventTypeDomainCreated               EventType = "domain.created"
 	EventTypeDomainDeleted               EventType = "domain.deleted"
 	EventTypeDomainFailed                EventType = "domain.failed"
@@ -403,6 +404,8 @@ const (
 	EventTypeInvitationDeclined          EventType = "invitation.declined"
 	EventTypeInvitationExpired           EventType = "invitation.expired"
 	EventTypeInvitationRevoked           EventType = "invitation.revoked"
+	EventTypeKeyCreated                  EventType = "key.created"
+	EventTypeKeyRevoked                  EventType = "key.revoked"
 	EventTypeOrganizationCreated         EventType = "organization.created"
 	EventTypeRoleAssignmentCreated       EventType = "role_assignment.created"
 	EventTypeRoleAssignmentDeleted       EventType = "role_assignment.deleted"
@@ -470,6 +473,8 @@ func (e EventType) Valid() bool {
 		return true
 	case EventTypeCredentialCreated:
 		return true
+	case EventTypeCredentialLockedOut:
+		return true
 	case EventTypeDomainCreated:
 		return true
 	case EventTypeDomainDeleted:
@@ -493,6 +498,10 @@ func (e EventType) Valid() bool {
 	case EventTypeInvitationExpired:
 		return true
 	case EventTypeInvitationRevoked:
+		return true
+	case EventTypeKeyCreated:
+		return true
+	case EventTypeKeyRevoked:
 		return true
 	case EventTypeOrganizationCreated:
 		return true

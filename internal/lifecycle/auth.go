@@ -198,11 +198,16 @@ func (s *Auth) failed(ctx context.Context, err error, from domain.Actor, id, cli
 	if len(locked) == 0 {
 		return
 	}
-	var orgSid string
+	// The credential named, when it exists, says whose log records it.
+	var cred domain.Credential
 	if client != "" {
-		if cred, err := s.store.FindCredential(ctx, clientID(id)); err == nil {
-			orgSid = cred.OrganizationSid
+		if c, err := s.store.FindCredential(ctx, clientID(id)); err == nil {
+			cred = c
 		}
+	}
+	resource := cred.Sid
+	if resource == "" {
+		resource = cred.OrganizationSid
 	}
 	for _, key := range locked {
 		kind, value, _ := strings.Cut(key, ":")
@@ -210,10 +215,11 @@ func (s *Auth) failed(ctx context.Context, err error, from domain.Actor, id, cli
 		if e, ok := domain.AsError(s.throttled(client, addr)); ok {
 			wait = e.RetryAfter
 		}
-		s.log.WarnContext(ctx, "authentication locked out", "key", kind, "value", value, "organization_sid", orgSid,
+		s.log.WarnContext(ctx, "authentication locked out", "key", kind, "value", value, "organization_sid", cred.OrganizationSid,
 			"source_ip", from.SourceIP, "request_id", from.RequestID, "retry_after", wait)
 		ev := domain.NewAuditEvent(domain.Actor{UserSid: domain.SystemActor.UserSid, SourceIP: from.SourceIP, RequestID: from.RequestID},
-			orgSid, domain.EventLockedOut, value, map[string]any{"key": kind, "user_agent": from.UserAgent, "retry_after": wait})
+			cred.OrganizationSid, domain.EventLockedOut, resource,
+			map[string]any{"locked": kind, kind: value, "user_agent": from.UserAgent, "retry_after": wait})
 		if err := s.store.RecordEvent(ctx, ev); err != nil {
 			s.log.ErrorContext(ctx, "recording a lockout", "error", err, "request_id", from.RequestID)
 		}
