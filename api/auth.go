@@ -14,13 +14,13 @@ import (
 // authenticate resolves the caller from the Authorization header and
 // stores the principal in the context.
 func (s *server) authenticate(c *gin.Context) {
-	var cr lifecycle.Credentials
+	cr := lifecycle.Credentials{From: domain.Actor{SourceIP: c.ClientIP(), RequestID: edge.RequestID(c), UserAgent: c.Request.UserAgent()}}
 	switch h := c.GetHeader("Authorization"); {
 	case strings.HasPrefix(h, "Bearer "):
-		cr = lifecycle.Credentials{Scheme: lifecycle.SchemeBearer, Token: strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))}
+		cr.Scheme, cr.Token = lifecycle.SchemeBearer, strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
 	case strings.HasPrefix(h, "Basic "):
 		id, secret, _ := c.Request.BasicAuth()
-		cr = lifecycle.Credentials{Scheme: lifecycle.SchemeBasic, ID: id, Secret: secret}
+		cr.Scheme, cr.ID, cr.Secret = lifecycle.SchemeBasic, id, secret
 	}
 	p, err := s.services.Auth.Authenticate(c.Request.Context(), cr)
 	if err != nil {
@@ -28,7 +28,7 @@ func (s *server) authenticate(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	p.SourceIP, p.RequestID, p.UserAgent = c.ClientIP(), edge.RequestID(c), edge.UserAgent(c)
+	p.SourceIP, p.RequestID, p.UserAgent = cr.From.SourceIP, cr.From.RequestID, cr.From.UserAgent
 	edge.SetPrincipal(c, p)
 	c.Next()
 }

@@ -391,6 +391,7 @@ const (
 	EventTypeAccountUserRemoved          EventType = "account.user_removed"
 	EventTypeAccountUserRolesSet         EventType = "account.user_roles_set"
 	EventTypeCredentialCreated           EventType = "credential.created"
+	EventTypeCredentialLockedOut         EventType = "credential.locked_out"
 	EventTypeDomainCreated               EventType = "domain.created"
 	EventTypeDomainDeleted               EventType = "domain.deleted"
 	EventTypeDomainFailed                EventType = "domain.failed"
@@ -403,6 +404,8 @@ const (
 	EventTypeInvitationDeclined          EventType = "invitation.declined"
 	EventTypeInvitationExpired           EventType = "invitation.expired"
 	EventTypeInvitationRevoked           EventType = "invitation.revoked"
+	EventTypeKeyCreated                  EventType = "key.created"
+	EventTypeKeyRevoked                  EventType = "key.revoked"
 	EventTypeOrganizationCreated         EventType = "organization.created"
 	EventTypeRoleAssignmentCreated       EventType = "role_assignment.created"
 	EventTypeRoleAssignmentDeleted       EventType = "role_assignment.deleted"
@@ -476,6 +479,8 @@ func (e EventType) Valid() bool {
 		return true
 	case EventTypeCredentialCreated:
 		return true
+	case EventTypeCredentialLockedOut:
+		return true
 	case EventTypeDomainCreated:
 		return true
 	case EventTypeDomainDeleted:
@@ -499,6 +504,10 @@ func (e EventType) Valid() bool {
 	case EventTypeInvitationExpired:
 		return true
 	case EventTypeInvitationRevoked:
+		return true
+	case EventTypeKeyCreated:
+		return true
+	case EventTypeKeyRevoked:
 		return true
 	case EventTypeOrganizationCreated:
 		return true
@@ -580,6 +589,27 @@ const (
 func (e InvitationGrantStatus) Valid() bool {
 	switch e {
 	case InvitationGrantStatusGranted:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KeyKind.
+const (
+	KeyKindAccount      KeyKind = "account"
+	KeyKindOrganization KeyKind = "organization"
+	KeyKindPersonal     KeyKind = "personal"
+)
+
+// Valid indicates whether the value is a known member of the KeyKind enum.
+func (e KeyKind) Valid() bool {
+	switch e {
+	case KeyKindAccount:
+		return true
+	case KeyKindOrganization:
+		return true
+	case KeyKindPersonal:
 		return true
 	default:
 		return false
@@ -1467,6 +1497,52 @@ type InviteRequest struct {
 
 	// Roles Administrator, Developer, Billing Manager and/or Support; Administrator supersedes the others.
 	Roles []string `json:"roles"`
+}
+
+// Key A credential of the organization, without its secret.
+type Key struct {
+	// AccountSid The account an account credential is scoped to.
+	AccountSid  *string `json:"account_sid"`
+	DateCreated string  `json:"date_created"`
+
+	// DateLastUsed When the credential last authenticated a request, to the minute; null if never.
+	DateLastUsed *string `json:"date_last_used"`
+	FriendlyName string  `json:"friendly_name"`
+
+	// Kind `personal`: a person's API key; `organization`: an organization credential (such as the bootstrap one); `account`: a credential scoped to one account.
+	Kind KeyKind `json:"kind"`
+	Sid  string  `json:"sid"`
+	URL  string  `json:"url"`
+
+	// UserSid The user the credential acts as.
+	UserSid string `json:"user_sid"`
+}
+
+// KeyKind `personal`: a person's API key; `organization`: an organization credential (such as the bootstrap one); `account`: a credential scoped to one account.
+type KeyKind string
+
+// KeyPage defines model for KeyPage.
+type KeyPage struct {
+	Content []Key    `json:"content"`
+	Meta    PageMeta `json:"meta"`
+}
+
+// KeyRequest defines model for KeyRequest.
+type KeyRequest struct {
+	// FriendlyName 1 to 64 bytes, no control characters, no white space at either end.
+	FriendlyName *FriendlyName `json:"friendly_name,omitempty"`
+}
+
+// NewKey A new API key; the secret is shown in this answer only.
+type NewKey struct {
+	DateCreated  string `json:"date_created"`
+	FriendlyName string `json:"friendly_name"`
+	Secret       string `json:"secret"`
+	Sid          string `json:"sid"`
+	URL          string `json:"url"`
+
+	// UserSid The user the key acts as (its creator).
+	UserSid string `json:"user_sid"`
 }
 
 // NotReady defines model for NotReady.

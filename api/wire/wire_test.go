@@ -202,6 +202,12 @@ var samples = []any{
 	wire.AccountCredentialList{Credentials: []wire.AccountCredentialSummary{{
 		Sid: "SK" + hex, AccountSid: acct, FriendlyName: "auth token", UserSid: user, DateCreated: at,
 	}}},
+	wire.NewKey{Sid: "SK" + hex, FriendlyName: "laptop", UserSid: user, Secret: strings.Repeat("e5", 16), DateCreated: at, URL: base + "/k"},
+	wire.KeyPage{Content: []wire.Key{
+		{Sid: "SK" + hex, FriendlyName: "laptop", Kind: wire.KeyKindPersonal, UserSid: user, DateCreated: at, DateLastUsed: ptr(at), URL: base + "/k"},
+		{Sid: "SK" + hex, FriendlyName: "auth token", Kind: wire.KeyKindAccount, UserSid: user, AccountSid: ptr(acct), DateCreated: at, URL: base + "/k"},
+	}, Meta: page("/Organizations/" + org + "/Keys")},
+	wire.KeyRequest{FriendlyName: ptr("laptop")},
 	wire.Closure{
 		AccountSid: acct, Status: wire.ClosureStatusRunning, Stage: wire.ClosureStageStopCharges, PurgeAfter: at,
 		Steps:  []wire.ClosureStep{{Name: wire.ClosureStepNamePendingClosure, Status: wire.ClosureStepStatusCompleted}, {Name: wire.ClosureStepNameStopCharges, Status: wire.ClosureStepStatusRunning}},

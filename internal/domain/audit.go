@@ -59,6 +59,9 @@ const (
 	EventUserDeleted         = "user.deleted"
 	EventOrganizationCreated = "organization.created"
 	EventCredentialCreated   = "credential.created"
+	EventKeyCreated          = "key.created"
+	EventKeyRevoked          = "key.revoked"
+	EventLockedOut           = "credential.locked_out"
 )
 
 // EventFilter selects audit events of an organization.

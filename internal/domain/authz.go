@@ -9,13 +9,13 @@ type Principal struct {
 	OrgRole         OrgRole
 	SourceIP        string
 	RequestID       string
+	// UserAgent is the caller's User-Agent header (kept on audit events).
+	UserAgent string
 	// AccountSid is set when the call is made with a credential scoped to
 	// that account.
 	AccountSid string
 	// Via is how the caller proved who it is.
 	Via Via
-	// UserAgent is the caller's User-Agent header (kept on audit events).
-	UserAgent string
 }
 
 // Via is how a caller authenticated.

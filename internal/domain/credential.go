@@ -22,6 +22,66 @@ type Credential struct {
 	// account (and its parent) are active.
 	AccountSid  string
 	DateCreated time.Time
+	// Personal marks a person's API key (made with POST /Keys), as
+	// opposed to an organization credential such as the bootstrap one.
+	Personal bool
+	// DateLastUsed is when the credential last authenticated a request,
+	// to the minute (zero: never).
+	DateLastUsed time.Time
+}
+
+// Via is how a caller using the credential authenticated.
+func (c Credential) Via() Via {
+	switch {
+	case c.AccountSid != "":
+		return ViaAccountCredential
+	case c.Personal:
+		return ViaPersonalKey
+	}
+	return ViaOrgCredential
+}
+
+// LastUsedGranularity is how stale a credential's DateLastUsed may be:
+// it is written at most once per this interval.
+const LastUsedGranularity = time.Minute
+
+// NeedsTouch reports whether a use at now should be written to
+// DateLastUsed.
+func (c Credential) NeedsTouch(now time.Time) bool {
+	return now.Sub(c.DateLastUsed) >= LastUsedGranularity
+}
+
+// MaxLiveTokensPerCredential is how many unexpired bearer tokens one
+// credential may hold: issuing another deletes the oldest.
+const MaxLiveTokensPerCredential = 10
+
+// CredentialFilter selects an organization's credentials; UserSid, when
+// set, only those acting as that user.
+type CredentialFilter struct {
+	OrganizationSid string
+	UserSid         string
+	Page            PageRequest
+}
+
+// CanCreateKey returns 25105 unless the caller may mint a personal API
+// key: a person signed in, or an organization credential. A key cannot
+// mint keys (a leaked key must not outlive its revocation through keys it
+// made), nor can a credential scoped to an account.
+func (p Principal) CanCreateKey() error {
+	if p.Via == ViaSession || p.Via == ViaOrgCredential {
+		return nil
+	}
+	return Errorf(EForbidden, CodeForbidden, "API keys are created by a signed-in person or with an organization credential, not with another key")
+}
+
+// CredentialScope returns whose credentials the caller may list and
+// revoke: every one of the organization for an Owner or Administrator
+// (""), only its own for anyone else (its user SID).
+func (p Principal) CredentialScope() string {
+	if p.IsOrgAdmin() && p.AccountSid == "" {
+		return ""
+	}
+	return p.UserSid
 }
 
 // AccessToken is a short-lived bearer token issued by POST /v1/token.

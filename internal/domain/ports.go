@@ -107,6 +107,19 @@ type AuthStore interface {
 	// it stops working at once (20404 when the account has no such
 	// credential).
 	RevokeAccountCredential(ctx context.Context, orgSid, accountSid, sid string, ev AuditEvent) error
+	// CreateKey stores a person's API key (Personal).
+	CreateKey(ctx context.Context, c Credential, ev AuditEvent) error
+	// ListCredentials returns a keyset page (by SID) of an organization's
+	// credentials of every kind, without secrets.
+	ListCredentials(ctx context.Context, f CredentialFilter) ([]Credential, error)
+	// RevokeCredential deletes a credential of the organization (acting as
+	// userSid, when set) and its bearer tokens; 20404 when there is none.
+	RevokeCredential(ctx context.Context, orgSid, userSid, sid string, ev AuditEvent) error
+	// TouchCredential records a use at `at`, at most once per
+	// LastUsedGranularity.
+	TouchCredential(ctx context.Context, sid string, at time.Time) error
+	// RecordEvent writes an audit event on its own.
+	RecordEvent(ctx context.Context, ev AuditEvent) error
 }
 
 // EventStore holds audit events.

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -15,9 +16,22 @@ type memCreds struct {
 	users   map[string]domain.User
 	closing map[string]bool // account SIDs
 	tokens  map[string]domain.AccessToken
+	events  []domain.AuditEvent
 }
 
 var errBad = domain.Errorf(domain.EUnauthenticated, domain.CodeUnauthenticated, "bad credentials")
+
+func (m *memCreds) TouchCredential(_ context.Context, sid string, at time.Time) error {
+	c := m.creds[sid]
+	c.DateLastUsed = at
+	m.creds[sid] = c
+	return nil
+}
+
+func (m *memCreds) RecordEvent(_ context.Context, ev domain.AuditEvent) error {
+	m.events = append(m.events, ev)
+	return nil
+}
 
 func (m *memCreds) FindCredential(_ context.Context, sid string) (domain.Credential, error) {
 	c, ok := m.creds[sid]
@@ -77,7 +91,7 @@ func newAuth() (*Auth, *memCreds, *testClock) {
 		tokens:  map[string]domain.AccessToken{},
 	}
 	clock := &testClock{t: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)}
-	return &Auth{store: m, clock: clock, tokenTTL: time.Hour}, m, clock
+	return newAuthService(m, clock, slog.New(slog.DiscardHandler), time.Hour), m, clock
 }
 
 type testClock struct{ t time.Time }
@@ -123,17 +137,17 @@ func TestAuthToken(t *testing.T) {
 	ctx := context.Background()
 	a, _, clock := newAuth()
 
-	_, err := a.Token(ctx, "", orgSecret)
+	_, err := a.Token(ctx, domain.Actor{}, "", orgSecret)
 	requireCode(t, err, domain.CodeBadRequest)
-	_, err = a.Token(ctx, orgCred, tokenSecret)
+	_, err = a.Token(ctx, domain.Actor{}, orgCred, tokenSecret)
 	requireCode(t, err, domain.CodeUnauthenticated)
 	// The secret first, then the closing account.
-	_, err = a.Token(ctx, closingSid, orgSecret)
+	_, err = a.Token(ctx, domain.Actor{}, closingSid, orgSecret)
 	requireCode(t, err, domain.CodeUnauthenticated)
-	_, err = a.Token(ctx, closingSid, tokenSecret)
+	_, err = a.Token(ctx, domain.Actor{}, closingSid, tokenSecret)
 	requireCode(t, err, domain.CodeAccountNotActive)
 
-	tok, err := a.Token(ctx, orgCred, orgSecret)
+	tok, err := a.Token(ctx, domain.Actor{}, orgCred, orgSecret)
 	if err != nil || tok.ExpiresIn != time.Hour || tok.AccessToken == "" {
 		t.Fatalf("token: %+v, %v", tok, err)
 	}
@@ -141,7 +155,7 @@ func TestAuthToken(t *testing.T) {
 	if err != nil || p.CredentialSid != orgCred || p.UserSid != admin.UserSid {
 		t.Fatalf("bearer: %+v, %v", p, err)
 	}
-	acct, err := a.Token(ctx, acctSid, tokenSecret)
+	acct, err := a.Token(ctx, domain.Actor{}, acctSid, tokenSecret)
 	if err != nil {
 		t.Fatal(err)
 	}

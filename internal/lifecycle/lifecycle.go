@@ -68,6 +68,7 @@ type Services struct {
 	SignUp        *SignUp
 	Confirmations *Confirmations
 	SignIn        *SignIn
+	Keys          *Keys
 
 	access access
 }
@@ -104,7 +105,8 @@ func New(d Deps) *Services {
 		SignIn:        signIn,
 		access:        acc,
 		Organizations: &Organizations{store: d.Store},
-		Auth:          &Auth{store: d.Store, clock: d.Clock, tokenTTL: d.TokenTTL},
+		Auth:          newAuthService(d.Store, d.Clock, d.Log, d.TokenTTL),
+		Keys:          &Keys{store: d.Store, clock: d.Clock},
 		Accounts:      &Accounts{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock},
 		Invitations:   &Invitations{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock},
 		Requests:      &Requests{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock, ttl: d.RequestTTL},

@@ -28,20 +28,34 @@ func (s *Store) CreateCredential(ctx context.Context, c domain.Credential, ev do
 func (s *Store) FindCredential(ctx context.Context, sid string) (domain.Credential, error) {
 	var r credentialRow
 	err := s.db.WithContext(ctx).Where("sid = ?", sid).Take(&r).Error
-	return domain.Credential{Sid: r.Sid, OrganizationSid: r.OrganizationSid, UserSid: r.UserSid, FriendlyName: r.FriendlyName, SecretHash: r.SecretHash,
-			AccountSid: r.AccountSid.String, DateCreated: r.DateCreated.UTC()},
-		translate(err, errBadCredentials, nil)
+	c := domain.Credential{Sid: r.Sid, OrganizationSid: r.OrganizationSid, UserSid: r.UserSid, FriendlyName: r.FriendlyName, SecretHash: r.SecretHash,
+		AccountSid: r.AccountSid.String, DateCreated: r.DateCreated.UTC(), Personal: r.Personal}
+	if r.DateLastUsed.Valid {
+		c.DateLastUsed = r.DateLastUsed.Time.UTC()
+	}
+	return c, translate(err, errBadCredentials, nil)
 }
 
 // CreateAccessToken implements domain.AuthStore. Expired tokens are swept
-// on the way.
+// on the way, and the credential's oldest live tokens beyond
+// domain.MaxLiveTokensPerCredential are deleted: a client asking for a
+// token per call does not grow the table.
 func (s *Store) CreateAccessToken(ctx context.Context, t domain.AccessToken) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Where("expires_at < ?", s.now().Add(-time.Hour)).Delete(&accessTokenRow{}).Error; err != nil {
+		if err := tx.Where("expires_at <= ?", s.now()).Delete(&accessTokenRow{}).Error; err != nil {
 			return translate(err, nil, nil)
 		}
 		r := accessTokenRow{TokenHash: t.TokenHash, CredentialSid: t.CredentialSid, ExpiresAt: t.ExpiresAt.UTC(), DateCreated: s.now()}
-		return translate(tx.Create(&r).Error, nil, nil)
+		if err := tx.Create(&r).Error; err != nil {
+			return translate(err, nil, nil)
+		}
+		var keep []string
+		if err := tx.Model(&accessTokenRow{}).Where("credential_sid = ?", t.CredentialSid).
+			Order("expires_at DESC, token_hash DESC").Limit(domain.MaxLiveTokensPerCredential).Pluck("token_hash", &keep).Error; err != nil {
+			return translate(err, nil, nil)
+		}
+		err := tx.Where("credential_sid = ? AND token_hash NOT IN ?", t.CredentialSid, keep).Delete(&accessTokenRow{}).Error
+		return translate(err, nil, nil)
 	})
 }
 
@@ -66,6 +80,8 @@ type principalRow struct {
 	Active          bool
 	ExpiresAt       *time.Time
 	AccountSid      sql.NullString
+	Personal        bool
+	DateLastUsed    *time.Time
 	AccountStatus   sql.NullString
 	ParentStatus    sql.NullString
 }
@@ -78,11 +94,16 @@ func (r principalRow) split() (domain.Credential, domain.User, error) {
 	if r.AccountSid.Valid {
 		err = domain.CheckCredentialAccount(r.AccountStatus.String, r.ParentStatus.String)
 	}
-	return domain.Credential{Sid: r.Sid, OrganizationSid: r.OrganizationSid, UserSid: r.UserSid, SecretHash: r.SecretHash, AccountSid: r.AccountSid.String},
+	c := domain.Credential{Sid: r.Sid, OrganizationSid: r.OrganizationSid, UserSid: r.UserSid, SecretHash: r.SecretHash, AccountSid: r.AccountSid.String,
+		Personal: r.Personal}
+	if r.DateLastUsed != nil {
+		c.DateLastUsed = r.DateLastUsed.UTC()
+	}
+	return c,
 		domain.User{Sid: r.UserSid, OrganizationSid: r.OrganizationSid, OrgRole: domain.OrgRole(r.OrgRole), Active: r.Active, Managed: true}, err
 }
 
-const principalColumns = "c.sid, c.organization_sid, c.user_sid, c.secret_hash, u.org_role, u.active, c.account_sid, a.status AS account_status, p.status AS parent_status"
+const principalColumns = "c.sid, c.organization_sid, c.user_sid, c.secret_hash, u.org_role, u.active, c.account_sid, c.personal, c.date_last_used, a.status AS account_status, p.status AS parent_status"
 
 // principalJoins adds the user, the credential's account and its parent, if
 // any. An organization credential acts as one of its users; an account

@@ -154,6 +154,8 @@ type credentialRow struct {
 	SecretHash      string
 	AccountSid      sql.NullString
 	DateCreated     time.Time
+	Personal        bool
+	DateLastUsed    sql.NullTime
 }
 
 func (credentialRow) TableName() string { return "credentials" }

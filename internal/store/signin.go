@@ -86,11 +86,6 @@ func (s *Store) EndSessions(ctx context.Context, userSid string, at time.Time, e
 	})
 }
 
-// RecordEvent implements domain.PersonStore.
-func (s *Store) RecordEvent(ctx context.Context, ev domain.AuditEvent) error {
-	return s.audit(s.db.WithContext(ctx), ev)
-}
-
 // HomeOrganization implements domain.PersonStore.
 func (s *Store) HomeOrganization(ctx context.Context, u domain.User) (string, error) {
 	if u.OrganizationSid != "" {
