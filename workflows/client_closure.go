@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/converter"
@@ -17,7 +18,8 @@ import (
 // account; nothing changed then). An account already closing answers with
 // its running closure, Started false.
 func (c Client) CloseAccount(ctx context.Context, cs domain.ClosureStart) (domain.ClosureBegun, domain.Run, error) {
-	opts := c.options(CloseAccountWorkflowID(cs.AccountSid), cs.OrganizationSid, cs.AccountSid, cs.Actor.RequestID)
+	opts := summarized(c.options(CloseAccountWorkflowID(cs.AccountSid), cs.OrganizationSid, cs.AccountSid, cs.Actor.RequestID),
+		"Close account %s, purge it after %s unless reopened", cs.AccountSid, cs.PurgeAfter.UTC().Format(time.RFC3339))
 	// A reopened account may be closed again under the same ID.
 	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
 	opts.TypedSearchAttributes = temporal.NewSearchAttributes(

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/store"
@@ -73,6 +74,13 @@ func TestParkedInvitations_AnswerAfterEviction(t *testing.T) {
 		}
 		return n == parked
 	}, 120*time.Second, 200*time.Millisecond, "not every invitation was sent")
+	// The Web UI lists each with a sentence saying what it waits for.
+	desc, err := wf.Temporal.DescribeWorkflowExecution(ctx, workflows.InvitationWorkflowID(sids[0]), "")
+	require.NoError(t, err)
+	var summary string
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(desc.GetExecutionConfig().GetUserMetadata().GetSummary(), &summary))
+	require.Equal(t, "Invitation "+sids[0]+" to account "+acct.Sid+": wait for the invitee's answer", summary)
+
 	goroutines := workerGoroutines(t, debug)
 	t.Logf("worker goroutines with %d invitations parked and a cache of %d: %d", parked, cache, goroutines)
 	require.Less(t, goroutines, parked, "the parked workflows stayed in the worker's memory")
