@@ -45,11 +45,11 @@ func (c Client) CloseAccountProgress(ctx context.Context, accountSid string) (do
 // while the workflow adds a batch only when it completes. Left as they
 // are when the run cannot be described.
 func (c Client) countBatchesInFlight(ctx context.Context, run domain.Run, p *ClosureProgress) {
-	desc, err := c.Temporal.DescribeWorkflowExecution(ctx, run.WorkflowID, run.RunID)
-	if err != nil {
+	desc, err := c.Temporal.DescribeWorkflow(ctx, run.WorkflowID, run.RunID)
+	if err != nil || desc.RawResponse == nil {
 		return
 	}
-	for _, pa := range desc.GetPendingActivities() {
+	for _, pa := range desc.RawResponse.GetPendingActivities() {
 		var n int
 		if pa.GetHeartbeatDetails() == nil || converter.GetDefaultDataConverter().FromPayloads(pa.GetHeartbeatDetails(), &n) != nil {
 			continue

@@ -104,7 +104,7 @@ func (s *started) listener(info *activity.Info, _ context.Context, args converte
 
 // localListener records the steps run as local activities, with the
 // others, in the order they started.
-func (s *started) localListener(info *activity.Info, _ context.Context, _ []any) {
+func (s *started) localListener(info *activity.Info, _ context.Context, _ []any) { //nolint:revive // the SDK's listener signature
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.names = append(s.names, info.ActivityType.Name)

@@ -49,8 +49,9 @@ func main() {
 	flag.DurationVar(&o.idle, "idle", 10*time.Second, "how long the idle CPU of the parked service is sampled")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, o); err != nil {
+	err := run(ctx, o)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchlifecycle:", err)
 		os.Exit(1)
 	}

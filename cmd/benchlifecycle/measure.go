@@ -33,7 +33,6 @@ func (r repetition) p99(pick func(ceilings) *latencies) time.Duration {
 	return (pick(r.before).p(0.99) + pick(r.after).p(0.99)) / 2
 }
 
-func noop(c ceilings) wfRun       { return c.Noop }
 func three(c ceilings) wfRun      { return c.Three }
 func threeLocal(c ceilings) wfRun { return c.ThreeLocal }
 

@@ -219,7 +219,7 @@ func (s *service) waitFor(ctx context.Context, path, field string, want any) err
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return fmt.Errorf("%s: %s never became %v", path, field, want)
 		}
-		time.Sleep(25 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -73,12 +73,12 @@ func TestParkedInvitations_AnswerAfterEviction(t *testing.T) {
 			}
 		}
 		return n == parked
-	}, 120*time.Second, 200*time.Millisecond, "not every invitation was sent")
+	}, 180*time.Second, 200*time.Millisecond, "not every invitation was sent")
 	// The Web UI lists each with a sentence saying what it waits for.
-	desc, err := wf.Temporal.DescribeWorkflowExecution(ctx, workflows.InvitationWorkflowID(sids[0]), "")
+	desc, err := wf.Temporal.DescribeWorkflow(ctx, workflows.InvitationWorkflowID(sids[0]), "")
 	require.NoError(t, err)
 	var summary string
-	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(desc.GetExecutionConfig().GetUserMetadata().GetSummary(), &summary))
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(desc.RawResponse.GetExecutionConfig().GetUserMetadata().GetSummary(), &summary))
 	require.Equal(t, "Invitation "+sids[0]+" to account "+acct.Sid+": wait for the invitee's answer", summary)
 
 	goroutines := workerGoroutines(t, debug)
