@@ -1,5 +1,5 @@
 # orgaccounts: `make run` starts the whole service, `make test` tests it.
-.PHONY: run test test-short build generate vet lint bench migrate temporal-cli clean
+.PHONY: run test test-short build generate vet lint bench bench-lifecycle migrate temporal-cli clean
 
 run: ## the whole service on :8080, Temporal Web UI on :8233, data in ./data
 	@scripts/run.sh
@@ -25,6 +25,10 @@ lint: ## golangci-lint (.golangci.yml) and Temporal's workflowcheck, built into 
 
 bench: ## BenchmarkListAccounts on PostgreSQL (see docs/BENCHMARKS.md)
 	go test -run '^$$' -bench BenchmarkListAccounts -benchmem -count 5 ./api/
+
+bench-lifecycle: build ## lifecycles per second as ratios to the engine's ceilings (docs/BENCHMARKS.md)
+	@test -x bin/temporal || test -n "$$TEMPORAL_ADDRESS" || scripts/temporal-cli.sh
+	go run ./cmd/benchlifecycle $(BENCH_FLAGS)
 
 migrate: build ## apply migrations to DATABASE_URL (or the SQLite file)
 	bin/orgaccounts migrate

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/email"
 )
@@ -250,4 +252,55 @@ func (a *Activities) PurgeAccount(ctx context.Context, in CloseStepInput) error 
 		logger(ctx).Info("account purged", "AccountSid", in.AccountSid)
 	}
 	return wrap(err)
+}
+
+// MaxBatch is the most items one ReleaseNumbers or StopCharges call
+// handles.
+const MaxBatch = 100
+
+// ReleaseBatch is one batch of a closure's numbers to release.
+type ReleaseBatch struct {
+	Numbers []domain.Number
+}
+
+// ChargeBatch is one batch of a closure's charges to stop.
+type ChargeBatch struct {
+	Subscriptions []domain.Subscription
+}
+
+// ReleaseNumbers releases each number of the batch in turn through the
+// carrier port, each under the closure's idempotency key for it (as
+// ReleaseNumber does), and returns how many it released. It heartbeats
+// after each item with the count done so far: a retry after a crash
+// resumes from the last count the server received, and an item the
+// crashed attempt released after that count is a no-op the second time,
+// by its key. The running count is how a closure's progress counts item by
+// item (workflows.Client.CloseAccountProgress).
+func (a *Activities) ReleaseNumbers(ctx context.Context, b ReleaseBatch) (int, error) {
+	return inBatch(ctx, len(b.Numbers), func(i int) error { return a.ReleaseNumber(ctx, b.Numbers[i]) })
+}
+
+// StopCharges stops each charge of the batch in turn through the billing
+// port, each under its idempotency key, heartbeating and resuming as
+// ReleaseNumbers does.
+func (a *Activities) StopCharges(ctx context.Context, b ChargeBatch) (int, error) {
+	return inBatch(ctx, len(b.Subscriptions), func(i int) error { return a.StopCharge(ctx, b.Subscriptions[i]) })
+}
+
+// inBatch runs do for items [resumed, n), heartbeating the count done
+// after each.
+func inBatch(ctx context.Context, n int, do func(i int) error) (int, error) {
+	done := 0
+	if activity.HasHeartbeatDetails(ctx) {
+		if err := activity.GetHeartbeatDetails(ctx, &done); err != nil || done < 0 || done > n {
+			done = 0
+		}
+	}
+	for ; done < n; done++ {
+		if err := do(done); err != nil {
+			return done, err
+		}
+		activity.RecordHeartbeat(ctx, done+1)
+	}
+	return done, nil
 }

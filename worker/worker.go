@@ -28,6 +28,25 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterActivity(acts)
 }
 
+// DefaultStickyCacheSize is how many workflows a worker process keeps in
+// memory between their tasks unless configured (WORKER_STICKY_CACHE_SIZE).
+// A workflow evicted from the cache (the least recently used goes first)
+// costs nothing while it waits: when its update, signal or timer comes,
+// the worker replays its history. Invitations and requests park for days,
+// so the cache holds the busy workflows, not every waiting one (the SDK's
+// own default of 10,000 would keep ~45 KiB and a few goroutines for each).
+const DefaultStickyCacheSize = 1000
+
+// SetStickyCacheSize bounds the workflows the process keeps in memory
+// between their tasks. The cache is shared by the process's workers and
+// sized when the first of them starts: call it before New.
+func SetStickyCacheSize(n int) {
+	if n <= 0 {
+		n = DefaultStickyCacheSize
+	}
+	sdkworker.SetStickyWorkflowCacheSize(n)
+}
+
 // New builds a worker on taskQueue with everything registered. On stop it
 // waits up to stopTimeout for the activities in flight.
 func New(c client.Client, taskQueue string, acts *activities.Activities, stopTimeout time.Duration) sdkworker.Worker {

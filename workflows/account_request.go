@@ -80,8 +80,11 @@ type accountRequest struct {
 	// record, or openErr why it was refused.
 	version         workflow.Version
 	opening, opened bool
-	request         domain.AccountRequest
-	openErr         error
+	// local is set for runs that record the request in a local activity
+	// (see changeLocalSteps).
+	local   bool
+	request domain.AccountRequest
+	openErr error
 }
 
 func runAccountRequest(ctx workflow.Context, kind string, in AccountRequestInput) (RequestState, error) {
@@ -126,7 +129,7 @@ func (w *accountRequest) openRequest(ctx workflow.Context) (domain.AccountReques
 		return w.request, w.openErr
 	}
 	w.opening = true
-	w.openErr = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, activityOptions), w.acts.OpenAccountRequest, activities.OpenRequestInput{
+	w.openErr = dbStep(workflow.WithActivityOptions(ctx, activityOptions), w.local, w.acts.OpenAccountRequest, activities.OpenRequestInput{
 		Request: domain.AccountRequest{
 			Sid: w.in.RequestSid, OrganizationSid: w.in.OrganizationSid, AccountSid: w.in.AccountSid, Kind: w.state.Kind,
 			RequesterSid: w.in.RequesterSid, Grants: w.in.Grants, ExpiresAt: w.in.ExpiresAt,
@@ -169,6 +172,7 @@ func (w *accountRequest) setup(ctx workflow.Context) error {
 		return err
 	}
 	w.version = workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, versionUpdateWithStart)
+	w.local = workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, versionLocalSteps) == versionLocalSteps
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, StartUpdate, w.openRequest, workflow.UpdateHandlerOptions{
 		Validator: func(ctx workflow.Context) error {
 			if w.version != versionUpdateWithStart {

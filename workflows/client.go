@@ -46,6 +46,14 @@ func (c Client) options(id, orgSid, accountSid, requestID string) client.StartWo
 	}
 }
 
+// summarized gives a start the sentence the Temporal Web UI shows in its
+// list of workflows (StaticSummary), so an operator reads what each run is
+// for without opening it. Summaries name SIDs, never an email or a secret.
+func summarized(opts client.StartWorkflowOptions, format string, args ...any) client.StartWorkflowOptions {
+	opts.StaticSummary = fmt.Sprintf(format, args...)
+	return opts
+}
+
 // CreateAccount starts the creation of an account (lifecycle.AccountEngine):
 // the answer is the persisted account, still provisioning, or the domain
 // error that refused it (an owner who is not managed, a parent that may
@@ -65,8 +73,9 @@ func (c Client) CreateAccount(ctx context.Context, cr domain.AccountCreation) (d
 		}
 		return res.Account, nil
 	}
-	return startWith(ctx, c, c.options(CreateAccountWorkflowID(in.AccountSid), in.OrganizationSid, in.AccountSid, in.Actor.RequestID),
-		created, CreateAccountWorkflow, in)
+	opts := summarized(c.options(CreateAccountWorkflowID(in.AccountSid), in.OrganizationSid, in.AccountSid, in.Actor.RequestID),
+		"Create account %s in organization %s", in.AccountSid, in.OrganizationSid)
+	return startWith(ctx, c, opts, created, CreateAccountWorkflow, in)
 }
 
 // CreateAccountProgress asks the creation workflow of an account for its
@@ -191,8 +200,9 @@ func (c Client) Invite(ctx context.Context, inv domain.Invitation, actor domain.
 		}
 		return domain.Invitation{Sid: inv.Sid}, nil
 	}
-	return startWith(ctx, c, c.options(InvitationWorkflowID(inv.Sid), inv.OrganizationSid, inv.AccountSid, actor.RequestID),
-		ended, InvitationWorkflow, in)
+	opts := summarized(c.options(InvitationWorkflowID(inv.Sid), inv.OrganizationSid, inv.AccountSid, actor.RequestID),
+		"Invitation %s to account %s: wait for the invitee's answer", inv.Sid, inv.AccountSid)
+	return startWith(ctx, c, opts, ended, InvitationWorkflow, in)
 }
 
 // updateInvitation sends an update to an invitation's workflow and waits

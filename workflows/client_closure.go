@@ -2,8 +2,10 @@ package workflows
 
 import (
 	"context"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
@@ -16,7 +18,8 @@ import (
 // account; nothing changed then). An account already closing answers with
 // its running closure, Started false.
 func (c Client) CloseAccount(ctx context.Context, cs domain.ClosureStart) (domain.ClosureBegun, domain.Run, error) {
-	opts := c.options(CloseAccountWorkflowID(cs.AccountSid), cs.OrganizationSid, cs.AccountSid, cs.Actor.RequestID)
+	opts := summarized(c.options(CloseAccountWorkflowID(cs.AccountSid), cs.OrganizationSid, cs.AccountSid, cs.Actor.RequestID),
+		"Close account %s, purge it after %s unless reopened", cs.AccountSid, cs.PurgeAfter.UTC().Format(time.RFC3339))
 	// A reopened account may be closed again under the same ID.
 	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
 	opts.TypedSearchAttributes = temporal.NewSearchAttributes(
@@ -29,15 +32,52 @@ func (c Client) CloseAccount(ctx context.Context, cs domain.ClosureStart) (domai
 // CloseAccountProgress asks the latest closure of an account where it
 // stands (25101 when there is none).
 func (c Client) CloseAccountProgress(ctx context.Context, accountSid string) (domain.ClosureProgress, domain.Run, error) {
-	return progress[ClosureProgress](ctx, c, CloseAccountWorkflowID(accountSid),
+	p, run, err := progress[ClosureProgress](ctx, c, CloseAccountWorkflowID(accountSid),
 		domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "no closure is known for account %s", accountSid))
+	if err == nil {
+		c.countBatchesInFlight(ctx, run, &p)
+	}
+	return p, run, err
 }
+
+// countBatchesInFlight adds to p the items done so far by the batches
+// still running (their last heartbeat), so the counts move item by item
+// while the workflow adds a batch only when it completes. Left as they
+// are when the run cannot be described.
+func (c Client) countBatchesInFlight(ctx context.Context, run domain.Run, p *ClosureProgress) {
+	desc, err := c.Temporal.DescribeWorkflow(ctx, run.WorkflowID, run.RunID)
+	if err != nil || desc.RawResponse == nil {
+		return
+	}
+	for _, pa := range desc.RawResponse.GetPendingActivities() {
+		var n int
+		if pa.GetHeartbeatDetails() == nil || converter.GetDefaultDataConverter().FromPayloads(pa.GetHeartbeatDetails(), &n) != nil {
+			continue
+		}
+		switch pa.GetActivityType().GetName() {
+		case batchReleaseNumbers:
+			p.Released += n
+		case batchStopCharges:
+			p.ChargesStopped += n
+		}
+	}
+}
+
+// Activity types of the closure's batches.
+const (
+	batchReleaseNumbers = "ReleaseNumbers"
+	batchStopCharges    = "StopCharges"
+)
 
 // SubaccountClosureProgress asks the child closure a parent's closure ran
 // for one of its subaccounts where it stands (25101 when there is none).
 func (c Client) SubaccountClosureProgress(ctx context.Context, parentSid, subSid string) (domain.ClosureProgress, domain.Run, error) {
-	return progress[ClosureProgress](ctx, c, SubaccountClosureWorkflowID(parentSid, subSid),
+	p, run, err := progress[ClosureProgress](ctx, c, SubaccountClosureWorkflowID(parentSid, subSid),
 		domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "no closure is known for account %s", subSid))
+	if err == nil {
+		c.countBatchesInFlight(ctx, run, &p)
+	}
+	return p, run, err
 }
 
 // ReopenAccount asks the account's closure to reopen it and waits for the

@@ -17,7 +17,8 @@ import (
 // organization; 25019: the organization has it pending or verified
 // already). Nothing is persisted when it is refused.
 func (c Client) AddDomain(ctx context.Context, a domain.DomainAddition) (domain.VerifiedDomain, domain.Run, error) {
-	opts := c.options(DomainVerificationWorkflowID(a.DomainSid), a.OrganizationSid, "", a.Actor.RequestID)
+	opts := summarized(c.options(DomainVerificationWorkflowID(a.DomainSid), a.OrganizationSid, "", a.Actor.RequestID),
+		"Verify domain %s of organization %s, then recheck it", a.DomainSid, a.OrganizationSid)
 	opts.TypedSearchAttributes = temporal.NewSearchAttributes(OrganizationSidKey.ValueSet(a.OrganizationSid))
 	ended := func(context.Context, domain.Run) (domain.VerifiedDomain, error) {
 		return domain.VerifiedDomain{}, domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the verification of domain %s has ended", a.DomainSid)

@@ -31,7 +31,13 @@ func (c Client) OpenAccountRequest(ctx context.Context, r domain.AccountRequest,
 		}
 		return domain.AccountRequest{}, nil
 	}
-	return startWith(ctx, c, c.options(AccountRequestWorkflowID(r.Kind, r.Sid), r.OrganizationSid, r.AccountSid, actor.RequestID), ended, fn, in)
+	what := "Import account %s into organization %s (request %s): wait for the owner's answer"
+	if r.Kind == domain.RequestShare {
+		what = "Share account %s with organization %s (request %s): wait for the owner's answer"
+	}
+	opts := summarized(c.options(AccountRequestWorkflowID(r.Kind, r.Sid), r.OrganizationSid, r.AccountSid, actor.RequestID),
+		what, r.AccountSid, r.OrganizationSid, r.Sid)
+	return startWith(ctx, c, opts, ended, fn, in)
 }
 
 // updateRequest sends an update to a request's workflow and waits for its
@@ -64,6 +70,7 @@ func (c Client) RelinquishAccount(ctx context.Context, r domain.Relinquishment) 
 		}
 		return res.Account, nil
 	}
-	return startWith(ctx, c, c.options(RelinquishAccountWorkflowID(r.AccountSid, r.Version), r.OrganizationSid, r.AccountSid, r.Actor.RequestID),
-		ended, RelinquishAccountWorkflow, in)
+	opts := summarized(c.options(RelinquishAccountWorkflowID(r.AccountSid, r.Version), r.OrganizationSid, r.AccountSid, r.Actor.RequestID),
+		"Relinquish account %s from organization %s", r.AccountSid, r.OrganizationSid)
+	return startWith(ctx, c, opts, ended, RelinquishAccountWorkflow, in)
 }

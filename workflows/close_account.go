@@ -71,6 +71,20 @@ var releaseOptions = func() workflow.ActivityOptions {
 	return o
 }()
 
+// batchOptions are for a batch of releases or charge stops (up to
+// activities.MaxBatch items, one after the other): the heartbeat after
+// each item lets a worker that dies mid-batch be noticed within seconds,
+// and the retry resume from the last item it reported.
+var batchOptions = func() workflow.ActivityOptions {
+	o := activityOptions
+	o.StartToCloseTimeout = 10 * time.Minute
+	o.HeartbeatTimeout = 10 * time.Second
+	return o
+}()
+
+// maxParallelBatches bounds the batches of one step running at once.
+const maxParallelBatches = 4
+
 // CloseAccountInput is what the closure service passes to
 // CloseAccountWorkflow.
 type CloseAccountInput struct {
@@ -131,6 +145,11 @@ type closeAccount struct {
 	opening, opened bool
 	begun           domain.ClosureBegun
 	openErr         error
+	// local is set for runs whose steps on the database alone run as
+	// local activities and whose releases and charge stops run in
+	// heartbeating batches (see changeLocalSteps); older runs ran one
+	// activity per step and per item.
+	local bool
 }
 
 // byStartUpdate tells whether the cut-off is StartUpdate's.
@@ -160,6 +179,7 @@ func (w *closeAccount) setup(ctx workflow.Context) error {
 		return err
 	}
 	w.version = workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, versionUpdateWithStart)
+	w.local = workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, versionLocalSteps) == versionLocalSteps
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, StartUpdate, w.start, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context) error {
 		if w.in.Subaccount {
 			return domainError(domain.Errorf(domain.EConflict, domain.CodeInvalidState, "this subaccount closes with its parent"))
@@ -209,7 +229,7 @@ func (w *closeAccount) start(ctx workflow.Context) (domain.ClosureBegun, error) 
 	if w.byStartUpdate() && !w.opening {
 		w.opening = true
 		w.openErr = w.step(ctx, StepBeginClosure, func() error {
-			return workflow.ExecuteActivity(actx, w.acts.StartAccountClosure, w.stepInput()).Get(ctx, &w.begun)
+			return dbStep(actx, w.local, w.acts.StartAccountClosure, w.stepInput()).Get(ctx, &w.begun)
 		})
 		w.opened = true
 		return w.begun, w.openErr
@@ -225,7 +245,7 @@ func (w *closeAccount) start(ctx workflow.Context) (domain.ClosureBegun, error) 
 	// Already closing: answer with the account as it stands (read only,
 	// so that a reopen running meanwhile is never undone).
 	var acct domain.Account
-	err := workflow.ExecuteActivity(actx, w.acts.FindClosingAccount, w.stepInput()).Get(ctx, &acct)
+	err := dbStep(actx, w.local, w.acts.FindClosingAccount, w.stepInput()).Get(ctx, &acct)
 	return domain.ClosureBegun{Account: acct}, err
 }
 
@@ -241,17 +261,17 @@ func (w *closeAccount) run(ctx workflow.Context) (ClosureResult, error) {
 		fn   func() error
 	}{
 		{StepBeginClosure, func() error {
-			return workflow.ExecuteActivity(actx, w.acts.BeginAccountClosure, in).Get(ctx, nil)
+			return dbStep(actx, w.local, w.acts.BeginAccountClosure, in).Get(ctx, nil)
 		}},
 		{StepCloseSubaccounts, func() error { return w.closeSubaccounts(ctx, actx) }},
 		{StepCancelRequests, func() error { return w.cancelRequests(ctx, actx) }},
 		{StepStopCharges, func() error { return w.stopCharges(ctx, actx) }},
 		{StepReleaseNumbers, func() error { return w.releaseNumbers(ctx, actx) }},
 		{StepRemoveAccess, func() error {
-			return workflow.ExecuteActivity(actx, w.acts.RemoveAccountAccess, in).Get(ctx, &w.progress.AccessRemoved)
+			return dbStep(actx, w.local, w.acts.RemoveAccountAccess, in).Get(ctx, &w.progress.AccessRemoved)
 		}},
 		{StepMarkClosed, func() error {
-			return workflow.ExecuteActivity(actx, w.acts.MarkAccountClosed, in).Get(ctx, nil)
+			return dbStep(actx, w.local, w.acts.MarkAccountClosed, in).Get(ctx, nil)
 		}},
 	}
 	if !w.in.Subaccount {
@@ -354,7 +374,7 @@ func (w *closeAccount) reopen(ctx, actx workflow.Context) (ClosureResult, error)
 
 func (w *closeAccount) closeSubaccounts(ctx, actx workflow.Context) error {
 	var subs []string
-	if err := workflow.ExecuteActivity(actx, w.acts.ListSubaccounts, w.stepInput()).Get(ctx, &subs); err != nil {
+	if err := dbStep(actx, w.local, w.acts.ListSubaccounts, w.stepInput()).Get(ctx, &subs); err != nil {
 		return err
 	}
 	return inParallel(ctx, maxParallelSubaccounts, len(subs), func(i int) workflow.Future {
@@ -396,7 +416,7 @@ func (w *closeAccount) closeSubaccount(ctx workflow.Context, sub string) workflo
 func (w *closeAccount) cancelRequests(ctx, actx workflow.Context) error {
 	rctx := workflow.WithActivityOptions(ctx, releaseOptions)
 	var reqs []domain.PendingRequest
-	if err := workflow.ExecuteActivity(actx, w.acts.ListPendingRequests, w.stepInput()).Get(ctx, &reqs); err != nil {
+	if err := dbStep(actx, w.local, w.acts.ListPendingRequests, w.stepInput()).Get(ctx, &reqs); err != nil {
 		return err
 	}
 	return inParallel(ctx, maxParallelReleases, len(reqs), func(i int) workflow.Future {
@@ -408,7 +428,7 @@ func (w *closeAccount) cancelRequests(ctx, actx workflow.Context) error {
 // in the history, so a retried step acts on the same items).
 func (w *closeAccount) holdings(ctx, actx workflow.Context) (activities.Holdings, error) {
 	var h activities.Holdings
-	err := workflow.ExecuteActivity(actx, w.acts.ListHoldings, w.stepInput()).Get(ctx, &h)
+	err := dbStep(actx, w.local, w.acts.ListHoldings, w.stepInput()).Get(ctx, &h)
 	return h, err
 }
 
@@ -416,6 +436,15 @@ func (w *closeAccount) stopCharges(ctx, actx workflow.Context) error {
 	h, err := w.holdings(ctx, actx)
 	if err != nil {
 		return err
+	}
+	if w.local {
+		bctx := workflow.WithActivityOptions(ctx, batchOptions)
+		batches := batchesOf(len(h.Subscriptions))
+		return inParallel(ctx, maxParallelBatches, len(batches), func(i int) workflow.Future {
+			b := batches[i]
+			return w.batchDone(ctx, workflow.ExecuteActivity(bctx, w.acts.StopCharges, activities.ChargeBatch{Subscriptions: h.Subscriptions[b[0]:b[1]]}),
+				&w.progress.ChargesStopped)
+		}, func() {})
 	}
 	return inParallel(ctx, maxParallelReleases, len(h.Subscriptions), func(i int) workflow.Future {
 		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, releaseOptions), w.acts.StopCharge, h.Subscriptions[i])
@@ -427,9 +456,43 @@ func (w *closeAccount) releaseNumbers(ctx, actx workflow.Context) error {
 	if err != nil {
 		return err
 	}
+	if w.local {
+		bctx := workflow.WithActivityOptions(ctx, batchOptions)
+		batches := batchesOf(len(h.Numbers))
+		return inParallel(ctx, maxParallelBatches, len(batches), func(i int) workflow.Future {
+			b := batches[i]
+			return w.batchDone(ctx, workflow.ExecuteActivity(bctx, w.acts.ReleaseNumbers, activities.ReleaseBatch{Numbers: h.Numbers[b[0]:b[1]]}),
+				&w.progress.Released)
+		}, func() {})
+	}
 	return inParallel(ctx, maxParallelReleases, len(h.Numbers), func(i int) workflow.Future {
 		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, releaseOptions), w.acts.ReleaseNumber, h.Numbers[i])
 	}, func() { w.progress.Released++ })
+}
+
+// batchesOf splits n items into [from, to) ranges of at most
+// activities.MaxBatch.
+func batchesOf(n int) [][2]int {
+	var out [][2]int
+	for from := 0; from < n; from += activities.MaxBatch {
+		out = append(out, [2]int{from, min(from+activities.MaxBatch, n)})
+	}
+	return out
+}
+
+// batchDone is f, a batch activity, whose count of items done is added to
+// *count once it completes.
+func (w *closeAccount) batchDone(ctx workflow.Context, f workflow.Future, count *int) workflow.Future {
+	out, set := workflow.NewFuture(ctx)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		var n int
+		err := f.Get(ctx, &n)
+		if err == nil {
+			*count += n
+		}
+		set.Set(nil, err)
+	})
+	return out
 }
 
 // inParallel starts n futures, at most limit at a time, and waits for

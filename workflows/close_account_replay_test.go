@@ -9,10 +9,13 @@ import (
 // The histories in testdata/close_account_*.json were recorded from a real
 // server running the whole service: a closure of an account with a
 // subaccount, two numbers, a short code, a charge and a pending invitation,
-// purged after its retention window; and a closure reopened during the
-// window. A closure waits out a 30-day window, so runs started by older
+// purged after its retention window; a closure reopened during the
+// window; and, recorded after the local-steps version (steps on the
+// database alone as local activities, releases and charge stops in
+// heartbeating batches), a closure like the first, purged after a short
+// retention. A closure waits out a 30-day window, so runs started by older
 // code must replay with the current code: a change that fails this test
 // needs workflow.GetVersion, and these files stay.
 func TestCloseAccountWorkflow_ReplaysRecordedHistories(t *testing.T) {
-	replayRecorded(t, "testdata/close_account_*.json", 2, workflows.CloseAccountWorkflow)
+	replayRecorded(t, "testdata/close_account_*.json", 3, workflows.CloseAccountWorkflow)
 }

@@ -66,6 +66,9 @@ type createAccount struct {
 	acts     *activities.Activities
 	// version is versionUpdateWithStart for runs started by StartUpdate.
 	version workflow.Version
+	// local is set for runs whose steps on the database alone run as
+	// local activities (see changeLocalSteps).
+	local bool
 	// opened is set once StartUpdate's persist step has run: account is
 	// what it persisted, or openErr why it was refused.
 	opening, opened bool
@@ -80,6 +83,36 @@ const (
 	changeUpdateWithStart                   = "update-with-start"
 	versionUpdateWithStart workflow.Version = 1
 )
+
+// versionLocalSteps marks the runs whose steps that only touch the
+// database (resolving the owner, persisting, activating) run as local
+// activities, in the workflow task that needs them, instead of a round
+// trip through the server's task queues each (older runs scheduled them
+// as regular activities). Steps that reach outside systems stay regular.
+const (
+	changeLocalSteps                   = "local-steps"
+	versionLocalSteps workflow.Version = 1
+)
+
+// localOptions are the retries of a step run as a local activity: the
+// same attempts and backoff as activityOptions, within a schedule-to-close
+// bound that lets them all run (it defaults to one attempt's timeout). A
+// backoff longer than the workflow task becomes a timer, so a database
+// down for minutes holds no task open.
+var localOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout:    10 * time.Second,
+	ScheduleToCloseTimeout: 30 * time.Minute,
+	RetryPolicy:            activityOptions.RetryPolicy,
+}
+
+// dbStep runs fn, a step that touches only the database, as a local
+// activity when local (see changeLocalSteps), else as a regular one.
+func dbStep(ctx workflow.Context, local bool, fn, arg any) workflow.Future {
+	if local {
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localOptions), fn, arg)
+	}
+	return workflow.ExecuteActivity(ctx, fn, arg)
+}
 
 // startTimeout bounds how long a run waits for the StartUpdate that
 // Update-with-Start delivers with its start.
@@ -103,6 +136,7 @@ func newCreateAccount(ctx workflow.Context, in CreateAccountInput) (*createAccou
 		return nil, err
 	}
 	w.version = workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, versionUpdateWithStart)
+	w.local = workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, versionLocalSteps) == versionLocalSteps
 	err := workflow.SetUpdateHandlerWithOptions(ctx, StartUpdate, func(ctx workflow.Context) (domain.Account, error) {
 		if w.opening {
 			// A retried request: answer as the first one was answered.
@@ -195,7 +229,7 @@ func (w *createAccount) run(ctx workflow.Context) (CreateAccountResult, error) {
 	}
 
 	if err := w.step(ctx, StepActivate, func() error {
-		return workflow.ExecuteActivity(ctx, w.acts.ActivateAccount, activities.AccountStepInput{
+		return dbStep(ctx, w.local, w.acts.ActivateAccount, activities.AccountStepInput{
 			OrganizationSid: in.OrganizationSid, AccountSid: in.AccountSid, Actor: in.Actor,
 		}).Get(ctx, &acct)
 	}); err != nil {
@@ -217,7 +251,7 @@ func (w *createAccount) persist(ctx workflow.Context) (domain.Account, error) {
 	in := w.in
 	var ownerSid string
 	if err := w.step(ctx, StepValidateOwner, func() error {
-		return workflow.ExecuteActivity(ctx, w.acts.ResolveOwner, activities.ResolveOwnerInput{
+		return dbStep(ctx, w.local, w.acts.ResolveOwner, activities.ResolveOwnerInput{
 			OrganizationSid: in.OrganizationSid, OwnerSid: in.OwnerSid, Owner: in.Owner,
 		}).Get(ctx, &ownerSid)
 	}); err != nil {
@@ -230,7 +264,7 @@ func (w *createAccount) persist(ctx workflow.Context) (domain.Account, error) {
 		Require2FA: domain.NewAccountDefaults.Require2FA, DateCreated: in.RequestedAt, ParentSid: in.ParentSid,
 	}
 	if err := w.step(ctx, StepPersistAccount, func() error {
-		return workflow.ExecuteActivity(ctx, w.acts.CreateAccountRecord, activities.CreateAccountRecordInput{
+		return dbStep(ctx, w.local, w.acts.CreateAccountRecord, activities.CreateAccountRecordInput{
 			Account: acct, OwnerAssignmentSid: ownerRA, CreatorSid: in.CreatorSid, CreatorAssignmentSid: creatorRA, Actor: in.Actor,
 		}).Get(ctx, &acct)
 	}); err != nil {

@@ -10,10 +10,12 @@ import (
 // real server running the whole service: a plain account, a Flex account
 // (its provisioning steps), a subaccount, and a creation that failed at
 // its first step because the owner was deactivated through SCIM after the
-// API accepted the request. A creation retries its activities for as long
+// API accepted the request. The two create_account_local_* files (a plain
+// and a Flex account) were recorded after its steps on the database alone
+// became local activities (the local-steps version). A creation retries its activities for as long
 // as the database or the worker is down, so runs started by older code
 // must replay with the current code: a change that fails this test needs
 // workflow.GetVersion, and these files stay.
 func TestCreateAccountWorkflow_ReplaysRecordedHistories(t *testing.T) {
-	replayRecorded(t, "testdata/create_account_*.json", 4, workflows.CreateAccountWorkflow)
+	replayRecorded(t, "testdata/create_account_*.json", 6, workflows.CreateAccountWorkflow)
 }

@@ -102,6 +102,14 @@ func (s *started) listener(info *activity.Info, _ context.Context, args converte
 	}
 }
 
+// localListener records the steps run as local activities, with the
+// others, in the order they started.
+func (s *started) localListener(info *activity.Info, _ context.Context, _ []any) { //nolint:revive // the SDK's listener signature
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.names = append(s.names, info.ActivityType.Name)
+}
+
 func (s *started) count(name string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -127,6 +135,7 @@ func (f *fixture) env(t *testing.T) (*testsuite.TestWorkflowEnvironment, *starte
 	}
 	rec := &started{}
 	env.SetOnActivityStartedListener(rec.listener)
+	env.SetOnLocalActivityStartedListener(rec.localListener)
 	return env, rec
 }
 
@@ -486,6 +495,7 @@ func TestCreateAccountFailureAfterPersistingDiscardsTheAccount(t *testing.T) {
 func TestCreateAccountCancelledWhilePersistingDiscardsTheAccount(t *testing.T) {
 	f := newFixture(t)
 	env, rec := f.env(t)
+	// Runs started before local activities persist in a regular one.
 	env.SetOnActivityStartedListener(func(info *activity.Info, ctx context.Context, args converter.EncodedValues) {
 		rec.listener(info, ctx, args)
 		if info.ActivityType.Name == "CreateAccountRecord" {
@@ -493,13 +503,21 @@ func TestCreateAccountCancelledWhilePersistingDiscardsTheAccount(t *testing.T) {
 			env.RegisterDelayedCallback(env.CancelWorkflow, 100*time.Millisecond)
 		}
 	})
+	env.SetOnLocalActivityStartedListener(func(info *activity.Info, ctx context.Context, args []any) {
+		rec.localListener(info, ctx, args)
+		if info.ActivityType.Name == "CreateAccountRecord" {
+			env.RegisterDelayedCallback(env.CancelWorkflow, 100*time.Millisecond)
+		}
+	})
 	release := make(chan struct{})
 	env.OnActivity(f.acts.CreateAccountRecord, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, in activities.CreateAccountRecordInput) (domain.Account, error) {
 			acct, err := f.acts.CreateAccountRecord(ctx, in)
-			// The write is committed; the acknowledgement is late.
+			// The write is committed; the acknowledgement is late (a
+			// local activity's is abandoned when the run is cancelled).
 			select {
 			case <-release:
+			case <-ctx.Done():
 			case <-time.After(time.Minute):
 			}
 			return acct, err

@@ -75,8 +75,11 @@ type invitation struct {
 	// the invitation, or openErr why it was refused.
 	version         workflow.Version
 	opening, opened bool
-	record          domain.Invitation
-	openErr         error
+	// local is set for runs that record the invitation in a local
+	// activity (see changeLocalSteps).
+	local   bool
+	record  domain.Invitation
+	openErr error
 	// ending is set while an answer is being carried out (runs that
 	// settle answers first): the invitation is still pending, but takes
 	// no other answer, resend or revocation, and the expiry waits.
@@ -131,7 +134,7 @@ func (w *invitation) open(ctx workflow.Context) (domain.Invitation, error) {
 		return w.record, w.openErr
 	}
 	w.opening = true
-	w.openErr = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, activityOptions), w.acts.OpenInvitation, activities.OpenInvitationInput{
+	w.openErr = dbStep(workflow.WithActivityOptions(ctx, activityOptions), w.local, w.acts.OpenInvitation, activities.OpenInvitationInput{
 		Invitation: domain.Invitation{
 			Sid: w.in.InvitationSid, OrganizationSid: w.in.OrganizationSid, AccountSid: w.in.AccountSid,
 			Email: w.in.Email, Roles: w.in.Roles, InviterSid: w.in.InviterSid,
@@ -178,6 +181,7 @@ func (w *invitation) setup(ctx workflow.Context) error {
 		return err
 	}
 	w.version = workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, versionUpdateWithStart)
+	w.local = workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, versionLocalSteps) == versionLocalSteps
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, StartUpdate, w.open, workflow.UpdateHandlerOptions{
 		Validator: func(ctx workflow.Context) error {
 			if w.version != versionUpdateWithStart {

@@ -13,10 +13,12 @@ import (
 // update lands before the expiry timer starts); one resent once and
 // accepted with the second link; one to an account that requires
 // two-factor authentication, accepted after the page's enrolment; and one
-// that expired (a short INVITATION_TTL). An invitation waits up to a week
+// that expired (a short INVITATION_TTL); and, recorded after the
+// invitation came to be recorded by a local activity (the local-steps
+// version), one accepted (invitation_local_accepted). An invitation waits up to a week
 // for its answer, so runs started by older code must replay with the
 // current code: a change that fails this test needs workflow.GetVersion,
 // and these files stay.
 func TestInvitationWorkflow_ReplaysRecordedHistories(t *testing.T) {
-	replayRecorded(t, "testdata/invitation_*.json", 8, workflows.InvitationWorkflow)
+	replayRecorded(t, "testdata/invitation_*.json", 9, workflows.InvitationWorkflow)
 }

@@ -247,6 +247,15 @@ func (a *App) Run(ctx context.Context, mode string) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 
+	if a.Config.DebugAddr != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.serveDebug(runCtx, a.Config.DebugAddr); err != nil {
+				a.Log.Warn("debug listener stopped", "error", err)
+			}
+		}()
+	}
 	if mode == ModeServe || mode == ModeWorker {
 		mailer, err := email.New(a.Config.SMTPURL, a.Config.MailFrom, a.Log)
 		if err != nil {
@@ -261,6 +270,7 @@ func (a *App) Run(ctx context.Context, mode string) error {
 		} else {
 			acts.Resolver = r
 		}
+		worker.SetStickyCacheSize(a.Config.StickyCacheSize)
 		w := worker.New(a.Temporal, a.Config.TaskQueue, acts, a.Config.ShutdownTimeout)
 		wg.Add(1)
 		go func() {

@@ -49,6 +49,8 @@ type Config struct {
 	DomainGrace         time.Duration // DOMAIN_GRACE_PERIOD
 	OTLPEndpoint        string        // OTEL_EXPORTER_OTLP_ENDPOINT: tracing is off when empty
 	ServiceName         string        // OTEL_SERVICE_NAME
+	StickyCacheSize     int           // WORKER_STICKY_CACHE_SIZE: workflows a worker keeps in memory between tasks
+	DebugAddr           string        // DEBUG_ADDR: net/http/pprof listener; off when empty
 }
 
 // Var documents one environment variable.
@@ -90,6 +92,8 @@ var Vars = []Var{
 	{"DOMAIN_GRACE_PERIOD", "720h", "How long a verified domain's record may stay missing before the domain is removed."},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector base URL (http://collector:4318). Empty: tracing off."},
 	{"OTEL_SERVICE_NAME", "orgaccounts", "service.name on the spans."},
+	{"WORKER_STICKY_CACHE_SIZE", "1000", "Most workflows a worker process keeps in memory between their tasks; the others (waiting invitations, requests, retention timers) are replayed from their history when their next event comes."},
+	{"DEBUG_ADDR", "", "host:port of a net/http/pprof listener for profiling (a bare :port listens on 127.0.0.1 only). Empty: off. Never expose it publicly."},
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -170,6 +174,19 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	dur("DOMAIN_VERIFICATION_WINDOW", &c.DomainWindow)
 	dur("DOMAIN_RECHECK_INTERVAL", &c.DomainRecheck)
 	dur("DOMAIN_GRACE_PERIOD", &c.DomainGrace)
+	if v, err := strconv.Atoi(get("WORKER_STICKY_CACHE_SIZE")); err != nil || v < 1 {
+		errs = append(errs, "WORKER_STICKY_CACHE_SIZE must be a positive integer")
+	} else {
+		c.StickyCacheSize = v
+	}
+	if c.DebugAddr = get("DEBUG_ADDR"); c.DebugAddr != "" {
+		host, port, err := net.SplitHostPort(c.DebugAddr)
+		if err != nil || port == "" {
+			errs = append(errs, "DEBUG_ADDR must be host:port, such as 127.0.0.1:6060 (or empty: off)")
+		} else if host == "" {
+			c.DebugAddr = net.JoinHostPort("127.0.0.1", port)
+		}
+	}
 	if c.DNSResolver != "" {
 		if host, port, err := net.SplitHostPort(c.DNSResolver); err != nil || host == "" || port == "" {
 			errs = append(errs, "DNS_RESOLVER must be host:port, such as 127.0.0.1:53 (or empty for /etc/resolv.conf)")
