@@ -411,6 +411,12 @@ const (
 	EventTypeRoleAssignmentDeleted       EventType = "role_assignment.deleted"
 	EventTypeUserCreated                 EventType = "user.created"
 	EventTypeUserDeleted                 EventType = "user.deleted"
+	EventTypeUserPasswordSet             EventType = "user.password_set"
+	EventTypeUserSignInFailed            EventType = "user.sign_in_failed"
+	EventTypeUserSignInLockedOut         EventType = "user.sign_in_locked_out"
+	EventTypeUserSignedIn                EventType = "user.signed_in"
+	EventTypeUserSignedOut               EventType = "user.signed_out"
+	EventTypeUserSignedOutEverywhere     EventType = "user.signed_out_everywhere"
 	EventTypeUserUpdated                 EventType = "user.updated"
 )
 
@@ -512,6 +518,18 @@ func (e EventType) Valid() bool {
 	case EventTypeUserCreated:
 		return true
 	case EventTypeUserDeleted:
+		return true
+	case EventTypeUserPasswordSet:
+		return true
+	case EventTypeUserSignInFailed:
+		return true
+	case EventTypeUserSignInLockedOut:
+		return true
+	case EventTypeUserSignedIn:
+		return true
+	case EventTypeUserSignedOut:
+		return true
+	case EventTypeUserSignedOutEverywhere:
 		return true
 	case EventTypeUserUpdated:
 		return true
@@ -1370,6 +1388,9 @@ type Event struct {
 	ResourceSid string  `json:"resource_sid"`
 	Sid         string  `json:"sid"`
 	SourceIP    *string `json:"source_ip,omitempty"`
+
+	// UserAgent The User-Agent of the request that caused the event (its first 256 bytes).
+	UserAgent *string `json:"user_agent,omitempty"`
 }
 
 // EventType defines model for Event.event_type.

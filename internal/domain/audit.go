@@ -25,6 +25,7 @@ type AuditEvent struct {
 	ResourceSid     string
 	Changes         map[string]any
 	SourceIP        string
+	UserAgent       string
 	RequestID       string
 	DateCreated     time.Time
 }
@@ -39,6 +40,7 @@ func NewAuditEvent(a Actor, orgSid, typ, resource string, changes map[string]any
 		ResourceSid:     resource,
 		Changes:         changes,
 		SourceIP:        a.SourceIP,
+		UserAgent:       a.UserAgent,
 		RequestID:       a.RequestID,
 	}
 }

@@ -9,24 +9,36 @@ type Principal struct {
 	OrgRole         OrgRole
 	SourceIP        string
 	RequestID       string
-	UserAgent       string
 	// AccountSid is set when the call is made with a credential scoped to
 	// that account.
 	AccountSid string
-	// Via is how the caller authenticated.
+	// Via is how the caller proved who it is.
 	Via Via
+	// UserAgent is the caller's User-Agent header (kept on audit events).
+	UserAgent string
 }
 
 // Via is how a caller authenticated.
 type Via string
 
-// The ways in.
+// How callers authenticate.
 const (
-	ViaSession           Via = "session"                 // a person signed in
-	ViaOrgCredential     Via = "organization_credential" // an organization credential (the bootstrap one)
-	ViaAccountCredential Via = "account_credential"      // a credential scoped to one account
-	ViaPersonalKey       Via = "personal_key"            // a person's API key
+	// ViaOrgCredential: an API credential of the organization (the
+	// bootstrap one, or one an administrator made), acting as its user.
+	ViaOrgCredential Via = "org_credential"
+	// ViaAccountCredential: a credential scoped to one account (its auth
+	// token, say).
+	ViaAccountCredential Via = "account_credential"
+	// ViaPersonalKey: an API key a person made for themselves.
+	ViaPersonalKey Via = "personal_key"
+	// ViaSession: a person signed in to the browser console.
+	ViaSession Via = "session"
 )
+
+// IsPerson reports whether the caller is a person acting as themselves (a
+// signed-in session or their personal key), to whom rules about people
+// (two-factor authentication) apply.
+func (p Principal) IsPerson() bool { return p.Via == ViaSession || p.Via == ViaPersonalKey }
 
 // Actor returns the principal as the actor of audit events.
 func (p Principal) Actor() Actor {

@@ -164,6 +164,7 @@ type Store interface {
 	Carrier
 	Billing
 	DomainStore
+	PersonStore
 	Ping(ctx context.Context) error
 	Close() error
 }

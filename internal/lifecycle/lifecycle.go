@@ -30,6 +30,7 @@ type Engine interface {
 	ClosureEngine
 	DomainEngine
 	NoticeEngine
+	PasswordLinkEngine
 }
 
 // Deps are the services' dependencies.
@@ -47,6 +48,10 @@ type Deps struct {
 	Retention time.Duration
 	// SignUpsPerHour limits sign-ups per client address.
 	SignUpsPerHour int
+	// SignInFailures failed sign-ins for an email or from an address
+	// within SignInWindow lock it out for the rest of the window.
+	SignInFailures int
+	SignInWindow   time.Duration
 }
 
 // Services are the use cases, one service per lifecycle.
@@ -63,6 +68,7 @@ type Services struct {
 	SignUp        *SignUp
 	Confirmations *Confirmations
 	Keys          *Keys
+	SignIn        *SignIn
 
 	access access
 }
@@ -87,8 +93,16 @@ func New(d Deps) *Services {
 	if d.SignUpsPerHour <= 0 {
 		d.SignUpsPerHour = 20
 	}
+	if d.SignInFailures <= 0 {
+		d.SignInFailures = 10
+	}
+	if d.SignInWindow <= 0 {
+		d.SignInWindow = 15 * time.Minute
+	}
 	acc := access{store: d.Store}
+	signIn := &SignIn{store: d.Store, links: d.Engine, clock: d.Clock, log: d.Log, failures: newFailureCounter(d.SignInFailures, d.SignInWindow, d.Clock)}
 	return &Services{
+		SignIn:        signIn,
 		access:        acc,
 		Organizations: &Organizations{store: d.Store},
 		Auth:          newAuthService(d.Store, d.Clock, d.Log, d.TokenTTL),
@@ -99,9 +113,9 @@ func New(d Deps) *Services {
 		Closure:       &Closure{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock, retention: d.Retention},
 		Domains:       &Domains{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock, log: d.Log},
 		People:        &People{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock, log: d.Log},
-		Directory:     &Directory{store: d.Store, clock: d.Clock},
+		Directory:     &Directory{store: d.Store, clock: d.Clock, passwords: signIn, log: d.Log},
 		SignUp:        &SignUp{store: d.Store, notices: d.Engine, clock: d.Clock, log: d.Log, limiter: newRateLimiter(d.SignUpsPerHour, time.Hour, d.Clock)},
-		Confirmations: &Confirmations{store: d.Store, engine: d.Engine, clock: d.Clock},
+		Confirmations: &Confirmations{store: d.Store, engine: d.Engine, clock: d.Clock, passwords: signIn, log: d.Log},
 	}
 }
 
