@@ -14,7 +14,7 @@ import (
 // authenticate resolves the caller from the Authorization header and
 // stores the principal in the context.
 func (s *server) authenticate(c *gin.Context) {
-	cr := lifecycle.Credentials{From: domain.Actor{SourceIP: c.ClientIP(), RequestID: edge.RequestID(c), UserAgent: c.Request.UserAgent()}}
+	cr := lifecycle.Credentials{From: domain.Actor{SourceIP: c.ClientIP(), RequestID: edge.RequestID(c), UserAgent: edge.UserAgent(c)}}
 	switch h := c.GetHeader("Authorization"); {
 	case strings.HasPrefix(h, "Bearer "):
 		cr.Scheme, cr.Token = lifecycle.SchemeBearer, strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))

@@ -26,7 +26,7 @@ func (s *Handlers) token(c *gin.Context) {
 	if bid, bsecret, ok := c.Request.BasicAuth(); ok && id == "" {
 		id, secret = bid, bsecret
 	}
-	from := domain.Actor{SourceIP: c.ClientIP(), RequestID: edge.RequestID(c), UserAgent: c.Request.UserAgent()}
+	from := domain.Actor{SourceIP: c.ClientIP(), RequestID: edge.RequestID(c), UserAgent: edge.UserAgent(c)}
 	tok, err := s.services.Auth.Token(c.Request.Context(), from, id, secret)
 	if err != nil {
 		_ = c.Error(err)

@@ -94,9 +94,3 @@ func (s *Store) TouchCredential(ctx context.Context, sid string, at time.Time) e
 		Update("date_last_used", at).Error
 	return translate(err, nil, nil)
 }
-
-// RecordEvent writes an audit event that goes with no other change (a
-// lockout).
-func (s *Store) RecordEvent(ctx context.Context, ev domain.AuditEvent) error {
-	return s.tx(ctx, func(tx *gorm.DB) error { return s.audit(tx, ev) })
-}

@@ -162,3 +162,9 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	res := s.db.WithContext(ctx).Where("expiry <= ?", s.now().UTC()).Delete(&sessionRow{})
 	return res.RowsAffected, res.Error
 }
+
+// RecordEvent writes an audit event that goes with no other change (a
+// sign-in, a lockout).
+func (s *Store) RecordEvent(ctx context.Context, ev domain.AuditEvent) error {
+	return s.tx(ctx, func(tx *gorm.DB) error { return s.audit(tx, ev) })
+}
