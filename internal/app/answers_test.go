@@ -67,7 +67,7 @@ func TestRelinquishedAccountsInvitationLinkSaysWhy(t *testing.T) {
 		if err != nil {
 			return false
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		b, _ := io.ReadAll(resp.Body)
 		page = string(b)
 		return strings.Contains(page, "gave up its access")

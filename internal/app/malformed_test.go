@@ -29,7 +29,7 @@ func TestMalformedInputWalk(t *testing.T) {
 	e := newPostgresEnv(t)
 	acct := e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Walked"})
 	user := e.SCIMUser("walked@example.com")
-	real := map[string]string{
+	known := map[string]string{
 		"OrganizationSid": e.Sid, "AccountSid": acct, "UserSid": user,
 		"CredentialSid": "SK" + strings.Repeat("0", 32), "DomainSid": "DM" + strings.Repeat("0", 32),
 		"InvitationSid": "IN" + strings.Repeat("0", 32), "RequestSid": "AR" + strings.Repeat("0", 32),
@@ -41,7 +41,7 @@ func TestMalformedInputWalk(t *testing.T) {
 	requests := 0
 	for _, op := range ops {
 		t.Run(op.method+" "+op.path, func(t *testing.T) {
-			for _, m := range op.mutations(spec, real) {
+			for _, m := range op.mutations(spec, known) {
 				c := e.Owner
 				if m.anonymous {
 					c = e.Anonymous()
@@ -243,7 +243,7 @@ var badPathValues = []string{"%00", "%FF%FE", "%C0%AF", "%E2%80%AE", "AC" + stri
 // Query values that no parameter takes.
 var badQueryValues = []string{"%00", "%FF%FE", "%C0%AF", "-1", "0", "99999999999999999999", "%27%20OR%201%3D1%20--", strings.Repeat("x", 300), "%22", "%5C%5Cu0000"}
 
-func (op walkOp) mutations(s *walkSpec, real map[string]string) []mutation {
+func (op walkOp) mutations(s *walkSpec, known map[string]string) []mutation {
 	path := func(over map[string]string) string {
 		p := op.path
 		for _, prm := range op.params {
@@ -252,7 +252,7 @@ func (op walkOp) mutations(s *walkSpec, real map[string]string) []mutation {
 			}
 			v, ok := over[prm.Name]
 			if !ok {
-				v = url.PathEscape(real[prm.Name])
+				v = url.PathEscape(known[prm.Name])
 			}
 			p = strings.ReplaceAll(p, "{"+prm.Name+"}", v)
 		}
