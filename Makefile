@@ -1,5 +1,5 @@
 # orgaccounts: `make run` starts the whole service, `make test` tests it.
-.PHONY: run test test-short build generate vet lint bench bench-lifecycle migrate temporal-cli clean
+.PHONY: run test test-short build generate vet lint bench bench-lifecycle migrate temporal-cli clean fuzz
 
 run: ## the whole service on :8080, Temporal Web UI on :8233, data in ./data
 	@scripts/run.sh
@@ -22,6 +22,9 @@ vet:
 
 lint: ## golangci-lint (.golangci.yml) and Temporal's workflowcheck, built into ./bin
 	@scripts/lint.sh
+
+fuzz: ## every fuzz target for FUZZTIME each (default 20s); make test runs only their seeds
+	@scripts/fuzz.sh
 
 bench: ## BenchmarkListAccounts on PostgreSQL (see docs/BENCHMARKS.md)
 	go test -run '^$$' -bench BenchmarkListAccounts -benchmem -count 5 ./api/

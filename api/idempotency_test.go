@@ -89,3 +89,25 @@ func TestIdempotencySIDSeed(t *testing.T) {
 		t.Fatalf("requests without a key minted %s and %s", a, b)
 	}
 }
+
+// Every keyed command's route says what it asks of its caller, so a
+// replay is authorized as the command itself would be.
+func TestEveryPOSTRouteHasAReplayPermission(t *testing.T) {
+	engine, ok := NewHandler(Config{Logger: slog.New(slog.DiscardHandler)}).(*gin.Engine)
+	if !ok {
+		t.Fatal("NewHandler does not return a *gin.Engine")
+	}
+	n := 0
+	for _, r := range engine.Routes() {
+		if r.Method != http.MethodPost || !strings.HasPrefix(r.Path, "/Organizations/:org/") {
+			continue
+		}
+		n++
+		if _, ok := replayPermissions[r.Path]; !ok {
+			t.Errorf("POST %s has no entry in replayPermissions", r.Path)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no POST routes under an organization")
+	}
+}

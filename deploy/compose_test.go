@@ -650,3 +650,34 @@ services:
 		t.Errorf("merge: got restart %q, environment %v", s.Restart, s.Environment)
 	}
 }
+
+// The stack's email goes to its Mailpit, the Mailpit that make run and the
+// tests build (scripts/mailpit.sh).
+func TestComposeMailGoesToMailpit(t *testing.T) {
+	cf := loadCompose(t)
+	mp := cf.Services[svcMailpit]
+	if mp == nil {
+		t.Fatal("no mailpit service")
+	}
+	script, err := os.ReadFile(filepath.Join(repoRoot(t), "scripts", "mailpit.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^MAILPIT_VERSION=(\S+)$`).FindSubmatch(script)
+	if m == nil {
+		t.Fatal("scripts/mailpit.sh sets no MAILPIT_VERSION")
+	}
+	if _, tag, _ := imageRef(mp.Image); tag != string(m[1]) {
+		t.Errorf("mailpit: image %q, but scripts/mailpit.sh builds %s", mp.Image, m[1])
+	}
+	for _, name := range []string{svcAPI, svcWorker} {
+		s := cf.Services[name]
+		if s == nil {
+			continue
+		}
+		u, err := url.Parse(s.Environment["SMTP_URL"])
+		if err != nil || u.Scheme != "smtp" || u.Hostname() != svcMailpit || u.Port() != "1025" {
+			t.Errorf("%s: SMTP_URL %q, want smtp://mailpit:1025 (the stack's Mailpit)", name, s.Environment["SMTP_URL"])
+		}
+	}
+}

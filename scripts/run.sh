@@ -2,20 +2,25 @@
 # `make run`: the whole service on one machine. Starts a Temporal dev server
 # (Web UI on :8233, state in ./data/temporal.db) unless TEMPORAL_ADDRESS
 # points at one, then orgaccounts (API + worker) on :8080 with its data in
-# ./data/orgaccounts.db unless DATABASE_URL is set. Ctrl-C stops both.
+# ./data/orgaccounts.db unless DATABASE_URL is set. Unless SMTP_URL is set,
+# it starts Mailpit too (./bin/mailpit, built by scripts/mailpit.sh) and
+# sends every email there: read them at its inbox, http://localhost:8025.
+# Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p data bin
 scripts/temporal-cli.sh
+scripts/mailpit.sh
 echo "==> building orgaccounts" >&2
 go build -o bin/orgaccounts ./cmd/orgaccounts
 
 temporal_pid=""
+mailpit_pid=""
 stop() {
-  if [ -n "$temporal_pid" ]; then
-    kill -INT "$temporal_pid" 2>/dev/null || true
-    wait "$temporal_pid" 2>/dev/null || true
-  fi
+  for pid in $temporal_pid $mailpit_pid; do
+    kill -INT "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
 }
 trap stop EXIT
 
@@ -41,6 +46,17 @@ if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
     fi
     sleep 0.5
   done
+fi
+
+if [ -z "${SMTP_URL:-}" ]; then
+  smtp_port=${MAILPIT_SMTP_PORT:-1025}
+  inbox_port=${MAILPIT_UI_PORT:-8025}
+  bin/mailpit --smtp "127.0.0.1:$smtp_port" --listen "127.0.0.1:$inbox_port" --database data/mailpit.db \
+    --smtp-auth-accept-any --smtp-auth-allow-insecure --smtp-disable-rdns --disable-version-check \
+    >>data/mailpit.log 2>&1 &
+  mailpit_pid=$!
+  export SMTP_URL="smtp://127.0.0.1:$smtp_port?tls=none"
+  echo "==> Mailpit catches every email: inbox http://localhost:$inbox_port (SMTP 127.0.0.1:$smtp_port, log data/mailpit.log)" >&2
 fi
 
 export LOG_FORMAT=${LOG_FORMAT:-text}

@@ -145,6 +145,10 @@ func stateWords(conf domain.Confirmation) (title, message, tone string) {
 	invitation := conf.Kind == domain.LinkInvitation
 	switch conf.State {
 	case domain.ConfirmRevoked:
+		if invitation && conf.AccountLeft {
+			return "This invitation was withdrawn", conf.OrganizationName + " gave up its access to the account " + conf.AccountName +
+				", and the invitation ended with it. Nothing was changed.", "error"
+		}
 		if invitation {
 			return "This invitation was revoked", "An administrator withdrew it. Nothing was changed.", "error"
 		}

@@ -167,6 +167,8 @@ func TestCloseAccount_CutsCredentialsAtOnceClosesEverythingAndReopens(t *testing
 	require.Empty(t, e.Owner.Get(base + "/Credentials").JSON(t)["credentials"], "the account lists no credential")
 	testenv.RequireError(t, e.Owner.Post(base+"/Reopen", nil), http.StatusConflict, domain.CodeInvalidState)
 	require.Eventually(t, func() bool { return e.Owner.Get(base + "/Closure").JSON(t)["stage"] == "reopened" }, 10*time.Second, 50*time.Millisecond)
+	// The subaccount came back with its parent: its closure says so.
+	require.Equal(t, "reopened", e.Owner.Get(e.Path("/Accounts/" + sub + "/Closure")).JSON(t)["stage"])
 }
 
 func TestCloseAccount_PurgedAfterTheRetentionWindowLeavingATombstone(t *testing.T) {

@@ -622,7 +622,7 @@ func TestOwnershipTransfer(t *testing.T) {
 		c.T = t
 		q := people{env: e, acct: e.independentAccount(e.externalUser("shared-owner@elsewhere.test"))}
 		before := q.snapshot()
-		testenv.RequireError(t, q.transferTo(c, carol), 400, domain.CodeAccountNotFound)
+		testenv.RequireError(t, q.transferTo(c, carol), 400, domain.CodeAccountNotManaged)
 		require.Equal(t, before, q.snapshot())
 	})
 

@@ -23,11 +23,15 @@ type AuditEvent struct {
 	CredentialSid   string
 	Type            string // e.g. account.created
 	ResourceSid     string
-	Changes         map[string]any
-	SourceIP        string
-	UserAgent       string
-	RequestID       string
-	DateCreated     time.Time
+	// AccountSid is the account the event concerns when its resource is
+	// something on that account (a role assignment), so the account's
+	// history lists it.
+	AccountSid  string
+	Changes     map[string]any
+	SourceIP    string
+	UserAgent   string
+	RequestID   string
+	DateCreated time.Time
 }
 
 // NewAuditEvent fills the actor fields of an event.

@@ -134,6 +134,9 @@ type Confirmation struct {
 	Roles []string
 	// Grants are a share's grants.
 	Grants []NamedGrant
+	// AccountLeft, on an invitation: the organization gave the account
+	// up (relinquished a shared account), which withdrew the invitation.
+	AccountLeft bool
 	// ExpiresAt is when a request expires.
 	ExpiresAt time.Time
 }

@@ -23,21 +23,25 @@ const (
 
 // Twilio error codes (see the wire contract) plus the few of our own.
 const (
-	CodeInvalidSCIMFilter     = 25001
-	CodeUserNotFound          = 25008
-	CodeInvalidEmail          = 25011
-	CodeOrgOwnerImmutable     = 25016
-	CodeDomainNotVerified     = 25017
-	CodeNotAuthorized         = 25018
-	CodeInvalidState          = 25019
-	CodeVersionConflict       = 25020
-	CodeRateLimited           = 25021
-	CodeDuplicateUser         = 25022
-	CodeInvalidPageToken      = 25023
-	CodeOrganizationNotFound  = 25100
-	CodeAccountNotFound       = 25101
-	CodeAccountLimit          = 25102
-	CodeOwnerNotManaged       = 25103
+	CodeInvalidSCIMFilter    = 25001
+	CodeUserNotFound         = 25008
+	CodeInvalidEmail         = 25011
+	CodeOrgOwnerImmutable    = 25016
+	CodeDomainNotVerified    = 25017
+	CodeNotAuthorized        = 25018
+	CodeInvalidState         = 25019
+	CodeVersionConflict      = 25020
+	CodeRateLimited          = 25021
+	CodeDuplicateUser        = 25022
+	CodeInvalidPageToken     = 25023
+	CodeOrganizationNotFound = 25100
+	CodeAccountNotFound      = 25101
+	CodeAccountLimit         = 25102
+	CodeOwnerNotManaged      = 25103
+	// CodeAccountNotManaged: the account is in the organization but not
+	// one of its managed accounts (a shared, independent one), so what is
+	// asked (an ownership transfer) does not apply to it.
+	CodeAccountNotManaged     = 25104
 	CodeForbidden             = 25105
 	CodeBadRequest            = 25106
 	CodeWrongOrganization     = 25107

@@ -44,6 +44,14 @@ type Progress struct {
 	Error           *Failure `json:"error,omitempty"`
 }
 
+// Closure stages the services read (the workflow sets them all).
+const (
+	// ClosureStageClosed: a subaccount's closure, closed with its parent.
+	ClosureStageClosed = "closed"
+	// ClosureStageReopened: the account was reopened before its purge.
+	ClosureStageReopened = "reopened"
+)
+
 // ClosureProgress is where an account's closure stands.
 type ClosureProgress struct {
 	Progress

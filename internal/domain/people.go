@@ -125,11 +125,11 @@ func (t TransferredOwnership) Changed() bool { return t.FormerOwner.Sid != t.New
 
 // CheckOwnershipTransfer is the rule "ownership changes only on an active
 // managed account, and only to a managed user of its organization": an
-// independent account is 25101 (400), an account that is not active 25019,
+// independent account is 25104 (400), an account that is not active 25019,
 // a new owner that is not an active managed user of the organization 25103.
 func CheckOwnershipTransfer(a Account, newOwner User) error {
 	if a.Kind != AccountManaged {
-		return Errorf(EInvalid, CodeAccountNotFound, "account %s is not a managed account: its ownership cannot be transferred", a.Sid)
+		return Errorf(EInvalid, CodeAccountNotManaged, "account %s is not a managed account: its ownership cannot be transferred", a.Sid)
 	}
 	if err := CheckAcceptsNewRequests(a); err != nil {
 		return err

@@ -26,6 +26,7 @@ type confirmationStore interface {
 	FindInvitation(ctx context.Context, accountSid, sid string) (domain.Invitation, error)
 	FindAccountRequest(ctx context.Context, orgSid, sid string) (domain.AccountRequest, error)
 	FindAccount(ctx context.Context, orgSid, sid string) (domain.Account, error)
+	FindAnyAccount(ctx context.Context, sid string) (domain.Account, domain.User, error)
 	FindOrganization(ctx context.Context, sid string) (domain.Organization, error)
 	FindUser(ctx context.Context, orgSid, sid string) (domain.User, error)
 	EnrollTwoFactor(ctx context.Context, userSid string) error
@@ -87,6 +88,13 @@ func (s *Confirmations) invitation(ctx context.Context, link domain.Confirmation
 		return domain.Confirmation{}, notFoundAsInvalid(err)
 	}
 	acct, err := s.store.FindAccount(ctx, inv.OrganizationSid, inv.AccountSid)
+	left := false
+	if domain.ErrorKind(err) == domain.ENotFound {
+		// The organization gave the account up (a relinquished share):
+		// the invitation went with its access, and the page says so.
+		acct, _, err = s.store.FindAnyAccount(ctx, inv.AccountSid)
+		left = err == nil
+	}
 	if err != nil {
 		return domain.Confirmation{}, notFoundAsInvalid(err)
 	}
@@ -98,6 +106,11 @@ func (s *Confirmations) invitation(ctx context.Context, link domain.Confirmation
 		Link: link, Kind: link.Kind, SubjectSid: inv.Sid, State: domain.ConfirmationState(link, inv.Status, s.clock.Now()),
 		OrganizationSid: inv.OrganizationSid, OrganizationName: org.FriendlyName, AccountSid: acct.Sid, AccountName: acct.FriendlyName,
 		Asker: s.asker(ctx, inv.OrganizationSid, inv.InviterSid), Recipient: inv.Email, Roles: inv.Roles,
+		AccountLeft: left,
+	}
+	if left {
+		c.State = domain.ConfirmRevoked
+		return c, nil
 	}
 	invitee, err := s.store.FindUserByEmailAnywhere(ctx, inv.Email)
 	if err != nil && domain.ErrorCode(err) != domain.CodeUserNotFound {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 )
@@ -59,26 +61,38 @@ type UserList struct {
 
 var scimFilterPattern = regexp.MustCompile(`^\s*(?i:(userName|externalId))\s+(?i:eq)\s+"((?:[^"\\]|\\.)*)"\s*$`)
 
+// parseSCIMFilter reads a filter (`userName eq "…"` or `externalId eq
+// "…"`, empty for none) into f: 25001 for anything else.
+func parseSCIMFilter(raw string, f *domain.UserFilter) error {
+	if raw == "" {
+		return nil
+	}
+	m := scimFilterPattern.FindStringSubmatch(raw)
+	if m == nil {
+		return domain.Errorf(domain.EInvalid, domain.CodeInvalidSCIMFilter, `unsupported filter: only userName eq "…" and externalId eq "…" are supported`)
+	}
+	val, err := strconv.Unquote(`"` + m[2] + `"`)
+	// An escape (\u0000, \xff) can make of clean query text what the
+	// edge refuses as such: no user has it, and no database takes it.
+	if err != nil || !utf8.ValidString(val) || strings.IndexFunc(val, unicode.IsControl) >= 0 {
+		return domain.Errorf(domain.EInvalid, domain.CodeInvalidSCIMFilter, "the filter value is not a valid string")
+	}
+	if strings.EqualFold(m[1], "userName") {
+		f.UserName = strings.ToLower(val)
+	} else {
+		f.ExternalID = val
+	}
+	return nil
+}
+
 // Users lists the organization's users matching the query, oldest first.
 func (s *Directory) Users(ctx context.Context, p domain.Principal, q UserQuery) (UserList, error) {
 	if err := p.RequireOrgAdmin(); err != nil {
 		return UserList{}, err
 	}
 	f := domain.UserFilter{OrganizationSid: p.OrganizationSid}
-	if q.Filter != "" {
-		m := scimFilterPattern.FindStringSubmatch(q.Filter)
-		if m == nil {
-			return UserList{}, domain.Errorf(domain.EInvalid, domain.CodeInvalidSCIMFilter, `unsupported filter: only userName eq "…" and externalId eq "…" are supported`)
-		}
-		val, err := strconv.Unquote(`"` + m[2] + `"`)
-		if err != nil {
-			return UserList{}, domain.Errorf(domain.EInvalid, domain.CodeInvalidSCIMFilter, "the filter value is not a valid string")
-		}
-		if strings.EqualFold(m[1], "userName") {
-			f.UserName = strings.ToLower(val)
-		} else {
-			f.ExternalID = val
-		}
+	if err := parseSCIMFilter(q.Filter, &f); err != nil {
+		return UserList{}, err
 	}
 	start, count := 1, SCIMMaxPageCount
 	for _, pr := range []struct {

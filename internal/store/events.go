@@ -15,7 +15,9 @@ func (s *Store) ListEvents(ctx context.Context, f domain.EventFilter) ([]domain.
 		q = q.Where("actor = ?", f.Actor)
 	}
 	if f.ResourceSid != "" {
-		q = q.Where("resource_sid = ?", f.ResourceSid)
+		// An account's history includes what happened to things on it
+		// (role grants and removals).
+		q = q.Where("(resource_sid = ? OR account_sid = ?)", f.ResourceSid, f.ResourceSid)
 	}
 	if f.Type != "" {
 		q = q.Where("type = ?", f.Type)

@@ -44,6 +44,7 @@ func (s *Store) CreateRoleAssignment(ctx context.Context, ra domain.RoleAssignme
 			}
 			ev.Changes = map[string]any{"superseded_roles": held}
 		}
+		ev.AccountSid = ra.Scope
 		ra.DateCreated = s.now()
 		row := roleAssignmentRow{Sid: ra.Sid, OrganizationSid: ra.OrganizationSid, RoleSid: ra.RoleSid, Scope: ra.Scope, Identity: ra.Identity, DateCreated: ra.DateCreated}
 		if err := tx.Create(&row).Error; err != nil {
@@ -97,6 +98,7 @@ func (s *Store) DeleteRoleAssignment(ctx context.Context, orgSid, sid string, ev
 		if ev.Changes == nil {
 			ev.Changes = map[string]any{"role_sid": r.RoleSid, "scope": r.Scope, "identity": r.Identity}
 		}
+		ev.AccountSid = r.Scope
 		return s.audit(tx, ev)
 	})
 }

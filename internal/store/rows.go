@@ -176,6 +176,7 @@ type eventRow struct {
 	CredentialSid   string
 	Type            string
 	ResourceSid     string
+	AccountSid      string
 	Changes         string
 	SourceIP        string `gorm:"column:source_ip"`
 	UserAgent       string `gorm:"column:user_agent"`
@@ -194,7 +195,7 @@ func eventRowFrom(ev domain.AuditEvent) eventRow {
 	}
 	return eventRow{
 		Sid: ev.Sid, OrganizationSid: ev.OrganizationSid, Actor: ev.Actor, CredentialSid: ev.CredentialSid,
-		Type: ev.Type, ResourceSid: ev.ResourceSid, Changes: changes, SourceIP: ev.SourceIP,
+		Type: ev.Type, ResourceSid: ev.ResourceSid, AccountSid: ev.AccountSid, Changes: changes, SourceIP: ev.SourceIP,
 		UserAgent: ev.UserAgent, RequestID: ev.RequestID, DateCreated: ev.DateCreated,
 	}
 }
@@ -204,7 +205,7 @@ func (r eventRow) domain() domain.AuditEvent {
 	_ = json.Unmarshal([]byte(r.Changes), &changes)
 	return domain.AuditEvent{
 		Sid: r.Sid, OrganizationSid: r.OrganizationSid, Actor: r.Actor, CredentialSid: r.CredentialSid,
-		Type: r.Type, ResourceSid: r.ResourceSid, Changes: changes, SourceIP: r.SourceIP,
+		Type: r.Type, ResourceSid: r.ResourceSid, AccountSid: r.AccountSid, Changes: changes, SourceIP: r.SourceIP,
 		UserAgent: r.UserAgent, RequestID: r.RequestID, DateCreated: r.DateCreated.UTC(),
 	}
 }
