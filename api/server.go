@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgaccounts/orgaccounts/api/console"
 	"github.com/orgaccounts/orgaccounts/api/pages"
 
 	"github.com/orgaccounts/orgaccounts/api/edge"
@@ -45,6 +46,8 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Metrics, when set, records every request and serves /metrics.
 	Metrics *telemetry.Metrics
+	// Console configures the Admin Center's pages.
+	Console console.Options
 }
 
 type server struct {
@@ -56,6 +59,7 @@ type server struct {
 	ready    func(ctx context.Context) error
 	metrics  *telemetry.Metrics
 	tracer   trace.Tracer
+	console  console.Options
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -65,7 +69,7 @@ func NewHandler(cfg Config) http.Handler {
 	s := &server{
 		services: cfg.Services, store: cfg.Idempotency, clock: cfg.Clock, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), ready: cfg.Ready,
-		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"),
+		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"), console: cfg.Console,
 	}
 	if s.clock == nil {
 		s.clock = domain.SystemClock{}
@@ -109,6 +113,12 @@ func NewHandler(cfg Config) http.Handler {
 	pages.New(s.services, s.baseURL).Register(r)
 
 	scim.New(s.services, s.baseURL).Register(org.Group("/scim", edge.MarkSCIM))
+
+	// The Admin Center, for people in a browser.
+	s.console.BaseURL, s.console.Logger = s.baseURL, s.log
+	adminCenter := console.New(s.services, s.console)
+	adminCenter.RegisterAssets(r)
+	adminCenter.Register(r.Group(console.Prefix, edge.BrowserPages(), s.authenticate))
 	return r
 }
 

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p data bin
 scripts/temporal-cli.sh
+scripts/assets.sh
 echo "==> building orgaccounts" >&2
 go build -o bin/orgaccounts ./cmd/orgaccounts
 

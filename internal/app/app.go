@@ -22,6 +22,7 @@ import (
 
 	"github.com/orgaccounts/orgaccounts/activities"
 	"github.com/orgaccounts/orgaccounts/api"
+	"github.com/orgaccounts/orgaccounts/api/console"
 	"github.com/orgaccounts/orgaccounts/internal/config"
 	"github.com/orgaccounts/orgaccounts/internal/dnstxt"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
@@ -196,6 +197,9 @@ func (a *App) Handler() http.Handler {
 		MaxBodyBytes: a.Config.MaxBodyBytes,
 		Ready:        a.ready,
 		Metrics:      a.Metrics,
+		Console: console.Options{
+			TemporalUI: a.Config.TemporalUIURL, Namespace: a.Config.TemporalNamespace, ResendInterval: a.Config.ResendInterval,
+		},
 	})
 }
 
