@@ -167,7 +167,7 @@ func (s *Accounts) Update(ctx context.Context, p domain.Principal, sid string, u
 type Permissions struct {
 	// Roles are the caller's roles on the account (none for organization
 	// admins, who may do everything).
-	Roles                                                       []string
+	Roles                                                         []string
 	UpdateSettings, ManageUsers, Close, TransferOwnership, Reopen bool
 }
 
