@@ -45,5 +45,6 @@ if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
 fi
 
 export LOG_FORMAT=${LOG_FORMAT:-text}
-echo "==> starting orgaccounts (Ctrl-C stops everything)" >&2
+http_addr=${HTTP_ADDR:-:8080}
+echo "==> starting orgaccounts (Ctrl-C stops everything); the Admin Center: ${PUBLIC_BASE_URL:-http://localhost:${http_addr##*:}}/console" >&2
 bin/orgaccounts serve

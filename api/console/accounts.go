@@ -94,7 +94,7 @@ func (h *Handlers) listAccounts(c *gin.Context) {
 	}
 	v.D = d
 	if err != nil {
-		h.failed(c, err, "accounts", "filter", v)
+		h.badFilter(c, err, "accounts", "filter", v)
 		return
 	}
 	h.render(c, http.StatusOK, "accounts", v)

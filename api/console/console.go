@@ -269,6 +269,16 @@ func (h *Handlers) failed(c *gin.Context, err error, page, field string, v view)
 	h.render(c, statusOf(err), page, v)
 }
 
+// badFilter answers a list whose filters were refused next to the
+// filters (page, field); any other refusal is a problem.
+func (h *Handlers) badFilter(c *gin.Context, err error, page, field string, v view) {
+	if domain.ErrorKind(err) != domain.EInvalid {
+		h.problem(c, err, Prefix+"/accounts")
+		return
+	}
+	h.failed(c, err, page, field, v)
+}
+
 // problem shows a refusal that has no form to go back to: what happened,
 // and a way back.
 func (h *Handlers) problem(c *gin.Context, err error, back string) {

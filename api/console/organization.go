@@ -138,7 +138,7 @@ func (h *Handlers) events(c *gin.Context) {
 	}
 	v.D = d
 	if err != nil {
-		h.failed(c, err, "org-events", "filter", v)
+		h.badFilter(c, err, "org-events", "filter", v)
 		return
 	}
 	h.render(c, http.StatusOK, "org-events", v)

@@ -55,7 +55,7 @@ func (h *Handlers) users(c *gin.Context) {
 	}
 	v.D = accountPage{AccountView: av, Tab: "users", Data: tab}
 	if err != nil {
-		h.failed(c, err, "account-users", "role", v)
+		h.badFilter(c, err, "account-users", "role", v)
 		return
 	}
 	h.render(c, http.StatusOK, "account-users", v)

@@ -99,6 +99,8 @@ orgaccounts: %s %s (%s)
 List the organization's accounts:
   curl -s -u %s:%s %s/Organizations/%s/Accounts
 
+The Admin Center, in a browser: %s/console (sign in as %s)
+
 `, what, b.Organization.Sid, b.Organization.FriendlyName, b.Owner.Sid, b.Owner.UserName, b.ClientID, b.ClientSecret,
-		b.ClientID, b.ClientSecret, baseURL, b.Organization.Sid)
+		b.ClientID, b.ClientSecret, baseURL, b.Organization.Sid, baseURL, b.Owner.UserName)
 }

@@ -97,11 +97,11 @@ func (b *console) text(selector string) string {
 }
 
 // eval evaluates a script returning T on the page.
-func evalOn[T any](b *console, script string) T {
+func evalOn[T any](b *console, script string, opts ...chromedp.EvaluateOption) T {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()
-	out, err := chromedp.Run(ctx, chromedp.Evaluate[T](script))
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[T](script, opts...))
 	require.NoError(b.t, err)
 	return out
 }

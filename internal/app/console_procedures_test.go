@@ -264,3 +264,51 @@ func TestConsoleCloseAndReopen(t *testing.T) {
 	b.waitText("#account-status", "active")
 	require.Equal(t, domain.AccountActive, e.Owner.Get(e.Path("/Accounts/" + acct)).JSON(t)["status"])
 }
+
+// TestConsoleStandardUser: a Standard user sees only the accounts it holds
+// a role on and only the actions its roles allow; the server refuses the
+// hidden ones anyway.
+func TestConsoleStandardUser(t *testing.T) {
+	t.Parallel()
+	e := newPostgresEnv(t)
+	dev := e.SCIMUser("dev@example.com")
+	mine := e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Mine"})
+	other := e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Not Mine"})
+	r := e.Owner.Post(e.Path("/Accounts/"+mine+"/Invitations"), map[string]any{"email": "dev@example.com", "roles": []string{domain.RoleDeveloper}})
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	b := consoleAs(t, e, e.ClientFor(dev))
+
+	b.open("/console/accounts", "#accounts")
+	require.Equal(t, mine, evalOn[string](b, `[...document.querySelectorAll("#accounts tbody tr[data-sid]")].map(r => r.dataset.sid).join()`))
+	require.False(t, evalOn[bool](b, `!!document.querySelector("#add-existing, #share-account, #pending-accounts, a[href='/console/organization/domains']")`),
+		"no organization-admin actions")
+	b.checkA11y()
+
+	b.open("/console/accounts/"+mine, "#account-sid")
+	require.False(t, evalOn[bool](b, `!!document.querySelector("#close-account, #change-owner, #save-settings, #tab-pending-users")`),
+		"a Developer may not close, transfer, change settings or manage users")
+	b.open("/console/accounts/"+mine+"/users", "#users")
+	require.False(t, evalOn[bool](b, `!!document.querySelector("#invite-user, #users details")`))
+
+	// What the page hides, the server refuses.
+	postOn := func(path, body string) int {
+		t.Helper()
+		return evalOn[int](b, `fetch("`+path+`", {method: "POST", headers: {"Content-Type": "application/x-www-form-urlencoded"}, body: "`+body+`", redirect: "manual"}).then(r => r.status)`,
+			chromedp.EvalAwaitPromise)
+	}
+	require.Equal(t, http.StatusForbidden, postOn("/console/accounts/"+mine+"/close", "lose_access=on&stop_charges=on&release_resources=on&schedule_deletion=on"))
+	require.Equal(t, http.StatusForbidden, postOn("/console/accounts/"+mine+"/settings", "friendly_name=Renamed"))
+	require.Equal(t, http.StatusForbidden, postOn("/console/accounts/"+mine+"/invite", "email=x%40partner.test&roles="+domain.RoleSupport))
+	require.Equal(t, http.StatusNotFound, postOn("/console/accounts/"+other+"/close", "lose_access=on&stop_charges=on&release_resources=on&schedule_deletion=on"))
+	got := e.Owner.Get(e.Path("/Accounts/" + mine)).JSON(t)
+	require.Equal(t, "Mine", got["friendly_name"])
+	require.Equal(t, domain.AccountActive, got["status"])
+	require.Equal(t, 0, e.Count(e.Owner, e.Path("/Accounts/"+mine+"/Invitations")))
+
+	b.open("/console/accounts/"+other, "#problem")
+	b.open("/console/organization/events", "#problem")
+	b.open("/console/pending", "#problem")
+	b.open("/console/organization/domains", "#domains")
+	require.False(t, evalOn[bool](b, `!!document.querySelector("#add-domain, #domains button.danger")`), "domains are read-only for a Standard user")
+	require.Equal(t, http.StatusForbidden, postOn("/console/organization/domains", "domain_name=new.example.org"))
+}
