@@ -312,3 +312,42 @@ func TestConsoleStandardUser(t *testing.T) {
 	require.False(t, evalOn[bool](b, `!!document.querySelector("#add-domain, #domains button.danger")`), "domains are read-only for a Standard user")
 	require.Equal(t, http.StatusForbidden, postOn("/console/organization/domains", "domain_name=new.example.org"))
 }
+
+// TestConsoleOrganizationPages: the verified domains (a new one with the
+// TXT record to publish and its copy button), managed users, audit events
+// with filters, and settings, each accessible.
+func TestConsoleOrganizationPages(t *testing.T) {
+	t.Parallel()
+	e := newPostgresEnv(t)
+	e.SCIMUser("scim@example.com")
+	acct := e.CreateAccount(e.Owner, map[string]any{"friendly_name": "Audited"})
+	b := consoleAs(t, e, e.Owner)
+
+	b.open("/console/organization/domains", "#domain_name")
+	b.fill("#domain_name", "new.example.org")
+	b.submit("#add-domain", "#notice")
+	require.Contains(t, b.text("#domains"), "new.example.org")
+	require.Contains(t, b.text("#domains"), "_orgaccounts")
+	require.True(t, evalOn[bool](b, `[...document.querySelectorAll("#domains button.copy")].some(x => !x.hidden)`), "a copy button for the TXT value")
+	b.checkA11y()
+	domains := e.Owner.Get(e.Path("/Domains")).JSON(t)["content"].([]any)
+	names := make([]string, 0, len(domains))
+	for _, d := range domains {
+		names = append(names, d.(map[string]any)["domain_name"].(string))
+	}
+	require.Contains(t, names, "new.example.org")
+
+	b.open("/console/organization/users", "#org-users")
+	require.Contains(t, b.text("#org-users"), "scim@example.com")
+	b.checkA11y()
+
+	b.open("/console/organization/events?resource="+acct, "#events")
+	require.Contains(t, b.text("#events"), "account.created")
+	require.NotContains(t, b.text("#events"), "domain.")
+	b.checkA11y()
+	b.open("/console/organization/events?start=2020-13-01", "#filter-error .field-error")
+
+	b.open("/console/organization/settings", "#org-name")
+	require.Equal(t, e.App.Boot.Organization.FriendlyName, b.text("#org-name"))
+	b.checkA11y()
+}
