@@ -70,6 +70,17 @@ func TestConsoleAddExistingAccount(t *testing.T) {
 	}
 	b.open("/console/pending", "#pending")
 	b.checkA11y()
+
+	// Cancel, from the Pending accounts list.
+	second := e.signUp("second@example.com", "Second Lab")
+	b.open("/console/accounts/add", "#account_sid")
+	b.fill("#account_sid", second)
+	b.submit("#import", "#request-progress")
+	rq := strings.TrimPrefix(b.url(), e.App.BaseURL+"/console/pending/")
+	b.open("/console/pending", "#pending")
+	b.submit(`#pending tr[data-sid="`+rq+`"] button`, "#request-progress")
+	b.waitText("#request-status", "cancelled")
+	require.Equal(t, "cancelled", e.pending("")[rq]["status"])
 }
 
 // TestConsoleUsersFilterByRole: the Users tab lists each user with its
