@@ -94,11 +94,10 @@ func (h *Handlers) RegisterAssets(r gin.IRoutes) {
 		c.Header("Cache-Control", "public, max-age=300")
 		c.Header("X-Content-Type-Options", "nosniff")
 		req := c.Request.Clone(c.Request.Context())
-		req.URL.Path = c.Param("file")
+		req.URL.Path = "/" + c.Param("file")
 		files.ServeHTTP(c.Writer, req)
 	}
-	r.GET(Prefix+"/assets/*file", serve)
-	r.HEAD(Prefix+"/assets/*file", serve)
+	r.GET(Prefix+"/assets/:file", serve)
 }
 
 // Register adds the console's pages to group: /console, behind the
