@@ -1,5 +1,5 @@
 # orgaccounts: `make run` starts the whole service, `make test` tests it.
-.PHONY: run test test-short build generate vet lint bench bench-lifecycle migrate temporal-cli clean fuzz
+.PHONY: run test test-short build generate vet lint bench bench-lifecycle migrate temporal-cli assets clean fuzz
 
 run: ## the whole service on :8080, Temporal Web UI on :8233, data in ./data
 	@scripts/run.sh
@@ -10,7 +10,8 @@ test: ## gofmt, vet, lint, and every test with -race on PostgreSQL and Temporal
 test-short: vet ## the edit loop: gofmt, vet, and every test that needs nothing external (go test -short)
 	go test -short -count=1 ./...
 
-build: ## the binary, into ./bin/orgaccounts
+build: ## the binary, into ./bin/orgaccounts (with the console's htmx when npm is there)
+	@scripts/assets.sh
 	go build -o bin/orgaccounts ./cmd/orgaccounts
 
 generate: ## api/openapi.json and api/wire from the OpenAPI description in api/openapi
@@ -35,6 +36,9 @@ bench-lifecycle: build ## lifecycles per second as ratios to the engine's ceilin
 
 migrate: build ## apply migrations to DATABASE_URL (or the SQLite file)
 	bin/orgaccounts migrate
+
+assets: ## the console's browser assets from npm (htmx, axe-core for the tests)
+	@scripts/assets.sh
 
 temporal-cli: ## build the Temporal CLI into ./bin
 	@scripts/temporal-cli.sh

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgaccounts/orgaccounts/api/console"
 	"github.com/orgaccounts/orgaccounts/api/pages"
 
 	"github.com/orgaccounts/orgaccounts/api/edge"
@@ -48,6 +49,8 @@ type Config struct {
 	Metrics *telemetry.Metrics
 	// Sessions configures the console's sign-in sessions.
 	Sessions signin.SessionConfig
+	// Console configures the Admin Center's pages.
+	Console console.Options
 }
 
 type server struct {
@@ -59,6 +62,7 @@ type server struct {
 	ready    func(ctx context.Context) error
 	metrics  *telemetry.Metrics
 	tracer   trace.Tracer
+	console  console.Options
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -68,7 +72,7 @@ func NewHandler(cfg Config) http.Handler {
 	s := &server{
 		services: cfg.Services, store: cfg.Idempotency, clock: cfg.Clock, log: cfg.Logger,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), ready: cfg.Ready,
-		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"),
+		metrics: cfg.Metrics, tracer: otel.Tracer("orgaccounts/http"), console: cfg.Console,
 	}
 	if s.clock == nil {
 		s.clock = domain.SystemClock{}
@@ -113,21 +117,25 @@ func NewHandler(cfg Config) http.Handler {
 
 	scim.New(s.services, s.baseURL).Register(org.Group("/scim", edge.MarkSCIM))
 
-	// The console, for people: sign-in pages, then everything behind a
-	// session. Sessions are loaded and saved around /console requests
-	// only.
+	// The console, for people: sign-in pages and the Admin Center
+	// behind a session. Sessions are loaded and saved around /console
+	// requests only.
 	if cfg.Sessions.Store == nil {
 		return r
 	}
 	sessions := signin.NewSessionManager(cfg.Sessions)
 	sessions.ErrorFunc = signin.ErrorFunc(s.log)
 	people := signin.New(s.services, sessions, s.log)
-	console := r.Group("/console", edge.BrowserPages())
-	signedIn := console.Group("", people.RequireSession)
-	people.Register(console, signedIn)
+	consoleGroup := r.Group(console.Prefix, edge.BrowserPages())
+	signedIn := consoleGroup.Group("", people.RequireSession)
+	people.Register(consoleGroup, signedIn)
+	s.console.BaseURL, s.console.Logger = s.baseURL, s.log
+	adminCenter := console.New(s.services, s.console)
+	adminCenter.RegisterAssets(r)
+	adminCenter.Register(signedIn)
 	withSessions := sessions.LoadAndSave(r)
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.URL.Path == "/console" || strings.HasPrefix(req.URL.Path, "/console/") {
+		if req.URL.Path == console.Prefix || strings.HasPrefix(req.URL.Path, console.Prefix+"/") {
 			withSessions.ServeHTTP(w, req)
 			return
 		}

@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 mkdir -p data bin
 scripts/temporal-cli.sh
 scripts/mailpit.sh
+scripts/assets.sh
 echo "==> building orgaccounts" >&2
 go build -o bin/orgaccounts ./cmd/orgaccounts
 
@@ -60,5 +61,6 @@ if [ -z "${SMTP_URL:-}" ]; then
 fi
 
 export LOG_FORMAT=${LOG_FORMAT:-text}
-echo "==> starting orgaccounts (Ctrl-C stops everything)" >&2
+http_addr=${HTTP_ADDR:-:8080}
+echo "==> starting orgaccounts (Ctrl-C stops everything); the Admin Center: ${PUBLIC_BASE_URL:-http://localhost:${http_addr##*:}}/console" >&2
 bin/orgaccounts serve

@@ -20,6 +20,7 @@ scripts/lint.sh
 
 scripts/temporal-cli.sh
 scripts/mailpit.sh
+scripts/assets.sh
 
 pg_tmp=""
 cleanup() {

@@ -75,7 +75,9 @@ func (s *Handlers) listAccounts(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.Accounts.List(c.Request.Context(), edge.Principal(c), page)
+	out, err := s.services.Accounts.List(c.Request.Context(), edge.Principal(c), domain.AccountFilter{
+		Status: c.Query("Status"), Kind: c.Query("Kind"), Search: c.Query("Search"), Page: page,
+	})
 	if err != nil {
 		_ = c.Error(err)
 		return

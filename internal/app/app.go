@@ -25,6 +25,7 @@ import (
 
 	"github.com/orgaccounts/orgaccounts/activities"
 	"github.com/orgaccounts/orgaccounts/api"
+	"github.com/orgaccounts/orgaccounts/api/console"
 	"github.com/orgaccounts/orgaccounts/internal/config"
 	"github.com/orgaccounts/orgaccounts/internal/dnstxt"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
@@ -203,6 +204,9 @@ func (a *App) Handler() http.Handler {
 		Sessions: signin.SessionConfig{
 			Store: a.Store.Sessions(), IdleTimeout: a.Config.SessionIdleTimeout, Lifetime: a.Config.SessionLifetime,
 			Secure: strings.HasPrefix(a.Config.PublicBaseURL, "https://"),
+		},
+		Console: console.Options{
+			TemporalUI: a.Config.TemporalUIURL, Namespace: a.Config.TemporalNamespace, ResendInterval: a.Config.ResendInterval,
 		},
 	})
 }

@@ -102,8 +102,10 @@ orgaccounts: %s %s (%s)
 List the organization's accounts:
   curl -s -u %s:%s %s/Organizations/%s/Accounts
 
+The Admin Center, in a browser: %s/console (sign in as %s)
+
 `, what, b.Organization.Sid, b.Organization.FriendlyName, b.Owner.Sid, b.Owner.UserName, b.ClientID, b.ClientSecret,
-		b.ClientID, b.ClientSecret, baseURL, b.Organization.Sid)
+		b.ClientID, b.ClientSecret, baseURL, b.Organization.Sid, baseURL, b.Owner.UserName)
 	if b.PasswordLink != "" {
 		_, _ = fmt.Fprintf(w, `Sign in to the console as %s: choose the owner's password at
   %s

@@ -19,6 +19,7 @@ type Config struct {
 	DataDir             string        // DATA_DIR: where the SQLite file lives
 	TemporalAddress     string        // TEMPORAL_ADDRESS
 	TemporalNamespace   string        // TEMPORAL_NAMESPACE
+	TemporalUIURL       string        // TEMPORAL_UI_URL: the Temporal Web UI the console links workflows to
 	TaskQueue           string        // TASK_QUEUE
 	HTTPAddr            string        // HTTP_ADDR
 	PublicBaseURL       string        // PUBLIC_BASE_URL: used in links the service hands out
@@ -62,6 +63,7 @@ var Vars = []Var{
 	{"DATA_DIR", "./data", "Directory of the embedded SQLite file (orgaccounts.db)."},
 	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port."},
 	{"TEMPORAL_NAMESPACE", "default", "Temporal namespace."},
+	{"TEMPORAL_UI_URL", "", "Temporal Web UI base URL the console links each workflow to. Empty: for a loopback TEMPORAL_ADDRESS, the dev server's UI (its port + 1000, so http://localhost:8233 by default); otherwise no links."},
 	{"TASK_QUEUE", "orgaccounts", "Task queue the worker polls and the API starts workflows on."},
 	{"HTTP_ADDR", ":8080", "Address the API listens on."},
 	{"PUBLIC_BASE_URL", "http://localhost:8080", "Base URL used in links the API returns (page URLs, creation links); unset, http://localhost on HTTP_ADDR's port."},
@@ -114,6 +116,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DataDir:             get("DATA_DIR"),
 		TemporalAddress:     get("TEMPORAL_ADDRESS"),
 		TemporalNamespace:   get("TEMPORAL_NAMESPACE"),
+		TemporalUIURL:       strings.TrimRight(get("TEMPORAL_UI_URL"), "/"),
 		TaskQueue:           get("TASK_QUEUE"),
 		HTTPAddr:            get("HTTP_ADDR"),
 		PublicBaseURL:       strings.TrimRight(get("PUBLIC_BASE_URL"), "/"),
@@ -132,6 +135,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if _, port, err := net.SplitHostPort(c.HTTPAddr); err == nil && port != "" && port != "0" {
 			c.PublicBaseURL = "http://localhost:" + port
 		}
+	}
+	if c.TemporalUIURL == "" {
+		c.TemporalUIURL = devServerUI(c.TemporalAddress)
 	}
 	var errs []string
 	dur := func(name string, dst *time.Duration) {
@@ -209,6 +215,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, "PUBLIC_BASE_URL must be an http(s) URL")
 	}
+	if c.TemporalUIURL != "" {
+		if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, "TEMPORAL_UI_URL must be an http(s) URL")
+		}
+	}
 	if c.OTLPEndpoint != "" {
 		if u, err := url.Parse(c.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, "OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL")
@@ -218,6 +229,24 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("config: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// devServerUI is the Web UI of a Temporal dev server on a loopback
+// address: its frontend port + 1000 (`temporal server start-dev`'s
+// default). Any other address has no UI we can guess.
+func devServerUI(address string) string {
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return ""
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n+1000 > 65535 {
+		return ""
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(n+1000))
 }
 
 // SQLitePath is where the embedded database lives.

@@ -100,7 +100,35 @@ type AccountFilter struct {
 	// VisibleTo, when set, keeps only accounts on which this user holds a
 	// role (a Standard user sees only those).
 	VisibleTo string
-	Page      PageRequest
+	// Status and Kind, when set, keep only accounts in that status (one
+	// of the wire statuses) or of that kind.
+	Status string
+	Kind   string
+	// Search, when set, keeps accounts whose SID is Search or whose
+	// friendly name contains it, ignoring case.
+	Search string
+	Page   PageRequest
+}
+
+// MaxAccountSearch is the longest search text an account list takes.
+const MaxAccountSearch = 64
+
+// Validate checks the filter's status, kind and search text (25106).
+func (f AccountFilter) Validate() error {
+	switch f.Status {
+	case "", AccountActive, AccountSuspended, AccountPendingClosure, AccountClosed:
+	default:
+		return Errorf(EInvalid, CodeBadRequest, "Status must be one of active, suspended, pending_closure, closed")
+	}
+	switch f.Kind {
+	case "", AccountManaged, AccountIndependent:
+	default:
+		return Errorf(EInvalid, CodeBadRequest, "Kind must be managed or independent")
+	}
+	if len([]rune(f.Search)) > MaxAccountSearch {
+		return Errorf(EInvalid, CodeBadRequest, "Search must be at most %d characters", MaxAccountSearch)
+	}
+	return nil
 }
 
 // Flex provisioning steps, run by the create-account workflow in order.

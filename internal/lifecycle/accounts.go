@@ -36,13 +36,17 @@ type Accounts struct {
 
 // List returns one page of the accounts the caller may see: all of them
 // for an organization Owner or Administrator, those a Standard user holds
-// a role on otherwise.
-func (s *Accounts) List(ctx context.Context, p domain.Principal, req domain.PageRequest) (domain.Page[domain.Account], error) {
-	f := domain.AccountFilter{OrganizationSid: p.OrganizationSid, Page: req}
+// a role on otherwise. f's status, kind and search narrow it (25106 when
+// one is not valid); its organization and visibility are the caller's.
+func (s *Accounts) List(ctx context.Context, p domain.Principal, f domain.AccountFilter) (domain.Page[domain.Account], error) {
+	if err := f.Validate(); err != nil {
+		return domain.Page[domain.Account]{}, err
+	}
+	f.OrganizationSid, f.VisibleTo = p.OrganizationSid, ""
 	if !p.IsOrgAdmin() {
 		f.VisibleTo = p.UserSid
 	}
-	return page(req, func() ([]domain.Account, error) { return s.store.ListAccounts(ctx, f) })
+	return page(f.Page, func() ([]domain.Account, error) { return s.store.ListAccounts(ctx, f) })
 }
 
 // Get returns an account the caller holds any role on (25101 otherwise,
@@ -155,4 +159,40 @@ func (s *Accounts) Update(ctx context.Context, p domain.Principal, sid string, u
 	}
 	return s.store.UpdateAccount(ctx, p.OrganizationSid, a.Sid, u,
 		domain.NewAuditEvent(p.Actor(), p.OrganizationSid, domain.EventAccountUpdated, a.Sid, nil))
+}
+
+// Permissions are what a caller may do on one account, so that an edge
+// offers only the actions the caller's roles allow (the methods that act
+// refuse the others anyway).
+type Permissions struct {
+	// Roles are the caller's roles on the account (none for organization
+	// admins, who may do everything).
+	Roles                                                         []string
+	UpdateSettings, ManageUsers, Close, TransferOwnership, Reopen bool
+}
+
+// AccountView is an account with what the caller may do on it.
+type AccountView struct {
+	Account domain.Account
+	May     Permissions
+}
+
+// View returns an account the caller may read (as Get does) with the
+// caller's permissions on it.
+func (s *Accounts) View(ctx context.Context, p domain.Principal, sid string) (AccountView, error) {
+	a, err := s.access.account(ctx, p, sid, domain.ActionReadAccount)
+	if err != nil {
+		return AccountView{}, err
+	}
+	var roles []string
+	if p.AccountSid == "" {
+		if roles, err = s.access.rolesOf(ctx, p, a.Sid); err != nil {
+			return AccountView{}, err
+		}
+	}
+	may := func(action domain.AccountAction) bool { return p.AuthorizeAccount(action, roles) == nil }
+	return AccountView{Account: a, May: Permissions{
+		Roles: roles, UpdateSettings: may(domain.ActionUpdateSettings), ManageUsers: may(domain.ActionManageUsers),
+		Close: may(domain.ActionCloseAccount), TransferOwnership: may(domain.ActionTransferOwnership), Reopen: p.IsOrgAdmin(),
+	}}, nil
 }

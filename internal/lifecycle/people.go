@@ -20,6 +20,7 @@ type peopleStore interface {
 	ListRoleAssignments(ctx context.Context, f domain.RoleAssignmentFilter) ([]domain.RoleAssignment, error)
 	FindRoleAssignment(ctx context.Context, orgSid, sid string) (domain.RoleAssignment, error)
 	DeleteRoleAssignment(ctx context.Context, orgSid, sid string, ev domain.AuditEvent) error
+	ListUsers(ctx context.Context, f domain.UserFilter) ([]domain.User, int, error)
 }
 
 // People is the lifecycle of who may do what on an account: its users and
@@ -242,4 +243,27 @@ func (s *People) mayManageRole(ctx context.Context, p domain.Principal, scope, r
 		err = domain.Errorf(domain.EForbidden, domain.CodeForbidden, "only the account Owner or an organization Owner/Administrator may %s Administrator", verb)
 	}
 	return err
+}
+
+// MaxOwnerCandidates is how many managed users OwnerCandidates lists.
+const MaxOwnerCandidates = 200
+
+// OwnerCandidates lists the active managed users an account's ownership
+// may move to (the first MaxOwnerCandidates), for those who may transfer
+// it: what a form offers as it is typed.
+func (s *People) OwnerCandidates(ctx context.Context, p domain.Principal, accountSid string) ([]domain.User, error) {
+	if _, err := s.access.account(ctx, p, accountSid, domain.ActionTransferOwnership); err != nil {
+		return nil, err
+	}
+	users, _, err := s.store.ListUsers(ctx, domain.UserFilter{OrganizationSid: p.OrganizationSid, Limit: MaxOwnerCandidates})
+	if err != nil {
+		return nil, err
+	}
+	out := users[:0]
+	for _, u := range users {
+		if u.IsManagedBy(p.OrganizationSid) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
 }

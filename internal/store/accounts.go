@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -80,6 +81,15 @@ func (s *Store) ListAccounts(ctx context.Context, f domain.AccountFilter) (_ []d
 	if f.VisibleTo != "" {
 		q = q.Where("EXISTS (SELECT 1 FROM role_assignments ra WHERE ra.scope = accounts.sid AND ra.identity = ?)", f.VisibleTo)
 	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if search := strings.TrimSpace(f.Search); search != "" {
+		q = q.Where("(accounts.sid = ? OR LOWER(accounts.friendly_name) LIKE ? ESCAPE '\\')", search, "%"+likeEscape(strings.ToLower(search))+"%")
+	}
 	rows, err := keyset(q, "accounts.sid", f.Page).Rows()
 	if err != nil {
 		return nil, translate(err, nil, nil)
@@ -102,6 +112,11 @@ func (s *Store) ListAccounts(ctx context.Context, f domain.AccountFilter) (_ []d
 		return nil, translate(err, nil, nil)
 	}
 	return out, nil
+}
+
+// likeEscape escapes LIKE's wildcards (and the escape character) in s.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // UpdateAccount implements domain.AccountStore.
