@@ -12,6 +12,7 @@ type Principal struct {
 	// AccountSid is set when the call is made with a credential scoped to
 	// that account.
 	AccountSid string
+	Via        Via // TMP
 }
 
 // Actor returns the principal as the actor of audit events.
