@@ -37,4 +37,3 @@ func TestConfirmationState(t *testing.T) {
 		})
 	}
 }
-
