@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"net"
 	"net/url"
 	"time"
 
@@ -47,16 +48,29 @@ type TwoFactor struct {
 	issuer   string
 	relying  *webauthn.WebAuthn
 	attempts *rateLimiter // second-factor attempts, per user
+	// noPasskeys, when set, is why passkeys are unavailable.
+	noPasskeys error
 }
 
 // newTwoFactor builds the service for the public base URL: the relying
-// party ID of passkeys is its host, their origin the URL itself.
+// party ID of passkeys is its host, their origin the URL itself. On a
+// base URL whose host is an IP address (which browsers refuse as a
+// relying party) passkeys are unavailable and the rest works.
 func newTwoFactor(st twoFactorStore, clock domain.Clock, baseURL string) (*TwoFactor, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || u.Hostname() == "" {
 		return nil, fmt.Errorf("two-factor: the public base URL %q has no host", baseURL)
 	}
-	rp, err := webauthn.New(&webauthn.Config{
+	s := &TwoFactor{
+		store: st, clock: clock, issuer: "orgaccounts (" + u.Host + ")",
+		attempts: newRateLimiter(10, 15*time.Minute, clock),
+	}
+	if net.ParseIP(u.Hostname()) != nil {
+		s.noPasskeys = domain.Errorf(domain.EConflict, domain.CodeInvalidState,
+			"passkeys are not available here: the console's address %s is an IP address, and browsers accept passkeys only on a domain name (such as localhost)", u.Host)
+		return s, nil
+	}
+	s.relying, err = webauthn.New(&webauthn.Config{
 		RPID:          u.Hostname(),
 		RPDisplayName: "orgaccounts",
 		RPOrigins:     []string{u.Scheme + "://" + u.Host},
@@ -64,10 +78,7 @@ func newTwoFactor(st twoFactorStore, clock domain.Clock, baseURL string) (*TwoFa
 	if err != nil {
 		return nil, fmt.Errorf("two-factor: passkeys for %s: %w", baseURL, err)
 	}
-	return &TwoFactor{
-		store: st, clock: clock, issuer: "orgaccounts (" + u.Host + ")", relying: rp,
-		attempts: newRateLimiter(10, 15*time.Minute, clock),
-	}, nil
+	return s, nil
 }
 
 // TOTPEnrolment is what a person needs to add an authenticator app: the
@@ -252,6 +263,9 @@ func (s *TwoFactor) BeginPasskey(ctx context.Context, p domain.Principal) (Passk
 	if err != nil {
 		return PasskeyCeremony{}, err
 	}
+	if s.noPasskeys != nil {
+		return PasskeyCeremony{}, s.noPasskeys
+	}
 	pu, err := s.passkeyUser(ctx, u)
 	if err != nil {
 		return PasskeyCeremony{}, err
@@ -275,6 +289,9 @@ func (s *TwoFactor) FinishPasskey(ctx context.Context, p domain.Principal, state
 	u, err := s.person(ctx, p)
 	if err != nil {
 		return Enrolled{}, err
+	}
+	if s.noPasskeys != nil {
+		return Enrolled{}, s.noPasskeys
 	}
 	if err := domain.ValidateFactorName(name); err != nil {
 		return Enrolled{}, err
@@ -390,6 +407,9 @@ func (s *TwoFactor) BeginPasskeyLogin(ctx context.Context, userSid string) (Pass
 	if len(pu.creds) == 0 {
 		return PasskeyCeremony{}, domain.Errorf(domain.EConflict, domain.CodeInvalidState, "you have no passkey: use a code")
 	}
+	if s.noPasskeys != nil {
+		return PasskeyCeremony{}, s.noPasskeys
+	}
 	assertion, session, err := s.relying.BeginLogin(pu, webauthn.WithUserVerification(protocol.VerificationPreferred))
 	if err != nil {
 		return PasskeyCeremony{}, err
@@ -404,6 +424,9 @@ func (s *TwoFactor) FinishPasskeyLogin(ctx context.Context, userSid string, stat
 	u, err := s.store.FindPerson(ctx, userSid)
 	if err != nil {
 		return domain.User{}, err
+	}
+	if s.noPasskeys != nil {
+		return domain.User{}, s.noPasskeys
 	}
 	if err := s.attempt(userSid); err != nil {
 		return domain.User{}, err

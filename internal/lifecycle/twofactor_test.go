@@ -304,3 +304,16 @@ func TestTwoFactorRequiredToOpenAnAccount(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, evs, 1, "no change, no event")
 }
+
+// On a base URL that is an IP address, passkeys say why they are not
+// available and everything else works.
+func TestTwoFactorPasskeysNeedADomainName(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	svc := lifecycle.New(lifecycle.Deps{Store: f.st, Engine: f.engine, BaseURL: "http://127.0.0.1:8080"})
+	p := domain.Principal{OrganizationSid: f.org.Sid, UserSid: f.standard.Sid, OrgRole: domain.OrgRoleStandard, Via: domain.ViaSession}
+	_, err := svc.TwoFactor.BeginPasskey(context.Background(), p)
+	require.Equal(t, domain.CodeInvalidState, domain.ErrorCode(err))
+	require.Contains(t, domain.ErrorMessage(err), "IP address")
+	enrolTOTP(t, svc, domain.SystemClock{}, p)
+}
