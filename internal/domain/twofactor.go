@@ -26,7 +26,7 @@ const RecoveryCodeCount = 10
 
 // CodeTwoFactorRequired is our own code for "this account requires
 // two-factor authentication and you have no second factor: enrol one".
-const CodeTwoFactorRequired = 25120
+const CodeTwoFactorRequired = 25301
 
 // Audit event types of two-factor authentication.
 const (
@@ -123,7 +123,7 @@ func ErrTwoFactorFirst() error {
 // CheckTwoFactor is the same rule for a caller opening an account: a
 // person (a signed-in session or a personal API key; see IsPerson) who is
 // not enrolled cannot open an account that requires two-factor
-// authentication (403, 25120). Credentials of the organization or of an
+// authentication (403, 25301). Credentials of the organization or of an
 // account are not people and are never asked.
 func (p Principal) CheckTwoFactor(org Organization, acct Account, person User) error {
 	if !p.IsPerson() || !TwoFactorRequired(org, acct) || person.TwoFactorEnrolled {
