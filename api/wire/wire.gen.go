@@ -404,10 +404,15 @@ const (
 	EventTypeInvitationExpired           EventType = "invitation.expired"
 	EventTypeInvitationRevoked           EventType = "invitation.revoked"
 	EventTypeOrganizationCreated         EventType = "organization.created"
+	EventTypeOrganizationUpdated         EventType = "organization.updated"
 	EventTypeRoleAssignmentCreated       EventType = "role_assignment.created"
 	EventTypeRoleAssignmentDeleted       EventType = "role_assignment.deleted"
 	EventTypeUserCreated                 EventType = "user.created"
 	EventTypeUserDeleted                 EventType = "user.deleted"
+	EventTypeUserFactorAdded             EventType = "user.factor_added"
+	EventTypeUserFactorRemoved           EventType = "user.factor_removed"
+	EventTypeUserRecoveryCodeUsed        EventType = "user.recovery_code_used"
+	EventTypeUserRecoveryCodesGenerated  EventType = "user.recovery_codes_generated"
 	EventTypeUserUpdated                 EventType = "user.updated"
 )
 
@@ -496,6 +501,8 @@ func (e EventType) Valid() bool {
 		return true
 	case EventTypeOrganizationCreated:
 		return true
+	case EventTypeOrganizationUpdated:
+		return true
 	case EventTypeRoleAssignmentCreated:
 		return true
 	case EventTypeRoleAssignmentDeleted:
@@ -503,6 +510,14 @@ func (e EventType) Valid() bool {
 	case EventTypeUserCreated:
 		return true
 	case EventTypeUserDeleted:
+		return true
+	case EventTypeUserFactorAdded:
+		return true
+	case EventTypeUserFactorRemoved:
+		return true
+	case EventTypeUserRecoveryCodeUsed:
+		return true
+	case EventTypeUserRecoveryCodesGenerated:
 		return true
 	case EventTypeUserUpdated:
 		return true
