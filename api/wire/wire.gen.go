@@ -411,8 +411,14 @@ const (
 	EventTypeUserDeleted                 EventType = "user.deleted"
 	EventTypeUserFactorAdded             EventType = "user.factor_added"
 	EventTypeUserFactorRemoved           EventType = "user.factor_removed"
+	EventTypeUserPasswordSet             EventType = "user.password_set"
 	EventTypeUserRecoveryCodeUsed        EventType = "user.recovery_code_used"
 	EventTypeUserRecoveryCodesGenerated  EventType = "user.recovery_codes_generated"
+	EventTypeUserSignInFailed            EventType = "user.sign_in_failed"
+	EventTypeUserSignInLockedOut         EventType = "user.sign_in_locked_out"
+	EventTypeUserSignedIn                EventType = "user.signed_in"
+	EventTypeUserSignedOut               EventType = "user.signed_out"
+	EventTypeUserSignedOutEverywhere     EventType = "user.signed_out_everywhere"
 	EventTypeUserUpdated                 EventType = "user.updated"
 )
 
@@ -515,9 +521,21 @@ func (e EventType) Valid() bool {
 		return true
 	case EventTypeUserFactorRemoved:
 		return true
+	case EventTypeUserPasswordSet:
+		return true
 	case EventTypeUserRecoveryCodeUsed:
 		return true
 	case EventTypeUserRecoveryCodesGenerated:
+		return true
+	case EventTypeUserSignInFailed:
+		return true
+	case EventTypeUserSignInLockedOut:
+		return true
+	case EventTypeUserSignedIn:
+		return true
+	case EventTypeUserSignedOut:
+		return true
+	case EventTypeUserSignedOutEverywhere:
 		return true
 	case EventTypeUserUpdated:
 		return true
@@ -1352,6 +1370,9 @@ type Event struct {
 	ResourceSid string  `json:"resource_sid"`
 	Sid         string  `json:"sid"`
 	SourceIP    *string `json:"source_ip,omitempty"`
+
+	// UserAgent The User-Agent of the request that caused the event (its first 256 bytes).
+	UserAgent *string `json:"user_agent,omitempty"`
 }
 
 // EventType defines model for Event.event_type.

@@ -24,10 +24,6 @@ const (
 // RecoveryCodeCount is how many recovery codes a user is given at a time.
 const RecoveryCodeCount = 10
 
-// CodeTwoFactorRequired is our own code for "this account requires
-// two-factor authentication and you have no second factor: enrol one".
-const CodeTwoFactorRequired = 25301
-
 // Audit event types of two-factor authentication.
 const (
 	EventFactorAdded              = "user.factor_added"

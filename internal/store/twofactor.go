@@ -69,13 +69,6 @@ var (
 	errPasskeyTaken   = domain.Errorf(domain.EConflict, domain.CodeInvalidState, "this passkey is already registered")
 )
 
-// FindPerson returns a user by SID, in any organization or none (25008).
-func (s *Store) FindPerson(ctx context.Context, sid string) (domain.User, error) {
-	var r userRow
-	err := s.db.WithContext(ctx).Where("sid = ?", sid).Take(&r).Error
-	return r.domain(), translate(err, errUserNotFound, nil)
-}
-
 // TwoFactorStatus returns a user, its confirmed factors (oldest first) and
 // how many unused recovery codes it holds (25008 for no such user).
 func (s *Store) TwoFactorStatus(ctx context.Context, userSid string) (domain.TwoFactorStatus, error) {
