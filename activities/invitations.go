@@ -128,9 +128,13 @@ func (a *Activities) FinishInvitation(ctx context.Context, in AnswerInput) (doma
 }
 
 // checkTwoFactor applies CheckTwoFactor to the invitee of inv, as the
-// account and the invitee are now.
+// organization, the account and the invitee are now.
 func (a *Activities) checkTwoFactor(ctx context.Context, inv domain.Invitation) error {
 	acct, err := a.Store.FindAccount(ctx, inv.OrganizationSid, inv.AccountSid)
+	if err != nil {
+		return err
+	}
+	org, err := a.Store.FindOrganization(ctx, inv.OrganizationSid)
 	if err != nil {
 		return err
 	}
@@ -138,7 +142,7 @@ func (a *Activities) checkTwoFactor(ctx context.Context, inv domain.Invitation) 
 	if err != nil && domain.ErrorCode(err) != domain.CodeUserNotFound {
 		return err
 	}
-	return domain.CheckTwoFactor(acct, invitee)
+	return domain.CheckTwoFactor(org, acct, invitee)
 }
 
 // NotifyInviter tells the inviter that the invitation was accepted.

@@ -123,7 +123,10 @@ func TestFinishInvitationRefusesAnInviteeNotEnrolledWhereTwoFactorIsRequired(t *
 
 		u := domain.NewInvitee(domain.NewSID(domain.PrefixUser, time.Now()), f.org.Sid, inv.Email, false)
 		require.NoError(t, f.st.CreateUser(ctx, u, domain.AuditEvent{}))
-		require.NoError(t, f.st.EnrollTwoFactor(ctx, u.Sid))
+		totp := domain.Factor{Sid: domain.NewSID(domain.PrefixFactor, time.Now()), UserSid: u.Sid, Kind: domain.FactorTOTP, Secret: "JBSWY3DPEHPK3PXP"}
+		require.NoError(t, f.st.StartTOTP(ctx, totp))
+		_, err = f.st.ConfirmTOTP(ctx, u.Sid, totp.Sid, 1, nil, domain.AuditEvent{})
+		require.NoError(t, err)
 		out, err := f.finish(t, inv.Sid, domain.InvitationAccepted)
 		require.NoError(t, err)
 		require.Equal(t, domain.InvitationAccepted, out.Status)

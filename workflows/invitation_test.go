@@ -338,10 +338,13 @@ func TestInvitationTwoFactorRefusedAtTheWorkflow(t *testing.T) {
 		storedMidway, err = f.st.FindInvitation(ctx, "", f.inv.Sid)
 		require.NoError(t, err)
 		_, userMidway = f.st.FindUserByEmailAnywhere(ctx, f.inv.Email)
-		// The invitee enrols (a real enrolment, or the page's stand-in).
+		// The invitee enrols (an authenticator app).
 		u := domain.NewInvitee(domain.NewSID(domain.PrefixUser, time.Now()), f.org.Sid, f.inv.Email, false)
 		require.NoError(t, f.st.CreateUser(ctx, u, domain.AuditEvent{}))
-		require.NoError(t, f.st.EnrollTwoFactor(ctx, u.Sid))
+		totp := domain.Factor{Sid: domain.NewSID(domain.PrefixFactor, time.Now()), UserSid: u.Sid, Kind: domain.FactorTOTP, Secret: "JBSWY3DPEHPK3PXP"}
+		require.NoError(t, f.st.StartTOTP(ctx, totp))
+		_, err = f.st.ConfirmTOTP(ctx, u.Sid, totp.Sid, 1, nil, domain.AuditEvent{})
+		require.NoError(t, err)
 	}, 2*time.Hour)
 	accepted := update(env, 3*time.Hour, workflows.AnswerUpdate, workflows.AnswerRequest{LinkVersion: 1, Accept: true})
 	start(env, f.input(7*24*time.Hour))

@@ -18,10 +18,28 @@ func (s *Handlers) getOrganization(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	c.PureJSON(http.StatusOK, wire.Organization{
-		OrganizationSid: org.Sid, FriendlyName: org.FriendlyName, OwnerSid: org.OwnerSid,
+	c.PureJSON(http.StatusOK, s.renderOrganization(org))
+}
+
+func (s *Handlers) updateOrganization(c *gin.Context) {
+	var req wire.UpdateOrganizationRequest
+	if err := edge.DecodeJSON(c, &req); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	org, err := s.services.Organizations.Update(c.Request.Context(), edge.Principal(c), req.Require2FA)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.PureJSON(http.StatusOK, s.renderOrganization(org))
+}
+
+func (s *Handlers) renderOrganization(org domain.Organization) wire.Organization {
+	return wire.Organization{
+		OrganizationSid: org.Sid, FriendlyName: org.FriendlyName, OwnerSid: org.OwnerSid, Require2FA: org.Require2FA,
 		DateCreated: edge.RFC3339(org.DateCreated), URL: s.baseURL + "/Organizations/" + org.Sid,
-	})
+	}
 }
 
 func (s *Handlers) accountURL(orgSid, sid string) string {

@@ -38,6 +38,7 @@ func (s *Handlers) RegisterPublic(r gin.IRoutes) {
 // authenticated and scoped to the caller's organization).
 func (s *Handlers) Register(org *gin.RouterGroup) {
 	org.GET("", s.getOrganization)
+	org.POST("", s.updateOrganization)
 	org.GET("/Accounts", s.listAccounts)
 	org.POST("/Accounts", s.createAccount)
 	org.GET("/Accounts/:account", s.getAccount)

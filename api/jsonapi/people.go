@@ -32,7 +32,7 @@ func (s *Handlers) renderAccountUser(orgSid string) func(domain.AccountUser) wir
 			name = strings.TrimSpace(u.GivenName + " " + u.FamilyName)
 		}
 		out := wire.AccountUser{
-			UserSid: u.Sid, AccountSid: au.AccountSid, Email: u.UserName, DisplayName: name, Managed: u.Managed,
+			UserSid: u.Sid, AccountSid: au.AccountSid, Email: u.UserName, DisplayName: name, Managed: u.Managed, TwoFactorEnrolled: u.TwoFactorEnrolled,
 			Roles: make([]string, 0, len(au.Roles)), RoleNames: make([]string, 0, len(au.Roles)),
 			URL: s.accountURL(orgSid, au.AccountSid) + "/Users/" + u.Sid,
 		}

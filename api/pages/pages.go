@@ -44,7 +44,6 @@ func New(services *lifecycle.Services, baseURL string) *Handlers {
 func (s *Handlers) Register(r gin.IRoutes) {
 	r.GET("/confirm/:token", s.showConfirm)
 	r.POST("/confirm/:token", s.answerConfirm)
-	r.POST("/confirm/:token/two-factor", s.enrolTwoFactor)
 }
 
 // confirmPage is what a confirmation page shows.
@@ -285,7 +284,7 @@ func (s *Handlers) answerConfirm(c *gin.Context) {
 		p.Tone = "error"
 		renderPage(c, http.StatusConflict, p)
 	case action == "accept" && conf.Need2FA:
-		// The refusal says what to do; the page offers the enrolment.
+		// The refusal says what to do; the page leads to the enrolment.
 		p.CSRF = s.csrf(c)
 		p.Message, p.Tone = sentence(domain.ErrorMessage(err)), "error"
 		renderPage(c, http.StatusConflict, p)
@@ -297,28 +296,6 @@ func (s *Handlers) answerConfirm(c *gin.Context) {
 		p.Message, p.Tone, p.Ask, p.Need2FA = sentence(domain.ErrorMessage(err))+" Nothing was changed.", "error", false, false
 		renderPage(c, http.StatusConflict, p)
 	}
-}
-
-// enrolTwoFactor implements POST /confirm/{token}/two-factor: it stands in
-// for a real second-factor enrolment, and leads back to the page.
-func (s *Handlers) enrolTwoFactor(c *gin.Context) {
-	token, ok := s.postedFromThePage(c)
-	if !ok {
-		return
-	}
-	ctx := c.Request.Context()
-	if _, err := s.services.Confirmations.EnrolTwoFactor(ctx, token, pageActor(c)); err != nil {
-		switch domain.ErrorKind(err) {
-		case domain.ENotFound:
-			linkFailed(c, err)
-		case domain.EForbidden:
-			notFromThePage(c)
-		default:
-			_ = c.Error(err)
-		}
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/confirm/"+token)
 }
 
 // roleNames names role SIDs for people.

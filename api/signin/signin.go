@@ -99,6 +99,7 @@ func (h *Handlers) Register(public, signedIn gin.IRoutes) {
 	signedIn.GET("/me", h.showMe)
 	signedIn.POST("/sign-out", h.signOut)
 	signedIn.POST("/sign-out-everywhere", h.signOutEverywhere)
+	h.registerTwoFactor(public, signedIn)
 }
 
 // page is what every sign-in page template reads.

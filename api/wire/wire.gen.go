@@ -407,11 +407,16 @@ const (
 	EventTypeKeyCreated                  EventType = "key.created"
 	EventTypeKeyRevoked                  EventType = "key.revoked"
 	EventTypeOrganizationCreated         EventType = "organization.created"
+	EventTypeOrganizationUpdated         EventType = "organization.updated"
 	EventTypeRoleAssignmentCreated       EventType = "role_assignment.created"
 	EventTypeRoleAssignmentDeleted       EventType = "role_assignment.deleted"
 	EventTypeUserCreated                 EventType = "user.created"
 	EventTypeUserDeleted                 EventType = "user.deleted"
+	EventTypeUserFactorAdded             EventType = "user.factor_added"
+	EventTypeUserFactorRemoved           EventType = "user.factor_removed"
 	EventTypeUserPasswordSet             EventType = "user.password_set"
+	EventTypeUserRecoveryCodeUsed        EventType = "user.recovery_code_used"
+	EventTypeUserRecoveryCodesGenerated  EventType = "user.recovery_codes_generated"
 	EventTypeUserSignInFailed            EventType = "user.sign_in_failed"
 	EventTypeUserSignInLockedOut         EventType = "user.sign_in_locked_out"
 	EventTypeUserSignedIn                EventType = "user.signed_in"
@@ -511,6 +516,8 @@ func (e EventType) Valid() bool {
 		return true
 	case EventTypeOrganizationCreated:
 		return true
+	case EventTypeOrganizationUpdated:
+		return true
 	case EventTypeRoleAssignmentCreated:
 		return true
 	case EventTypeRoleAssignmentDeleted:
@@ -519,7 +526,15 @@ func (e EventType) Valid() bool {
 		return true
 	case EventTypeUserDeleted:
 		return true
+	case EventTypeUserFactorAdded:
+		return true
+	case EventTypeUserFactorRemoved:
+		return true
 	case EventTypeUserPasswordSet:
+		return true
+	case EventTypeUserRecoveryCodeUsed:
+		return true
+	case EventTypeUserRecoveryCodesGenerated:
 		return true
 	case EventTypeUserSignInFailed:
 		return true
@@ -1076,8 +1091,11 @@ type AccountUser struct {
 	// RoleNames The names of `roles`, in the same order.
 	RoleNames []string `json:"role_names"`
 	Roles     []string `json:"roles"`
-	URL       string   `json:"url"`
-	UserSid   string   `json:"user_sid"`
+
+	// TwoFactorEnrolled The user has a second factor (an authenticator app or a passkey). Without one, they cannot open an account that requires two-factor authentication.
+	TwoFactorEnrolled bool   `json:"two_factor_enrolled"`
+	URL               string `json:"url"`
+	UserSid           string `json:"user_sid"`
 }
 
 // AccountUserPage defines model for AccountUserPage.
@@ -1187,12 +1205,6 @@ type ConfirmAnswer struct {
 
 // ConfirmAnswerAction defines model for ConfirmAnswer.Action.
 type ConfirmAnswerAction string
-
-// ConfirmEnrol defines model for ConfirmEnrol.
-type ConfirmEnrol struct {
-	// CSRF The page's CSRF field, equal to its cookie.
-	CSRF string `json:"csrf"`
-}
 
 // CreateAccountRequest defines model for CreateAccountRequest.
 type CreateAccountRequest struct {
@@ -1580,7 +1592,10 @@ type Organization struct {
 
 	// OwnerSid The organization's Owner user.
 	OwnerSid string `json:"owner_sid"`
-	URL      string `json:"url"`
+
+	// Require2FA Every account of the organization requires two-factor authentication, whatever the account's own `require_2fa`. People (a signed-in user, a personal API key) without a second factor cannot open such an account; credentials acting for the organization are not asked.
+	Require2FA bool   `json:"require_2fa"`
+	URL        string `json:"url"`
 }
 
 // Page The page envelope of every non-SCIM list.
@@ -1990,4 +2005,10 @@ type UpdateAccountRequest struct {
 	// FriendlyName 1 to 64 bytes, no control characters, no white space at either end.
 	FriendlyName *FriendlyName `json:"friendly_name,omitempty"`
 	Require2FA   *bool         `json:"require_2fa,omitempty"`
+}
+
+// UpdateOrganizationRequest defines model for UpdateOrganizationRequest.
+type UpdateOrganizationRequest struct {
+	// Require2FA Require two-factor authentication for every account of the organization.
+	Require2FA *bool `json:"require_2fa,omitempty"`
 }

@@ -104,7 +104,7 @@ var (
 		WorkflowID: "share-account/AR" + hex, URL: base + "/Organizations/" + org + "/PendingAccounts/AR" + hex,
 	}
 	accountUser = wire.AccountUser{
-		UserSid: user, AccountSid: acct, Email: "alice@example.com", DisplayName: "Alice", Managed: true,
+		UserSid: user, AccountSid: acct, Email: "alice@example.com", DisplayName: "Alice", Managed: true, TwoFactorEnrolled: true,
 		Roles: []string{owner}, RoleNames: []string{"Owner"}, URL: base + "/Organizations/" + org + "/Accounts/" + acct + "/Users/" + user,
 	}
 	domain = wire.Domain{
@@ -145,7 +145,7 @@ var samples = []any{
 	wire.SCIMError{Schemas: []wire.SCIMErrorSchemas{wire.SCIMErrorSchemasUrnIetfParamsScimAPIMessages20Error}, Detail: "no such user", Status: "404"},
 	wire.SCIMError{Schemas: []wire.SCIMErrorSchemas{wire.SCIMErrorSchemasUrnIetfParamsScimAPIMessages20Error}, Detail: "taken", Status: "409", SCIMType: ptr(wire.SCIMErrorScimTypeUniqueness)},
 	wire.Token{AccessToken: strings.Repeat("a1", 24), TokenType: wire.TokenTokenTypeBearer, ExpiresIn: 3600},
-	wire.Organization{OrganizationSid: org, FriendlyName: "Acme", OwnerSid: user, DateCreated: at, URL: base + "/Organizations/" + org},
+	wire.Organization{OrganizationSid: org, FriendlyName: "Acme", OwnerSid: user, Require2FA: true, DateCreated: at, URL: base + "/Organizations/" + org},
 	account, closing,
 	wire.AccountPage{Content: []wire.Account{account, closing}, Meta: page("/Organizations/" + org + "/Accounts")},
 	wire.AccountPage{Content: []wire.Account{}, Meta: page("/Organizations/" + org + "/Accounts")},
@@ -222,12 +222,12 @@ var samples = []any{
 	wire.CreateAccountRequest{FriendlyName: "Acme prod"},
 	wire.CreateAccountRequest{FriendlyName: "Acme sub", Owner: ptr("alice@example.com"), Flex: ptr(true), ParentSid: ptr(acct)},
 	wire.UpdateAccountRequest{Require2FA: ptr(false)},
+	wire.UpdateOrganizationRequest{Require2FA: ptr(true)},
 	wire.CreateRoleAssignmentRequest{RoleSid: admin, Scope: acct, Identity: user},
 	wire.SetAccountUserRolesRequest{Roles: []string{admin}},
 	wire.TransferOwnershipRequest{Owner: user},
 	wire.InviteRequest{Email: "bob@example.net", Roles: []string{admin}},
 	wire.ConfirmAnswer{CSRF: strings.Repeat("e5", 16), Action: wire.ConfirmAnswerActionAccept},
-	wire.ConfirmEnrol{CSRF: strings.Repeat("e5", 16)},
 	wire.ImportAccountRequest{AccountSid: acct},
 	wire.ShareAccountRequest{AccountSid: acct, Grants: []wire.Grant{{Identity: user, Roles: []string{admin}}}},
 	wire.ShareAccountRequest{AccountSid: acct},

@@ -84,16 +84,12 @@ func (b *browser) get(link string) (int, string) {
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([A-Za-z0-9]+)"`)
 
-// click submits the page's form for action (accept, decline or enrol).
+// click submits the page's form for action (accept or decline).
 func (b *browser) click(link, page, action string) (int, string) {
 	b.t.Helper()
 	m := csrfField.FindStringSubmatch(page)
 	require.NotNil(b.t, m, "no form on the page: %s", page)
-	target, form := link, url.Values{"csrf": {m[1]}, "action": {action}}
-	if action == "enrol" {
-		target = link + "/two-factor"
-	}
-	resp, err := b.hc.PostForm(target, form)
+	resp, err := b.hc.PostForm(link, url.Values{"csrf": {m[1]}, "action": {action}})
 	require.NoError(b.t, err)
 	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(resp.Body)
@@ -303,16 +299,23 @@ func TestInvitationRules(t *testing.T) {
 		b := newBrowser(t)
 		_, page := b.get(link)
 		require.Contains(t, page, "requires two-factor authentication")
+		require.Contains(t, page, `href="/console/sign-in?next=%2Fconsole%2Fsecurity"`, "the page leads to the enrolment")
 		code, page2 := b.click(link, page, "accept")
 		require.Equal(t, http.StatusConflict, code)
-		require.Contains(t, page2, "Enrol")
-		code, page = b.click(link, page, "enrol")
-		require.Equal(t, http.StatusOK, code, "the enrolment leads back to the invitation")
+		require.Contains(t, page2, "Enrol in two-factor authentication first")
+
+		// The invitee, a user by now with an authenticator app (the
+		// browser enrolment is TestTwoFactorOutsiderEnrolsTOTPInABrowser's).
+		ctx := context.Background()
+		u := domain.NewInvitee(domain.NewSID(domain.PrefixUser, time.Now()), e.Sid, "careful@partner.test", false)
+		require.NoError(t, e.App.Store.CreateUser(ctx, u, domain.AuditEvent{}))
+		totp := domain.Factor{Sid: domain.NewSID(domain.PrefixFactor, time.Now()), UserSid: u.Sid, Kind: domain.FactorTOTP, Secret: "JBSWY3DPEHPK3PXP"}
+		require.NoError(t, e.App.Store.StartTOTP(ctx, totp))
+		_, err := e.App.Store.ConfirmTOTP(ctx, u.Sid, totp.Sid, 1, nil, domain.AuditEvent{})
+		require.NoError(t, err)
+		_, page = b.get(link)
 		require.NotContains(t, page, "requires two-factor authentication")
 		code, page = b.click(link, page, "accept")
 		require.Equal(t, http.StatusOK, code, page)
-		u, err := e.App.Store.FindUserByEmailAnywhere(context.Background(), "careful@partner.test")
-		require.NoError(t, err)
-		require.True(t, u.TwoFactorEnrolled)
 	})
 }

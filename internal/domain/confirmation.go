@@ -149,27 +149,6 @@ func ErrNotAskable(c Confirmation) error {
 	return Errorf(EConflict, CodeInvalidState, "this link can no longer be answered: it is %s", c.State)
 }
 
-// Two-factor authentication before access: an invitee who accepts an
-// invitation to an account that requires it must be enrolled first.
-const msgTwoFactorFirst = "enrol in two-factor authentication first: the account requires it"
-
-// CheckTwoFactor is the rule "an account that requires two-factor
-// authentication gives no access to someone not enrolled" applied to an
-// acceptance: 25019 unless the invitee (the zero User when it has none
-// yet) is enrolled. The confirmation page, the invitation's workflow and
-// the activity that finishes the invitation all apply it.
-func CheckTwoFactor(a Account, invitee User) error {
-	if a.Require2FA && !invitee.TwoFactorEnrolled {
-		return ErrTwoFactorFirst()
-	}
-	return nil
-}
-
-// ErrTwoFactorFirst is CheckTwoFactor's refusal.
-func ErrTwoFactorFirst() error {
-	return Errorf(EConflict, CodeInvalidState, msgTwoFactorFirst)
-}
-
 // DisplayName is how a user is named to people: "Ada Lovelace
 // (ada@example.com)", or the email alone.
 func DisplayName(u User) string {

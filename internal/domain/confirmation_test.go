@@ -37,23 +37,3 @@ func TestConfirmationState(t *testing.T) {
 		})
 	}
 }
-
-func TestCheckTwoFactor(t *testing.T) {
-	strict, lax := Account{Require2FA: true}, Account{}
-	enrolled := User{Sid: "US1", TwoFactorEnrolled: true}
-	for _, tt := range []struct {
-		a       Account
-		invitee User
-		refused bool
-	}{
-		{strict, User{}, true},
-		{strict, User{Sid: "US1"}, true},
-		{strict, enrolled, false},
-		{lax, User{}, false},
-	} {
-		err := CheckTwoFactor(tt.a, tt.invitee)
-		if (err != nil) != tt.refused || (err != nil && ErrorCode(err) != CodeInvalidState) {
-			t.Errorf("CheckTwoFactor(%+v, %+v) = %v", tt.a, tt.invitee, err)
-		}
-	}
-}

@@ -10,8 +10,11 @@ type Organization struct {
 	Sid          string
 	FriendlyName string
 	OwnerSid     string // the organization's Owner user; changed only outside the API
-	DateCreated  time.Time
-	DateUpdated  time.Time
+	// Require2FA: every account of the organization requires two-factor
+	// authentication, whatever its own setting (TwoFactorRequired).
+	Require2FA  bool
+	DateCreated time.Time
+	DateUpdated time.Time
 }
 
 // ValidateFriendlyName checks a human-readable name given for an

@@ -164,6 +164,7 @@ type Store interface {
 	Carrier
 	Billing
 	DomainStore
+	TwoFactorStore
 	PersonStore
 	Ping(ctx context.Context) error
 	Close() error
@@ -197,8 +198,6 @@ type InvitationStore interface {
 	// FindUserByEmailAnywhere finds a user by email in any organization or
 	// none (20404 code 25008 when there is none).
 	FindUserByEmailAnywhere(ctx context.Context, email string) (User, error)
-	// EnrollTwoFactor marks a user as enrolled in two-factor auth.
-	EnrollTwoFactor(ctx context.Context, userSid string) error
 	// CountInvitationsByStatus counts every invitation by status (gauges).
 	CountInvitationsByStatus(ctx context.Context) (map[string]int64, error)
 }

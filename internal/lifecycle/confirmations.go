@@ -18,8 +18,7 @@ type ConfirmationEngine interface {
 	AnswerLink(ctx context.Context, kind, subjectSid string, a domain.LinkAnswer) error
 }
 
-// confirmationStore is what loading a link and enrolling its invitee read
-// and write.
+// confirmationStore is what loading a link reads.
 type confirmationStore interface {
 	domain.InviteeStore
 	FindLink(ctx context.Context, tokenHash string) (domain.ConfirmationLink, error)
@@ -29,7 +28,6 @@ type confirmationStore interface {
 	FindAnyAccount(ctx context.Context, sid string) (domain.Account, domain.User, error)
 	FindOrganization(ctx context.Context, sid string) (domain.Organization, error)
 	FindUser(ctx context.Context, orgSid, sid string) (domain.User, error)
-	EnrollTwoFactor(ctx context.Context, userSid string) error
 	FindPersonByEmail(ctx context.Context, email string) (domain.Person, error)
 }
 
@@ -117,7 +115,7 @@ func (s *Confirmations) invitation(ctx context.Context, link domain.Confirmation
 		return c, err
 	}
 	c.RecipientSid = invitee.Sid
-	c.Need2FA = c.Askable() && domain.CheckTwoFactor(acct, invitee) != nil
+	c.Need2FA = c.Askable() && domain.CheckTwoFactor(org, acct, invitee) != nil
 	return c, nil
 }
 
@@ -210,28 +208,4 @@ func (s *Confirmations) offerPassword(ctx context.Context, c domain.Confirmation
 	if err := s.passwords.OfferPassword(ctx, person.User, purpose, c.Kind+"/"+c.SubjectSid, actor); err != nil {
 		s.log.ErrorContext(ctx, "password link not started", "user_sid", person.User.Sid, "request_id", actor.RequestID, "error", err.Error())
 	}
-}
-
-// EnrolTwoFactor enrols the invitee of an askable invitation in
-// two-factor authentication, making its user first when it has none
-// (EnsureInvitee). It stands in for a real enrolment, which is not this
-// service's job. 25105 for any other link.
-func (s *Confirmations) EnrolTwoFactor(ctx context.Context, token string, actor domain.Actor) (domain.Confirmation, error) {
-	c, err := s.View(ctx, token)
-	if err != nil {
-		return c, err
-	}
-	if c.Kind != domain.LinkInvitation || !c.Askable() {
-		return c, domain.Errorf(domain.EForbidden, domain.CodeForbidden, "only an invitation that waits for its answer takes a two-factor enrolment")
-	}
-	actor.UserSid = c.RecipientSid
-	u, err := domain.EnsureInvitee(ctx, s.store, s.clock.Now(), c.OrganizationSid, c.Recipient, actor)
-	if err != nil {
-		return c, err
-	}
-	if err := s.store.EnrollTwoFactor(ctx, u.Sid); err != nil {
-		return c, err
-	}
-	c.RecipientSid, c.Need2FA = u.Sid, false
-	return c, nil
 }

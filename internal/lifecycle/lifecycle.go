@@ -48,6 +48,8 @@ type Deps struct {
 	Retention time.Duration
 	// SignUpsPerHour limits sign-ups per client address.
 	SignUpsPerHour int
+	// BaseURL is the public base URL: passkeys are bound to its host.
+	BaseURL string
 	// SignInFailures failed sign-ins for an email or from an address
 	// within SignInWindow lock it out for the rest of the window.
 	SignInFailures int
@@ -67,6 +69,7 @@ type Services struct {
 	Directory     *Directory
 	SignUp        *SignUp
 	Confirmations *Confirmations
+	TwoFactor     *TwoFactor
 	SignIn        *SignIn
 	Keys          *Keys
 
@@ -99,9 +102,17 @@ func New(d Deps) *Services {
 	if d.SignInWindow <= 0 {
 		d.SignInWindow = 15 * time.Minute
 	}
+	if d.BaseURL == "" {
+		d.BaseURL = "http://localhost"
+	}
+	twoFactor, err := newTwoFactor(d.Store, d.Clock, d.BaseURL)
+	if err != nil {
+		panic(err) // the configuration checks the base URL first
+	}
 	acc := access{store: d.Store}
 	signIn := &SignIn{store: d.Store, links: d.Engine, clock: d.Clock, log: d.Log, failures: newFailureCounter(d.SignInFailures, d.SignInWindow, d.Clock)}
 	return &Services{
+		TwoFactor:     twoFactor,
 		SignIn:        signIn,
 		access:        acc,
 		Organizations: &Organizations{store: d.Store},
@@ -155,6 +166,8 @@ func NewSID(ctx context.Context, clock domain.Clock, prefix string) string {
 type accessStore interface {
 	FindAccount(ctx context.Context, orgSid, sid string) (domain.Account, error)
 	RolesOn(ctx context.Context, scope, identity string) ([]string, error)
+	FindOrganization(ctx context.Context, sid string) (domain.Organization, error)
+	FindPerson(ctx context.Context, sid string) (domain.User, error)
 }
 
 // access loads accounts for a caller and applies the role rules.
@@ -167,7 +180,9 @@ func errAccountNotFound() error {
 
 // account loads an account of the caller's organization and checks the
 // caller may perform action on it. Accounts still being provisioned do
-// not exist yet; a credential scoped to an account reaches only that one.
+// not exist yet; a credential scoped to an account reaches only that one;
+// a person without a second factor does not reach an account that
+// requires two-factor authentication (Principal.CheckTwoFactor).
 func (a access) account(ctx context.Context, p domain.Principal, sid string, action domain.AccountAction) (domain.Account, error) {
 	if err := domain.CheckSID("account", domain.PrefixAccount, sid); err != nil {
 		return domain.Account{}, err
@@ -189,7 +204,27 @@ func (a access) account(ctx context.Context, p domain.Principal, sid string, act
 	if err != nil {
 		return acct, err
 	}
-	return acct, p.AuthorizeAccount(action, roles)
+	if err := p.AuthorizeAccount(action, roles); err != nil {
+		return acct, err
+	}
+	return acct, a.twoFactor(ctx, p, acct)
+}
+
+// twoFactor applies Principal.CheckTwoFactor to a caller opening acct,
+// loading the organization and the person only when the rule may refuse.
+func (a access) twoFactor(ctx context.Context, p domain.Principal, acct domain.Account) error {
+	if !p.IsPerson() {
+		return nil
+	}
+	org, err := a.store.FindOrganization(ctx, acct.OrganizationSid)
+	if err != nil || !domain.TwoFactorRequired(org, acct) {
+		return err
+	}
+	person, err := a.store.FindPerson(ctx, p.UserSid)
+	if err != nil {
+		return err
+	}
+	return p.CheckTwoFactor(org, acct, person)
 }
 
 // rolesOf returns the caller's roles on an account (none needed for an

@@ -258,12 +258,6 @@ func (s *Store) FindUserByEmailAnywhere(ctx context.Context, email string) (doma
 	return r.domain(), translate(err, errUserNotFound, nil)
 }
 
-// EnrollTwoFactor implements domain.InvitationStore.
-func (s *Store) EnrollTwoFactor(ctx context.Context, userSid string) error {
-	return translate(s.db.WithContext(ctx).Model(&userRow{}).Where("sid = ?", userSid).
-		Updates(map[string]any{"two_factor_enrolled": true, "date_updated": s.now()}).Error, nil, nil)
-}
-
 // CountInvitationsByStatus implements domain.InvitationStore.
 func (s *Store) CountInvitationsByStatus(ctx context.Context) (map[string]int64, error) {
 	return s.countByStatus(ctx, &invitationRow{})

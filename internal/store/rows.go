@@ -14,6 +14,7 @@ type organizationRow struct {
 	Sid          string `gorm:"primaryKey"`
 	FriendlyName string
 	OwnerSid     string
+	Require2FA   bool `gorm:"column:require_2fa"`
 	DateCreated  time.Time
 	DateUpdated  time.Time
 }
@@ -21,7 +22,7 @@ type organizationRow struct {
 func (organizationRow) TableName() string { return "organizations" }
 
 func (r organizationRow) domain() domain.Organization {
-	return domain.Organization{Sid: r.Sid, FriendlyName: r.FriendlyName, OwnerSid: r.OwnerSid, DateCreated: r.DateCreated.UTC(), DateUpdated: r.DateUpdated.UTC()}
+	return domain.Organization{Sid: r.Sid, FriendlyName: r.FriendlyName, OwnerSid: r.OwnerSid, Require2FA: r.Require2FA, DateCreated: r.DateCreated.UTC(), DateUpdated: r.DateUpdated.UTC()}
 }
 
 type userRow struct {

@@ -33,6 +33,10 @@ type AppOptions struct {
 	Env         map[string]string
 	// Logs, when set, receives the app's JSON log lines.
 	Logs io.Writer
+	// Host names the app in its public base URL (it listens on 127.0.0.1
+	// whatever this says); empty means 127.0.0.1. Passkeys need a domain
+	// name: "localhost".
+	Host string
 }
 
 // MustApp starts orgaccounts (API and worker) against the given database
@@ -76,7 +80,7 @@ func MustApp(tb testing.TB, t *Temporal, opts AppOptions) *RunningApp {
 		a.Close()
 		tb.Fatalf("bootstrap: %v", err)
 	}
-	done, err := serve(ctx, a)
+	done, err := serve(ctx, a, opts.Host)
 	if err != nil {
 		cancel()
 		a.Close()
@@ -101,7 +105,10 @@ func MustApp(tb testing.TB, t *Temporal, opts AppOptions) *RunningApp {
 // receives what Run returns. A free port is released before the app binds
 // it, so another process (or test) may take it first: the listen is then
 // tried again on another port.
-func serve(ctx context.Context, a *app.App) (<-chan error, error) {
+func serve(ctx context.Context, a *app.App, host string) (<-chan error, error) {
+	if host == "" {
+		host = "127.0.0.1"
+	}
 	done := make(chan error, 1)
 	for attempt := 1; ; attempt++ {
 		port, err := FreePort()
@@ -109,7 +116,7 @@ func serve(ctx context.Context, a *app.App) (<-chan error, error) {
 			return nil, err
 		}
 		a.Config.HTTPAddr = fmt.Sprintf("127.0.0.1:%d", port)
-		a.Config.PublicBaseURL = fmt.Sprintf("http://127.0.0.1:%d", port)
+		a.Config.PublicBaseURL = fmt.Sprintf("http://%s:%d", host, port)
 		go func() { done <- a.Run(ctx, app.ModeServe) }()
 		up := make(chan struct{})
 		go func() { a.Addr(); close(up) }() // Addr returns once it listens
