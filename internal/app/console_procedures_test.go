@@ -115,7 +115,8 @@ func TestConsoleUsersFilterByRole(t *testing.T) {
 	require.True(t, evalOn[bool](b, `(document.querySelector("#role").value = "`+domain.RoleDeveloper+`") !== ""`))
 	b.submit("#filter-users", "#users")
 	b.waitJS(`location.search.includes("role=`+domain.RoleDeveloper+`")`, "the filter is in the address")
-	require.Equal(t, alice, rows())
+	// The address changes before the new page has its rows: wait for them.
+	require.Eventually(t, func() bool { return rows() == alice }, 15*time.Second, 100*time.Millisecond, "the filtered list: %s", rows())
 	r := e.Owner.Get(e.Path("/Accounts/" + acct + "/Users?Role=" + domain.RoleDeveloper))
 	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 	listed := r.JSON(t)["content"].([]any)
