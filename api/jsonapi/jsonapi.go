@@ -62,6 +62,7 @@ func (s *Handlers) Register(org *gin.RouterGroup) {
 	org.POST("/Accounts/:account/Invitations/:invitation/Resend", s.resendInvitation)
 	s.registerClosure(org)
 	s.registerDomains(org)
+	s.registerSSO(org)
 }
 
 // deref is an optional request field's value, its zero when absent.

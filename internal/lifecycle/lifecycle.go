@@ -62,6 +62,7 @@ type Services struct {
 	Directory     *Directory
 	SignUp        *SignUp
 	Confirmations *Confirmations
+	SSO           *SSO
 
 	access access
 }
@@ -100,6 +101,7 @@ func New(d Deps) *Services {
 		Directory:     &Directory{store: d.Store, clock: d.Clock},
 		SignUp:        &SignUp{store: d.Store, notices: d.Engine, clock: d.Clock, log: d.Log, limiter: newRateLimiter(d.SignUpsPerHour, time.Hour, d.Clock)},
 		Confirmations: &Confirmations{store: d.Store, engine: d.Engine, clock: d.Clock},
+		SSO:           newSSO(d.Store, d.Clock, d.Log),
 	}
 }
 
