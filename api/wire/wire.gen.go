@@ -406,6 +406,9 @@ const (
 	EventTypeOrganizationCreated         EventType = "organization.created"
 	EventTypeRoleAssignmentCreated       EventType = "role_assignment.created"
 	EventTypeRoleAssignmentDeleted       EventType = "role_assignment.deleted"
+	EventTypeSsoProviderDeleted          EventType = "sso.provider_deleted"
+	EventTypeSsoProviderUpdated          EventType = "sso.provider_updated"
+	EventTypeSsoSignInFailed             EventType = "sso.sign_in_failed"
 	EventTypeUserCreated                 EventType = "user.created"
 	EventTypeUserDeleted                 EventType = "user.deleted"
 	EventTypeUserUpdated                 EventType = "user.updated"
@@ -499,6 +502,12 @@ func (e EventType) Valid() bool {
 	case EventTypeRoleAssignmentCreated:
 		return true
 	case EventTypeRoleAssignmentDeleted:
+		return true
+	case EventTypeSsoProviderDeleted:
+		return true
+	case EventTypeSsoProviderUpdated:
+		return true
+	case EventTypeSsoSignInFailed:
 		return true
 	case EventTypeUserCreated:
 		return true
