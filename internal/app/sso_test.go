@@ -75,5 +75,5 @@ func TestSSOSettingsOverTheAPI(t *testing.T) {
 
 	require.Equal(t, http.StatusNoContent, e.Owner.Do(http.MethodDelete, sso, nil).Status)
 	testenv.RequireError(t, e.Owner.Get(sso), http.StatusNotFound, domain.CodeSSONotConfigured)
-	assert.Len(t, e.Owner.Get(e.Path("/Events?Type="+domain.EventSSOProviderDeleted)).JSON(t)["content"], 1)
+	assert.Len(t, e.Owner.Get(e.Path("/Events?Type=" + domain.EventSSOProviderDeleted)).JSON(t)["content"], 1)
 }
