@@ -11,10 +11,6 @@ import (
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 )
 
-// SSOCallbackPath is where identity providers send the browser back; its
-// absolute URL is the redirect URI to register at the provider.
-const SSOCallbackPath = "/console/sso/callback"
-
 // registerSSO adds the routes of the organization's single sign-on
 // settings.
 func (s *Handlers) registerSSO(org *gin.RouterGroup) {
@@ -27,7 +23,7 @@ func (s *Handlers) registerSSO(org *gin.RouterGroup) {
 func (s *Handlers) renderSSO(p domain.SSOProvider) wire.SSOSettings {
 	return wire.SSOSettings{
 		OrganizationSid: p.OrganizationSid, Issuer: p.Issuer, ClientID: p.ClientID, ClientSecretSet: p.ClientSecret != "",
-		Required: p.Required, RedirectURI: s.baseURL + SSOCallbackPath,
+		Required: p.Required, RedirectURI: s.services.SSO.RedirectURL(),
 		DateCreated: edge.RFC3339(p.DateCreated), DateUpdated: edge.RFC3339(p.DateUpdated),
 		URL: s.baseURL + "/Organizations/" + p.OrganizationSid + "/SSO",
 	}

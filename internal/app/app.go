@@ -182,6 +182,7 @@ func (a *App) Services() *lifecycle.Services {
 	return lifecycle.New(lifecycle.Deps{
 		Store: a.Store, Engine: a.Engine(), Clock: a.Clock, Log: a.Log, TokenTTL: a.Config.TokenTTL,
 		RequestTTL: a.Config.RequestTTL, Retention: a.Config.ClosureRetention, SignUpsPerHour: a.Config.SignUpsPerHour,
+		BaseURL: a.Config.PublicBaseURL,
 	})
 }
 

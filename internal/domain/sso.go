@@ -86,6 +86,10 @@ const (
 	EventSSOSignInFailed    = "sso.sign_in_failed"
 )
 
+// SSOCallbackPath is where providers send the browser back: the redirect
+// URI to register at a provider is the public base URL followed by it.
+const SSOCallbackPath = "/console/sso/callback"
+
 // SSOMethod names SSO as a sign-in method (in user.signed_in events).
 const SSOMethod = "sso"
 

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
@@ -47,6 +48,8 @@ type Deps struct {
 	Retention time.Duration
 	// SignUpsPerHour limits sign-ups per client address.
 	SignUpsPerHour int
+	// BaseURL is the public base URL (SSO's redirect URI is under it).
+	BaseURL string
 }
 
 // Services are the use cases, one service per lifecycle.
@@ -101,7 +104,7 @@ func New(d Deps) *Services {
 		Directory:     &Directory{store: d.Store, clock: d.Clock},
 		SignUp:        &SignUp{store: d.Store, notices: d.Engine, clock: d.Clock, log: d.Log, limiter: newRateLimiter(d.SignUpsPerHour, time.Hour, d.Clock)},
 		Confirmations: &Confirmations{store: d.Store, engine: d.Engine, clock: d.Clock},
-		SSO:           newSSO(d.Store, d.Clock, d.Log),
+		SSO:           newSSO(d.Store, d.Clock, d.Log, strings.TrimRight(d.BaseURL, "/")+domain.SSOCallbackPath),
 	}
 }
 

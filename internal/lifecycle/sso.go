@@ -37,6 +37,8 @@ type SSO struct {
 	log   *slog.Logger
 	// client talks to the providers (discovery, keys, token endpoint).
 	client *http.Client
+	// redirectURL is where providers send the browser back.
+	redirectURL string
 
 	mu        sync.Mutex
 	providers map[string]cachedProvider // by issuer
@@ -51,9 +53,16 @@ type cachedProvider struct {
 	fetched  time.Time
 }
 
-func newSSO(store ssoStore, clock domain.Clock, log *slog.Logger) *SSO {
-	return &SSO{store: store, clock: clock, log: log, client: &http.Client{Timeout: 10 * time.Second}, providers: map[string]cachedProvider{}}
+func newSSO(store ssoStore, clock domain.Clock, log *slog.Logger, redirectURL string) *SSO {
+	return &SSO{
+		store: store, clock: clock, log: log, client: &http.Client{Timeout: 10 * time.Second}, redirectURL: redirectURL,
+		providers: map[string]cachedProvider{},
+	}
 }
+
+// RedirectURL is the redirect URI to register at the organization's
+// provider.
+func (s *SSO) RedirectURL() string { return s.redirectURL }
 
 // Settings returns the organization's provider (25460 when it has none),
 // for organization admins.
@@ -118,8 +127,6 @@ func (s *SSO) CheckPasswordSignIn(ctx context.Context, u domain.User) error {
 type SSOBegin struct {
 	Email           string
 	OrganizationSid string
-	// RedirectURL is where the provider sends the browser back.
-	RedirectURL string
 	// Next is where to go once signed in (kept in the flow).
 	Next string
 }
@@ -182,7 +189,7 @@ func (s *SSO) Begin(ctx context.Context, b SSOBegin) (SSOStarted, error) {
 		OrganizationSid: orgSid, State: domain.NewSecret(32), Nonce: domain.NewSecret(32), Verifier: oauth2.GenerateVerifier(),
 		ExpiresAt: s.clock.Now().Add(domain.SSOFlowTTL), Next: b.Next,
 	}
-	url := oauthConfig(op.provider, prov, b.RedirectURL).AuthCodeURL(flow.State, oidc.Nonce(flow.Nonce), oauth2.S256ChallengeOption(flow.Verifier))
+	url := oauthConfig(op.provider, prov, s.redirectURL).AuthCodeURL(flow.State, oidc.Nonce(flow.Nonce), oauth2.S256ChallengeOption(flow.Verifier))
 	return SSOStarted{AuthURL: url, Flow: flow}, nil
 }
 
@@ -232,10 +239,8 @@ type SSOCallback struct {
 	// Flow is the sign-in the browser's session held, taken out of it
 	// (single use); nil when it held none.
 	Flow *domain.SSOFlow
-	// State, Code, Error and ErrorDescription are the callback's query.
-	State, Code, Error, ErrorDescription string
-	// RedirectURL is the one Begin was given.
-	RedirectURL string
+	// State, Code and Error are the callback's query.
+	State, Code, Error string
 	// Client is who called, for the audit trail (no user yet).
 	Client domain.Actor
 }
@@ -268,7 +273,7 @@ func (s *SSO) Complete(ctx context.Context, cb SSOCallback) (domain.User, error)
 		return domain.User{}, err
 	}
 	hc := oidc.ClientContext(ctx, s.client)
-	tok, err := oauthConfig(op.provider, prov, cb.RedirectURL).Exchange(hc, cb.Code, oauth2.VerifierOption(f.Verifier))
+	tok, err := oauthConfig(op.provider, prov, s.redirectURL).Exchange(hc, cb.Code, oauth2.VerifierOption(f.Verifier))
 	if err != nil {
 		// The error may quote the provider's answer: log its kind only.
 		code := "transport"

@@ -15,7 +15,9 @@ import (
 	"github.com/orgaccounts/orgaccounts/internal/testenv"
 )
 
-const ssoRedirect = "http://127.0.0.1:1/console/sso/callback"
+const ssoBase = "http://127.0.0.1:1"
+
+var ssoRedirect = ssoBase + domain.SSOCallbackPath
 
 // shiftClock is the real time plus an offset the test moves.
 type shiftClock struct {
@@ -46,7 +48,7 @@ type ssoFixture struct {
 func newSSOFixture(t *testing.T) *ssoFixture {
 	t.Helper()
 	f := &ssoFixture{fixture: newFixture(t), clock: &shiftClock{}}
-	f.svc = lifecycle.New(lifecycle.Deps{Store: f.st, Engine: f.engine, Clock: f.clock})
+	f.svc = lifecycle.New(lifecycle.Deps{Store: f.st, Engine: f.engine, Clock: f.clock, BaseURL: ssoBase + "/"})
 	f.op = testenv.MustOIDC(t, testenv.OIDCUser{Subject: "idp-1", Email: f.standard.UserName, EmailVerified: true})
 	_, err := f.svc.SSO.Configure(context.Background(), f.admin, domain.SSOSettings{Issuer: f.op.Issuer, ClientID: f.op.ClientID, ClientSecret: domain.Secret(f.op.ClientSecret)})
 	require.NoError(t, err)
@@ -57,7 +59,7 @@ func newSSOFixture(t *testing.T) *ssoFixture {
 // the provider sends the browser to.
 func (f *ssoFixture) begin(t *testing.T, email string) (domain.SSOFlow, url.Values) {
 	t.Helper()
-	started, err := f.svc.SSO.Begin(context.Background(), lifecycle.SSOBegin{Email: email, RedirectURL: ssoRedirect, Next: "/console"})
+	started, err := f.svc.SSO.Begin(context.Background(), lifecycle.SSOBegin{Email: email, Next: "/console"})
 	require.NoError(t, err)
 	back, err := f.op.Approve(context.Background(), started.AuthURL)
 	require.NoError(t, err)
@@ -68,7 +70,7 @@ func (f *ssoFixture) begin(t *testing.T, email string) (domain.SSOFlow, url.Valu
 
 func (f *ssoFixture) complete(flow *domain.SSOFlow, q url.Values) (domain.User, error) {
 	return f.svc.SSO.Complete(context.Background(), lifecycle.SSOCallback{
-		Flow: flow, State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error"), RedirectURL: ssoRedirect,
+		Flow: flow, State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error"),
 		Client: domain.Actor{SourceIP: "192.0.2.7", RequestID: "RQ-sso"},
 	})
 }
@@ -149,7 +151,7 @@ func TestSSOBeginSendsTheBrowserWithPKCEStateAndNonce(t *testing.T) {
 	t.Parallel()
 	f := newSSOFixture(t)
 	ctx := context.Background()
-	started, err := f.svc.SSO.Begin(ctx, lifecycle.SSOBegin{Email: "Someone@ACME.example.com", RedirectURL: ssoRedirect, Next: "/console/x"})
+	started, err := f.svc.SSO.Begin(ctx, lifecycle.SSOBegin{Email: "Someone@ACME.example.com", Next: "/console/x"})
 	require.NoError(t, err)
 	assert.Equal(t, f.org.Sid, started.Flow.OrganizationSid)
 	assert.Equal(t, "/console/x", started.Flow.Next)
@@ -161,6 +163,7 @@ func TestSSOBeginSendsTheBrowserWithPKCEStateAndNonce(t *testing.T) {
 	a := auths[0]
 	assert.Equal(t, f.op.ClientID, a.ClientID)
 	assert.Equal(t, ssoRedirect, a.RedirectURI)
+	assert.Equal(t, ssoRedirect, f.svc.SSO.RedirectURL())
 	assert.Equal(t, "S256", a.CodeChallengeMethod)
 	assert.NotEmpty(t, a.CodeChallenge)
 	assert.NotContains(t, started.AuthURL, started.Flow.Verifier, "only the challenge leaves")
@@ -168,7 +171,7 @@ func TestSSOBeginSendsTheBrowserWithPKCEStateAndNonce(t *testing.T) {
 	assert.Equal(t, started.Flow.Nonce, a.Nonce)
 	assert.Contains(t, a.Scope, "openid")
 
-	again, err := f.svc.SSO.Begin(ctx, lifecycle.SSOBegin{OrganizationSid: f.org.Sid, RedirectURL: ssoRedirect})
+	again, err := f.svc.SSO.Begin(ctx, lifecycle.SSOBegin{OrganizationSid: f.org.Sid})
 	require.NoError(t, err)
 	assert.NotEqual(t, started.Flow.State, again.Flow.State)
 	assert.NotEqual(t, started.Flow.Nonce, again.Flow.Nonce)
@@ -185,7 +188,7 @@ func TestSSOBeginSendsTheBrowserWithPKCEStateAndNonce(t *testing.T) {
 		assert.Contains(t, []int{domain.CodeSSONotConfigured, domain.CodeBadRequest, domain.CodeInvalidEmail}, domain.ErrorCode(err), name)
 	}
 	require.NoError(t, f.svc.SSO.Remove(ctx, f.admin))
-	_, err = f.svc.SSO.Begin(ctx, lifecycle.SSOBegin{Email: f.standard.UserName, RedirectURL: ssoRedirect})
+	_, err = f.svc.SSO.Begin(ctx, lifecycle.SSOBegin{Email: f.standard.UserName})
 	assert.Equal(t, domain.CodeSSONotConfigured, domain.ErrorCode(err), "an organization without a provider")
 }
 
