@@ -18,12 +18,19 @@ type EmailInput struct {
 	Template        string
 	Data            map[string]any
 	RelatedSid      string
+	// PasswordLink, when set, makes the email carry a fresh single-use
+	// link to set the password of that user (see SendPasswordLink): the
+	// token is made by the activity, never by the caller.
+	PasswordLink *PasswordLink `json:",omitempty"`
 }
 
 // SendEmail renders and sends an email unless one with the same key was
 // sent already, and records it. A crash between sending and recording may
 // send it twice (at least once, never zero times).
 func (a *Activities) SendEmail(ctx context.Context, in EmailInput) error {
+	if in.PasswordLink != nil {
+		return a.sendPasswordLink(ctx, in)
+	}
 	done, err := a.Store.EmailSent(ctx, in.Key)
 	if err != nil || done {
 		return wrap(err)

@@ -21,6 +21,9 @@ type linkEmail struct {
 	Template string
 	Recorded string
 	Data     map[string]any
+	// Page is the path the link opens, before its token: "/confirm/"
+	// when empty.
+	Page string
 }
 
 // sendLinkOnce is the one send of an emailed confirmation link, once per
@@ -52,6 +55,9 @@ func (a *Activities) sendLinkOnce(ctx context.Context, key string, load func() (
 		data[k] = v
 	}
 	data["Link"] = a.linkURL(token)
+	if m.Page != "" {
+		data["Link"] = a.BaseURL + m.Page + token
+	}
 	msg, err := email.Render(m.Template, m.To, data)
 	if err != nil {
 		return wrap(domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "%v", err))

@@ -28,7 +28,7 @@ func (s *server) authenticate(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	p.SourceIP, p.RequestID = c.ClientIP(), edge.RequestID(c)
+	p.SourceIP, p.RequestID, p.UserAgent = c.ClientIP(), edge.RequestID(c), edge.UserAgent(c)
 	edge.SetPrincipal(c, p)
 	c.Next()
 }

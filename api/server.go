@@ -16,6 +16,7 @@ import (
 	"github.com/orgaccounts/orgaccounts/api/edge"
 	"github.com/orgaccounts/orgaccounts/api/jsonapi"
 	"github.com/orgaccounts/orgaccounts/api/scim"
+	"github.com/orgaccounts/orgaccounts/api/signin"
 	"github.com/orgaccounts/orgaccounts/api/wire"
 
 	"github.com/gin-gonic/gin"
@@ -45,6 +46,8 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Metrics, when set, records every request and serves /metrics.
 	Metrics *telemetry.Metrics
+	// Sessions configures the console's sign-in sessions.
+	Sessions signin.SessionConfig
 }
 
 type server struct {
@@ -109,7 +112,27 @@ func NewHandler(cfg Config) http.Handler {
 	pages.New(s.services, s.baseURL).Register(r)
 
 	scim.New(s.services, s.baseURL).Register(org.Group("/scim", edge.MarkSCIM))
-	return r
+
+	// The console, for people: sign-in pages, then everything behind a
+	// session. Sessions are loaded and saved around /console requests
+	// only.
+	if cfg.Sessions.Store == nil {
+		return r
+	}
+	sessions := signin.NewSessionManager(cfg.Sessions)
+	sessions.ErrorFunc = signin.ErrorFunc(s.log)
+	people := signin.New(s.services, sessions, s.log)
+	console := r.Group("/console", edge.BrowserPages())
+	signedIn := console.Group("", people.RequireSession)
+	people.Register(console, signedIn)
+	withSessions := sessions.LoadAndSave(r)
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == "/console" || strings.HasPrefix(req.URL.Path, "/console/") {
+			withSessions.ServeHTTP(w, req)
+			return
+		}
+		r.ServeHTTP(w, req)
+	})
 }
 
 func (s *server) accessLog(c *gin.Context) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/orgaccounts/orgaccounts/activities"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
@@ -40,5 +41,15 @@ func (c Client) NotifySignUpAttempt(ctx context.Context, emailAddr, friendlyName
 	return c.StartEmail(ctx, "", "", actor.RequestID, activities.EmailInput{
 		Key: key, To: emailAddr, Template: email.TemplateSignUpExisting,
 		Data: map[string]any{"FriendlyName": friendlyName},
+	})
+}
+
+// SendPasswordLink emails a user a single-use link to set their password
+// (lifecycle.PasswordLinkEngine) through a SendEmailWorkflow keyed by key:
+// the activity makes the token, so the workflow's history never holds it.
+func (c Client) SendPasswordLink(ctx context.Context, u domain.User, purpose, key string, expires time.Time, actor domain.Actor) error {
+	return c.StartEmail(ctx, u.OrganizationSid, "", actor.RequestID, activities.EmailInput{
+		Key: key, OrganizationSid: u.OrganizationSid, To: u.UserName, Template: email.TemplatePasswordLink, RelatedSid: u.Sid,
+		PasswordLink: &activities.PasswordLink{UserSid: u.Sid, Purpose: purpose, Version: int(expires.Unix()), ExpiresAt: expires},
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -121,4 +122,18 @@ func OptTime(t *time.Time) *string {
 	}
 	s := RFC3339(*t)
 	return &s
+}
+
+// UserAgent is the request's User-Agent header as kept on audit events: at
+// most 256 bytes, cut at a character boundary.
+func UserAgent(c *gin.Context) string {
+	ua := c.GetHeader("User-Agent")
+	if len(ua) <= 256 {
+		return ua
+	}
+	cut := 256
+	for cut > 0 && !utf8.RuneStart(ua[cut]) {
+		cut--
+	}
+	return ua[:cut]
 }

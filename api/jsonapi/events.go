@@ -20,7 +20,7 @@ func renderEvent(e domain.AuditEvent) wire.Event {
 		ch = map[string]any{}
 	}
 	return wire.Event{Sid: e.Sid, EventType: wire.EventType(e.Type), ActorSid: e.Actor, CredentialSid: optString(e.CredentialSid), ResourceSid: e.ResourceSid,
-		Changes: ch, SourceIP: optString(e.SourceIP), RequestID: optString(e.RequestID), DateCreated: e.DateCreated.UTC().Format(time.RFC3339Nano)}
+		Changes: ch, SourceIP: optString(e.SourceIP), UserAgent: optString(e.UserAgent), RequestID: optString(e.RequestID), DateCreated: e.DateCreated.UTC().Format(time.RFC3339Nano)}
 }
 
 // listEvents implements GET /Organizations/{OR}/Events with the filters

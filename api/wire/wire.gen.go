@@ -411,6 +411,12 @@ const (
 	EventTypeSsoSignInFailed             EventType = "sso.sign_in_failed"
 	EventTypeUserCreated                 EventType = "user.created"
 	EventTypeUserDeleted                 EventType = "user.deleted"
+	EventTypeUserPasswordSet             EventType = "user.password_set"
+	EventTypeUserSignInFailed            EventType = "user.sign_in_failed"
+	EventTypeUserSignInLockedOut         EventType = "user.sign_in_locked_out"
+	EventTypeUserSignedIn                EventType = "user.signed_in"
+	EventTypeUserSignedOut               EventType = "user.signed_out"
+	EventTypeUserSignedOutEverywhere     EventType = "user.signed_out_everywhere"
 	EventTypeUserUpdated                 EventType = "user.updated"
 )
 
@@ -512,6 +518,18 @@ func (e EventType) Valid() bool {
 	case EventTypeUserCreated:
 		return true
 	case EventTypeUserDeleted:
+		return true
+	case EventTypeUserPasswordSet:
+		return true
+	case EventTypeUserSignInFailed:
+		return true
+	case EventTypeUserSignInLockedOut:
+		return true
+	case EventTypeUserSignedIn:
+		return true
+	case EventTypeUserSignedOut:
+		return true
+	case EventTypeUserSignedOutEverywhere:
 		return true
 	case EventTypeUserUpdated:
 		return true
@@ -1349,6 +1367,9 @@ type Event struct {
 	ResourceSid string  `json:"resource_sid"`
 	Sid         string  `json:"sid"`
 	SourceIP    *string `json:"source_ip,omitempty"`
+
+	// UserAgent The User-Agent of the request that caused the event (its first 256 bytes).
+	UserAgent *string `json:"user_agent,omitempty"`
 }
 
 // EventType defines model for Event.event_type.
@@ -1791,7 +1812,7 @@ type SSOSettings struct {
 	// Examples: http://localhost:8080/console/sso/callback
 	RedirectURI string `json:"redirect_uri"`
 
-	// Required The organization's managed users must sign in through the provider; passwords are refused to them (25462). Outside users keep their passwords.
+	// Required The organization's managed users must sign in through the provider; passwords are refused to them (25302). Outside users keep their passwords.
 	Required bool   `json:"required"`
 	URL      string `json:"url"`
 }

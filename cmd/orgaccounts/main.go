@@ -60,6 +60,9 @@ func run(args []string) int {
 		}()
 		if cmd == "bootstrap" {
 			b, _, err := app.Bootstrap(ctx, st, domain.SystemClock{}, cfg.BootstrapOrgName, cfg.BootstrapOwnerEmail, true)
+			if err == nil {
+				b, err = b.WithPasswordLink(ctx, st, domain.SystemClock{}, cfg.PublicBaseURL)
+			}
 			if err != nil {
 				log.Error("bootstrap", "error", err)
 				return 1

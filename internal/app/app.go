@@ -12,9 +12,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/orgaccounts/orgaccounts/api/signin"
 
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
@@ -182,7 +185,8 @@ func (a *App) Services() *lifecycle.Services {
 	return lifecycle.New(lifecycle.Deps{
 		Store: a.Store, Engine: a.Engine(), Clock: a.Clock, Log: a.Log, TokenTTL: a.Config.TokenTTL,
 		RequestTTL: a.Config.RequestTTL, Retention: a.Config.ClosureRetention, SignUpsPerHour: a.Config.SignUpsPerHour,
-		BaseURL: a.Config.PublicBaseURL,
+		BaseURL:        a.Config.PublicBaseURL,
+		SignInFailures: a.Config.SignInFailures, SignInWindow: a.Config.SignInLockout,
 	})
 }
 
@@ -197,6 +201,10 @@ func (a *App) Handler() http.Handler {
 		MaxBodyBytes: a.Config.MaxBodyBytes,
 		Ready:        a.ready,
 		Metrics:      a.Metrics,
+		Sessions: signin.SessionConfig{
+			Store: a.Store.Sessions(), IdleTimeout: a.Config.SessionIdleTimeout, Lifetime: a.Config.SessionLifetime,
+			Secure: strings.HasPrefix(a.Config.PublicBaseURL, "https://"),
+		},
 	})
 }
 
@@ -229,6 +237,9 @@ func (a *App) Run(ctx context.Context, mode string) error {
 			return fmt.Errorf("bootstrap: %w", err)
 		}
 		if created {
+			if b, err = b.WithPasswordLink(ctx, a.Store, a.Clock, a.Config.PublicBaseURL); err != nil {
+				return fmt.Errorf("bootstrap: %w", err)
+			}
 			b.Print(a.Out, a.Config.PublicBaseURL)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 )
 
 // Bootstrapped is what the first start creates, with the credential
@@ -16,6 +17,8 @@ type Bootstrapped struct {
 	Owner        domain.User
 	ClientID     string
 	ClientSecret string
+	// PasswordLink, when set, sets the owner's password (shown once).
+	PasswordLink string
 	Created      bool // false: the organization existed, a new credential was issued
 }
 
@@ -101,4 +104,20 @@ List the organization's accounts:
 
 `, what, b.Organization.Sid, b.Organization.FriendlyName, b.Owner.Sid, b.Owner.UserName, b.ClientID, b.ClientSecret,
 		b.ClientID, b.ClientSecret, baseURL, b.Organization.Sid)
+	if b.PasswordLink != "" {
+		_, _ = fmt.Fprintf(w, `Sign in to the console as %s: choose the owner's password at
+  %s
+  (the link works once, for a day; "orgaccounts bootstrap" prints another), then sign in at
+  %s/console
+
+`, b.Owner.UserName, b.PasswordLink, baseURL)
+	}
+}
+
+// WithPasswordLink adds a single-use link to set the owner's password to
+// what Print shows: how the first person signs in to the console.
+func (b Bootstrapped) WithPasswordLink(ctx context.Context, st domain.Store, clock domain.Clock, baseURL string) (Bootstrapped, error) {
+	link, err := lifecycle.New(lifecycle.Deps{Store: st, Clock: clock}).SignIn.IssuePasswordLink(ctx, b.Owner.Sid, baseURL)
+	b.PasswordLink = link
+	return b, err
 }

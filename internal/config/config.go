@@ -23,6 +23,10 @@ type Config struct {
 	HTTPAddr            string        // HTTP_ADDR
 	PublicBaseURL       string        // PUBLIC_BASE_URL: used in links the service hands out
 	TokenTTL            time.Duration // TOKEN_TTL
+	SessionIdleTimeout  time.Duration // SESSION_IDLE_TIMEOUT
+	SessionLifetime     time.Duration // SESSION_LIFETIME
+	SignInFailures      int           // SIGN_IN_FAILURES
+	SignInLockout       time.Duration // SIGN_IN_LOCKOUT
 	MaxBodyBytes        int64         // MAX_BODY_BYTES
 	ShutdownTimeout     time.Duration // SHUTDOWN_TIMEOUT
 	ShutdownDrain       time.Duration // SHUTDOWN_DRAIN: /readyz fails this long before the listener closes
@@ -60,6 +64,10 @@ var Vars = []Var{
 	{"HTTP_ADDR", ":8080", "Address the API listens on."},
 	{"PUBLIC_BASE_URL", "http://localhost:8080", "Base URL used in links the API returns (page URLs, creation links); unset, http://localhost on HTTP_ADDR's port."},
 	{"TOKEN_TTL", "1h", "Lifetime of bearer tokens issued by POST /v1/token."},
+	{"SESSION_IDLE_TIMEOUT", "1h", "A console session unused this long ends."},
+	{"SESSION_LIFETIME", "12h", "A console session ends this long after sign-in, used or not."},
+	{"SIGN_IN_FAILURES", "10", "Failed sign-ins for one email, or from one client address, before it is locked out."},
+	{"SIGN_IN_LOCKOUT", "15m", "How long a lockout lasts (and the window the failures are counted in)."},
 	{"MAX_BODY_BYTES", "65536", "Largest request body accepted."},
 	{"SHUTDOWN_TIMEOUT", "20s", "How long SIGINT/SIGTERM waits for requests and activities in flight."},
 	{"SHUTDOWN_DRAIN", "0s", "On SIGINT/SIGTERM, how long /readyz answers 503 (and requests are still served) before the listener closes, so a load balancer stops sending traffic first."},
@@ -130,6 +138,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		*dst = d
 	}
 	dur("TOKEN_TTL", &c.TokenTTL)
+	dur("SESSION_IDLE_TIMEOUT", &c.SessionIdleTimeout)
+	dur("SESSION_LIFETIME", &c.SessionLifetime)
+	dur("SIGN_IN_LOCKOUT", &c.SignInLockout)
 	dur("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	if d, err := time.ParseDuration(get("SHUTDOWN_DRAIN")); err != nil || d < 0 {
 		errs = append(errs, "SHUTDOWN_DRAIN must be a duration such as 5s (0s: none)")
@@ -139,6 +150,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	dur("INVITATION_TTL", &c.InvitationTTL)
 	dur("INVITATION_RESEND_INTERVAL", &c.ResendInterval)
 	dur("ACCOUNT_REQUEST_TTL", &c.RequestTTL)
+	if v, err := strconv.Atoi(get("SIGN_IN_FAILURES")); err != nil || v < 1 {
+		errs = append(errs, "SIGN_IN_FAILURES must be a positive integer")
+	} else {
+		c.SignInFailures = v
+	}
 	if v, err := strconv.Atoi(get("SIGNUP_RATE_PER_HOUR")); err != nil || v < 1 {
 		errs = append(errs, "SIGNUP_RATE_PER_HOUR must be a positive integer")
 	} else {

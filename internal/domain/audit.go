@@ -9,6 +9,7 @@ type Actor struct {
 	CredentialSid string `json:"credential_sid,omitempty"`
 	SourceIP      string `json:"source_ip,omitempty"`
 	RequestID     string `json:"request_id,omitempty"`
+	UserAgent     string `json:"user_agent,omitempty"`
 }
 
 // SystemActor is the actor for changes the service makes on its own.
@@ -24,6 +25,7 @@ type AuditEvent struct {
 	ResourceSid     string
 	Changes         map[string]any
 	SourceIP        string
+	UserAgent       string
 	RequestID       string
 	DateCreated     time.Time
 }
@@ -38,6 +40,7 @@ func NewAuditEvent(a Actor, orgSid, typ, resource string, changes map[string]any
 		ResourceSid:     resource,
 		Changes:         changes,
 		SourceIP:        a.SourceIP,
+		UserAgent:       a.UserAgent,
 		RequestID:       a.RequestID,
 	}
 }

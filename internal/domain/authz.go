@@ -12,11 +12,37 @@ type Principal struct {
 	// AccountSid is set when the call is made with a credential scoped to
 	// that account.
 	AccountSid string
+	// Via is how the caller proved who it is.
+	Via Via
+	// UserAgent is the caller's User-Agent header (kept on audit events).
+	UserAgent string
 }
+
+// Via is how a caller authenticated.
+type Via string
+
+// How callers authenticate.
+const (
+	// ViaOrgCredential: an API credential of the organization (the
+	// bootstrap one, or one an administrator made), acting as its user.
+	ViaOrgCredential Via = "org_credential"
+	// ViaAccountCredential: a credential scoped to one account (its auth
+	// token, say).
+	ViaAccountCredential Via = "account_credential"
+	// ViaPersonalKey: an API key a person made for themselves.
+	ViaPersonalKey Via = "personal_key"
+	// ViaSession: a person signed in to the browser console.
+	ViaSession Via = "session"
+)
+
+// IsPerson reports whether the caller is a person acting as themselves (a
+// signed-in session or their personal key), to whom rules about people
+// (two-factor authentication) apply.
+func (p Principal) IsPerson() bool { return p.Via == ViaSession || p.Via == ViaPersonalKey }
 
 // Actor returns the principal as the actor of audit events.
 func (p Principal) Actor() Actor {
-	return Actor{UserSid: p.UserSid, CredentialSid: p.CredentialSid, SourceIP: p.SourceIP, RequestID: p.RequestID}
+	return Actor{UserSid: p.UserSid, CredentialSid: p.CredentialSid, SourceIP: p.SourceIP, RequestID: p.RequestID, UserAgent: p.UserAgent}
 }
 
 // IsOrgAdmin reports whether the principal has full control of its

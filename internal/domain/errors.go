@@ -56,6 +56,13 @@ const (
 	CodeNumberUnavailable = 21422
 	CodeInternal          = 20500
 	CodeUnavailable       = 20503
+	// People signing in (ours): a password refused by the rules; an
+	// account that needs a second factor the person has not enrolled; an
+	// organization that signs its managed users in with its own identity
+	// provider only.
+	CodeWeakPassword      = 25300
+	CodeTwoFactorRequired = 25301
+	CodeSSORequired       = 25302
 )
 
 // Error is the one error type of the domain: a kind (how the caller should

@@ -152,6 +152,7 @@ type Store interface {
 	Billing
 	DomainStore
 	SSOStore
+	PersonStore
 	Ping(ctx context.Context) error
 	Close() error
 }

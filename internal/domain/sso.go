@@ -66,9 +66,6 @@ const (
 	// CodeInvalidSSOSettings: the issuer, client id or client secret is
 	// not acceptable.
 	CodeInvalidSSOSettings = 25461
-	// CodeSSORequired: a managed user of an organization that requires
-	// SSO tried a password.
-	CodeSSORequired = 25462
 	// CodeSSOFailed: the sign-in through the provider did not complete
 	// (state, code exchange, ID token).
 	CodeSSOFailed = 25463
@@ -175,7 +172,7 @@ func IsLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// CheckPasswordSignIn returns 25462 when the organization of p requires
+// CheckPasswordSignIn returns 25302 when the organization of p requires
 // SSO and u is one of its managed users: they sign in through the
 // organization's provider. Outside users keep their passwords.
 func (p SSOProvider) CheckPasswordSignIn(u User) error {

@@ -37,6 +37,7 @@ const (
 	TemplateDomainLapsed       = "domain_lapsed"
 	TemplateDomainRemoved      = "domain_removed"
 	TemplateSignUpExisting     = "signup_existing"
+	TemplatePasswordLink       = "password_link"
 )
 
 // Message is a rendered email.

@@ -51,6 +51,16 @@ var templateCases = []struct {
 		want: []string{"import", "expired", "carol@example.com", "Shop", "ACbbbb", "Acme", "did not answer in time"},
 	},
 	{
+		name: TemplatePasswordLink,
+		data: map[string]any{"Purpose": "invitation", "Email": "carol@example.com", "Link": "https://example.test/console/password/x", "Expires": "2 Dec 2026 10:00 UTC"},
+		want: []string{"Set your password", "carol@example.com", "https://example.test/console/password/x", "2 Dec 2026 10:00 UTC"},
+	},
+	{
+		name: TemplatePasswordLink,
+		data: map[string]any{"Purpose": "reset", "Email": "carol@example.com", "Link": "https://example.test/console/password/y", "Expires": "2 Dec 2026 10:00 UTC"},
+		want: []string{"Reset your password", "your password stays as it is", "https://example.test/console/password/y"},
+	},
+	{
 		name: TemplateSignUpExisting,
 		data: map[string]any{"FriendlyName": "Carol Labs"},
 		want: []string{"Carol Labs", "No account was created"},

@@ -107,8 +107,12 @@ func (s *Auth) Authenticate(ctx context.Context, cr Credentials) (domain.Princip
 	if err != nil {
 		return domain.Principal{}, err
 	}
+	via := domain.ViaOrgCredential
+	if cred.AccountSid != "" {
+		via = domain.ViaAccountCredential
+	}
 	return domain.Principal{
-		OrganizationSid: cred.OrganizationSid, UserSid: u.Sid, CredentialSid: cred.Sid, OrgRole: u.OrgRole, AccountSid: cred.AccountSid,
+		OrganizationSid: cred.OrganizationSid, UserSid: u.Sid, CredentialSid: cred.Sid, OrgRole: u.OrgRole, AccountSid: cred.AccountSid, Via: via,
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 )
@@ -28,6 +29,7 @@ type confirmationStore interface {
 	FindOrganization(ctx context.Context, sid string) (domain.Organization, error)
 	FindUser(ctx context.Context, orgSid, sid string) (domain.User, error)
 	EnrollTwoFactor(ctx context.Context, userSid string) error
+	FindPersonByEmail(ctx context.Context, email string) (domain.Person, error)
 }
 
 // Confirmations is the emailed single-use confirmation link, one concept
@@ -36,9 +38,11 @@ type confirmationStore interface {
 // lifecycle that waits for it. Nobody signs in: the token is the
 // credential.
 type Confirmations struct {
-	store  confirmationStore
-	engine ConfirmationEngine
-	clock  domain.Clock
+	store     confirmationStore
+	engine    ConfirmationEngine
+	clock     domain.Clock
+	passwords *SignIn
+	log       *slog.Logger
 }
 
 // errInvalidLink is how a token that names no link (or a link whose
@@ -172,8 +176,27 @@ func (s *Confirmations) Answer(ctx context.Context, token string, accept bool, a
 	c.State, c.Need2FA = domain.ConfirmDeclined, false
 	if accept {
 		c.State = domain.ConfirmAccepted
+		s.offerPassword(ctx, c, actor)
 	}
 	return c, nil
+}
+
+// offerPassword emails the person who accepted a link to set a password,
+// unless they have one: from now on they can sign in to the console. A
+// failure to start the email leaves the answer as it is (they can ask
+// for a link with "forgot password").
+func (s *Confirmations) offerPassword(ctx context.Context, c domain.Confirmation, actor domain.Actor) {
+	person, err := s.store.FindPersonByEmail(ctx, c.Recipient)
+	if err != nil {
+		return
+	}
+	purpose := domain.PasswordForOwner
+	if c.Kind == domain.LinkInvitation {
+		purpose = domain.PasswordForInvitation
+	}
+	if err := s.passwords.OfferPassword(ctx, person.User, purpose, c.Kind+"/"+c.SubjectSid, actor); err != nil {
+		s.log.ErrorContext(ctx, "password link not started", "user_sid", person.User.Sid, "request_id", actor.RequestID, "error", err.Error())
+	}
 }
 
 // EnrolTwoFactor enrols the invitee of an askable invitation in

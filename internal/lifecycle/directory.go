@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"regexp"
 	"slices"
 	"strconv"
@@ -34,6 +35,9 @@ type directoryStore interface {
 type Directory struct {
 	store directoryStore
 	clock domain.Clock
+	// passwords, when set, emails each new user a link to set a password.
+	passwords *SignIn
+	log       *slog.Logger
 }
 
 // UserQuery is a SCIM list request, its parameters as the client gave
@@ -147,6 +151,13 @@ func (s *Directory) Create(ctx context.Context, p domain.Principal, in SCIMUser)
 	if err := s.store.CreateUser(ctx, u, domain.NewAuditEvent(p.Actor(), p.OrganizationSid, domain.EventUserCreated, u.Sid,
 		map[string]any{"userName": u.UserName, "externalId": u.ExternalID})); err != nil {
 		return domain.User{}, err
+	}
+	// The new user can sign in to the console once they set a password.
+	if s.passwords == nil {
+		return s.store.FindUser(ctx, p.OrganizationSid, u.Sid)
+	}
+	if err := s.passwords.OfferPassword(ctx, u, domain.PasswordForProvisioned, "provisioned", p.Actor()); err != nil {
+		s.log.ErrorContext(ctx, "password link not started", "user_sid", u.Sid, "request_id", p.RequestID, "error", err.Error())
 	}
 	return s.store.FindUser(ctx, p.OrganizationSid, u.Sid)
 }

@@ -21,6 +21,13 @@ type fakeEngine struct {
 	invited   []domain.Invitation
 	answers   []linkAnswer
 	answerErr error
+	// passwordLinks are the users sent a link to set a password, and why.
+	passwordLinks []string
+}
+
+func (e *fakeEngine) SendPasswordLink(_ context.Context, u domain.User, purpose, _ string, _ time.Time, _ domain.Actor) error {
+	e.passwordLinks = append(e.passwordLinks, u.Sid+" "+purpose)
+	return nil
 }
 
 type linkAnswer struct {
@@ -263,6 +270,7 @@ func TestConfirmationsTwoFactorFirst(t *testing.T) {
 	require.Len(t, f.engine.answers, 1)
 	require.Equal(t, u.Sid, f.engine.answers[0].answer.Actor.UserSid, "the invitee answers")
 	require.True(t, f.engine.answers[0].answer.Accept)
+	require.Equal(t, []string{u.Sid + " " + domain.PasswordForInvitation}, f.engine.passwordLinks, "the invitee, who has no password, is sent a link to set one")
 
 	// A workflow's refusal comes back with the link as it now is.
 	f.engine.answerErr = domain.Errorf(domain.EConflict, domain.CodeInvalidState, "the invitation is being answered")

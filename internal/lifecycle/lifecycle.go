@@ -31,6 +31,7 @@ type Engine interface {
 	ClosureEngine
 	DomainEngine
 	NoticeEngine
+	PasswordLinkEngine
 }
 
 // Deps are the services' dependencies.
@@ -50,6 +51,10 @@ type Deps struct {
 	SignUpsPerHour int
 	// BaseURL is the public base URL (SSO's redirect URI is under it).
 	BaseURL string
+	// SignInFailures failed sign-ins for an email or from an address
+	// within SignInWindow lock it out for the rest of the window.
+	SignInFailures int
+	SignInWindow   time.Duration
 }
 
 // Services are the use cases, one service per lifecycle.
@@ -66,6 +71,7 @@ type Services struct {
 	SignUp        *SignUp
 	Confirmations *Confirmations
 	SSO           *SSO
+	SignIn        *SignIn
 
 	access access
 }
@@ -90,8 +96,17 @@ func New(d Deps) *Services {
 	if d.SignUpsPerHour <= 0 {
 		d.SignUpsPerHour = 20
 	}
+	if d.SignInFailures <= 0 {
+		d.SignInFailures = 10
+	}
+	if d.SignInWindow <= 0 {
+		d.SignInWindow = 15 * time.Minute
+	}
 	acc := access{store: d.Store}
+	signIn := &SignIn{store: d.Store, links: d.Engine, clock: d.Clock, log: d.Log, failures: newFailureCounter(d.SignInFailures, d.SignInWindow, d.Clock)}
+	signIn.sso = newSSO(d.Store, d.Clock, d.Log, strings.TrimRight(d.BaseURL, "/")+domain.SSOCallbackPath)
 	return &Services{
+		SignIn:        signIn,
 		access:        acc,
 		Organizations: &Organizations{store: d.Store},
 		Auth:          &Auth{store: d.Store, clock: d.Clock, tokenTTL: d.TokenTTL},
@@ -101,10 +116,10 @@ func New(d Deps) *Services {
 		Closure:       &Closure{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock, retention: d.Retention},
 		Domains:       &Domains{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock, log: d.Log},
 		People:        &People{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock, log: d.Log},
-		Directory:     &Directory{store: d.Store, clock: d.Clock},
+		Directory:     &Directory{store: d.Store, clock: d.Clock, passwords: signIn, log: d.Log},
 		SignUp:        &SignUp{store: d.Store, notices: d.Engine, clock: d.Clock, log: d.Log, limiter: newRateLimiter(d.SignUpsPerHour, time.Hour, d.Clock)},
-		Confirmations: &Confirmations{store: d.Store, engine: d.Engine, clock: d.Clock},
-		SSO:           newSSO(d.Store, d.Clock, d.Log, strings.TrimRight(d.BaseURL, "/")+domain.SSOCallbackPath),
+		Confirmations: &Confirmations{store: d.Store, engine: d.Engine, clock: d.Clock, passwords: signIn, log: d.Log},
+		SSO:           signIn.sso,
 	}
 }
 

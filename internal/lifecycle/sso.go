@@ -104,7 +104,7 @@ func (s *SSO) Remove(ctx context.Context, p domain.Principal) error {
 		map[string]any{"issuer": cur.Issuer, "client_id": cur.ClientID}))
 }
 
-// CheckPasswordSignIn returns 25462 when u is a managed user of an
+// CheckPasswordSignIn returns 25302 when u is a managed user of an
 // organization that requires SSO: the password sign-in calls it once the
 // password is known to be right.
 func (s *SSO) CheckPasswordSignIn(ctx context.Context, u domain.User) error {

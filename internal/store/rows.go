@@ -176,6 +176,7 @@ type eventRow struct {
 	ResourceSid     string
 	Changes         string
 	SourceIP        string `gorm:"column:source_ip"`
+	UserAgent       string `gorm:"column:user_agent"`
 	RequestID       string `gorm:"column:request_id"`
 	DateCreated     time.Time
 }
@@ -192,7 +193,7 @@ func eventRowFrom(ev domain.AuditEvent) eventRow {
 	return eventRow{
 		Sid: ev.Sid, OrganizationSid: ev.OrganizationSid, Actor: ev.Actor, CredentialSid: ev.CredentialSid,
 		Type: ev.Type, ResourceSid: ev.ResourceSid, Changes: changes, SourceIP: ev.SourceIP,
-		RequestID: ev.RequestID, DateCreated: ev.DateCreated,
+		UserAgent: ev.UserAgent, RequestID: ev.RequestID, DateCreated: ev.DateCreated,
 	}
 }
 
@@ -202,7 +203,7 @@ func (r eventRow) domain() domain.AuditEvent {
 	return domain.AuditEvent{
 		Sid: r.Sid, OrganizationSid: r.OrganizationSid, Actor: r.Actor, CredentialSid: r.CredentialSid,
 		Type: r.Type, ResourceSid: r.ResourceSid, Changes: changes, SourceIP: r.SourceIP,
-		RequestID: r.RequestID, DateCreated: r.DateCreated.UTC(),
+		UserAgent: r.UserAgent, RequestID: r.RequestID, DateCreated: r.DateCreated.UTC(),
 	}
 }
 
