@@ -64,6 +64,7 @@ func (s *Handlers) Register(org *gin.RouterGroup) {
 	s.registerClosure(org)
 	s.registerDomains(org)
 	s.registerKeys(org)
+	s.registerSSO(org)
 }
 
 // deref is an optional request field's value, its zero when absent.

@@ -100,6 +100,7 @@ func (h *Handlers) Register(public, signedIn gin.IRoutes) {
 	signedIn.POST("/sign-out", h.signOut)
 	signedIn.POST("/sign-out-everywhere", h.signOutEverywhere)
 	h.registerTwoFactor(public, signedIn)
+	h.registerSSO(public)
 }
 
 // page is what every sign-in page template reads.
@@ -211,6 +212,15 @@ func (h *Handlers) signIn(c *gin.Context) {
 // nothing), the user and the time, an audit event, and a redirect to the
 // page they asked for.
 func (h *Handlers) Establish(c *gin.Context, u domain.User, method string) error {
+	next := c.PostForm("next")
+	if next == "" {
+		next = c.Query("next")
+	}
+	return h.establish(c, u, method, next)
+}
+
+// establish is Establish going to next afterwards.
+func (h *Handlers) establish(c *gin.Context, u domain.User, method, next string) error {
 	ctx := c.Request.Context()
 	p, err := h.services.SignIn.Start(ctx, u, method, source(c))
 	if err != nil {
@@ -226,10 +236,6 @@ func (h *Handlers) Establish(c *gin.Context, u domain.User, method string) error
 	h.sessions.Put(ctx, keyOrg, p.OrganizationSid)
 	h.sessions.Put(ctx, keyAuthTime, time.Now().UnixNano())
 	h.sessions.Put(ctx, keyMethod, method)
-	next := c.PostForm("next")
-	if next == "" {
-		next = c.Query("next")
-	}
 	c.Redirect(http.StatusSeeOther, safeNext(next))
 	return nil
 }

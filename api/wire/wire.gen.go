@@ -410,6 +410,9 @@ const (
 	EventTypeOrganizationUpdated         EventType = "organization.updated"
 	EventTypeRoleAssignmentCreated       EventType = "role_assignment.created"
 	EventTypeRoleAssignmentDeleted       EventType = "role_assignment.deleted"
+	EventTypeSsoProviderDeleted          EventType = "sso.provider_deleted"
+	EventTypeSsoProviderUpdated          EventType = "sso.provider_updated"
+	EventTypeSsoSignInFailed             EventType = "sso.sign_in_failed"
 	EventTypeUserCreated                 EventType = "user.created"
 	EventTypeUserDeleted                 EventType = "user.deleted"
 	EventTypeUserFactorAdded             EventType = "user.factor_added"
@@ -521,6 +524,12 @@ func (e EventType) Valid() bool {
 	case EventTypeRoleAssignmentCreated:
 		return true
 	case EventTypeRoleAssignmentDeleted:
+		return true
+	case EventTypeSsoProviderDeleted:
+		return true
+	case EventTypeSsoProviderUpdated:
+		return true
+	case EventTypeSsoSignInFailed:
 		return true
 	case EventTypeUserCreated:
 		return true
@@ -1863,6 +1872,57 @@ type SCIMMetaInput struct {
 	Location     *string `json:"location,omitempty"`
 	ResourceType *string `json:"resourceType,omitempty"`
 	Version      *string `json:"version,omitempty"`
+}
+
+// SSOSettings The organization's OpenID Connect identity provider for single sign-on. The client secret is never shown: `client_secret_set` says one is stored.
+type SSOSettings struct {
+	// ClientID Examples: orgaccounts
+	ClientID string `json:"client_id"`
+
+	// ClientSecretSet A client secret is stored (it is write-only).
+	ClientSecretSet bool `json:"client_secret_set"`
+
+	// DateCreated RFC 3339, UTC, whole seconds.
+	//
+	// Examples: 2026-01-02T15:04:05Z
+	DateCreated string `json:"date_created"`
+
+	// DateUpdated RFC 3339, UTC, whole seconds.
+	//
+	// Examples: 2026-01-02T15:04:05Z
+	DateUpdated string `json:"date_updated"`
+
+	// Issuer The provider's issuer URL; its discovery document is at `<issuer>/.well-known/openid-configuration`.
+	//
+	// Examples: https://login.example.com
+	Issuer          string `json:"issuer"`
+	OrganizationSid string `json:"organization_sid"`
+
+	// RedirectURI The redirect URI to register at the provider.
+	//
+	// Examples: http://localhost:8080/console/sso/callback
+	RedirectURI string `json:"redirect_uri"`
+
+	// Required The organization's managed users must sign in through the provider; passwords are refused to them (25302). Outside users keep their passwords.
+	Required bool   `json:"required"`
+	URL      string `json:"url"`
+}
+
+// SSOSettingsRequest defines model for SSOSettingsRequest.
+type SSOSettingsRequest struct {
+	// ClientID Examples: orgaccounts
+	ClientID string `json:"client_id"`
+
+	// ClientSecret Required the first time; left out, the stored secret stays.
+	ClientSecret *string `json:"client_secret,omitempty"`
+
+	// Issuer https (plain http only on a loopback address), no query or fragment; compared exactly with the ID tokens' `iss`.
+	//
+	// Examples: https://login.example.com
+	Issuer string `json:"issuer"`
+
+	// Required Refuse passwords to the organization's managed users.
+	Required *bool `json:"required,omitempty"`
 }
 
 // SetAccountUserRolesRequest defines model for SetAccountUserRolesRequest.

@@ -238,6 +238,11 @@ var samples = []any{
 		{Op: "replace", Path: ptr("active"), Value: json.RawMessage(`false`)}, {Op: "remove", Path: ptr("locale")},
 	}},
 	wire.AddDomainRequest{DomainName: "example.com"},
+	wire.SSOSettings{
+		OrganizationSid: org, Issuer: "https://login.example.com", ClientID: "orgaccounts", ClientSecretSet: true, Required: true,
+		RedirectURI: base + "/console/sso/callback", DateCreated: at, DateUpdated: at, URL: base + "/Organizations/" + org + "/SSO",
+	},
+	wire.SSOSettingsRequest{Issuer: "https://login.example.com", ClientID: "orgaccounts", ClientSecret: ptr("s3cret"), Required: ptr(true)},
 	wire.AcquirePhoneNumberRequest{PhoneNumber: ptr("+15005550006")},
 	wire.AcquireShortCodeRequest{},
 	wire.CreateSubscriptionRequest{Description: "Toll-free line", MonthlyPrice: "2.00", Currency: "USD"},

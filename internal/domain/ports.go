@@ -165,6 +165,7 @@ type Store interface {
 	Billing
 	DomainStore
 	TwoFactorStore
+	SSOStore
 	PersonStore
 	Ping(ctx context.Context) error
 	Close() error
@@ -314,6 +315,20 @@ type DomainStore interface {
 	// CountDomainsByStatus counts every domain by status, a verified one
 	// whose record vanished as DomainLapsed (for gauges).
 	CountDomainsByStatus(ctx context.Context) (map[string]int64, error)
+}
+
+// SSOStore holds organizations' single sign-on providers.
+type SSOStore interface {
+	// FindSSOProvider returns 25460 when the organization has none.
+	FindSSOProvider(ctx context.Context, orgSid string) (SSOProvider, error)
+	// PutSSOProvider creates or replaces the organization's provider after
+	// set.Validate (25461); an empty client secret keeps the stored one.
+	PutSSOProvider(ctx context.Context, orgSid string, set SSOSettings, ev AuditEvent) (SSOProvider, error)
+	// DeleteSSOProvider removes it (25460 when there is none).
+	DeleteSSOProvider(ctx context.Context, orgSid string, ev AuditEvent) error
+	// RecordSSOEvent writes an event that goes with no change (a refused
+	// sign-in).
+	RecordSSOEvent(ctx context.Context, ev AuditEvent) error
 }
 
 // TXTResolver looks up DNS TXT records.

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
@@ -48,7 +49,8 @@ type Deps struct {
 	Retention time.Duration
 	// SignUpsPerHour limits sign-ups per client address.
 	SignUpsPerHour int
-	// BaseURL is the public base URL: passkeys are bound to its host.
+	// BaseURL is the public base URL: passkeys are bound to its host,
+	// SSO's redirect URI is under it.
 	BaseURL string
 	// SignInFailures failed sign-ins for an email or from an address
 	// within SignInWindow lock it out for the rest of the window.
@@ -70,6 +72,7 @@ type Services struct {
 	SignUp        *SignUp
 	Confirmations *Confirmations
 	TwoFactor     *TwoFactor
+	SSO           *SSO
 	SignIn        *SignIn
 	Keys          *Keys
 
@@ -111,6 +114,7 @@ func New(d Deps) *Services {
 	}
 	acc := access{store: d.Store}
 	signIn := &SignIn{store: d.Store, links: d.Engine, clock: d.Clock, log: d.Log, failures: newFailureCounter(d.SignInFailures, d.SignInWindow, d.Clock)}
+	signIn.sso = newSSO(d.Store, d.Clock, d.Log, strings.TrimRight(d.BaseURL, "/")+domain.SSOCallbackPath)
 	return &Services{
 		TwoFactor:     twoFactor,
 		SignIn:        signIn,
@@ -127,6 +131,7 @@ func New(d Deps) *Services {
 		Directory:     &Directory{store: d.Store, clock: d.Clock, passwords: signIn, log: d.Log},
 		SignUp:        &SignUp{store: d.Store, notices: d.Engine, clock: d.Clock, log: d.Log, limiter: newRateLimiter(d.SignUpsPerHour, time.Hour, d.Clock)},
 		Confirmations: &Confirmations{store: d.Store, engine: d.Engine, clock: d.Clock, passwords: signIn, log: d.Log},
+		SSO:           signIn.sso,
 	}
 }
 

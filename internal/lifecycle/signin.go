@@ -36,6 +36,9 @@ type SignIn struct {
 	clock    domain.Clock
 	log      *slog.Logger
 	failures *failureCounter
+	// sso refuses passwords to managed users of an organization that
+	// requires single sign-on.
+	sso *SSO
 }
 
 // ErrSignInFailed is the answer to every failed password sign-in: an
@@ -84,6 +87,9 @@ func (s *SignIn) Password(ctx context.Context, cmd PasswordSignIn, source domain
 	if err != nil || !match || !u.Active {
 		s.failed(ctx, keys, u, source)
 		return SignedIn{}, ErrSignInFailed
+	}
+	if err := s.sso.CheckPasswordSignIn(ctx, u); err != nil {
+		return SignedIn{}, err
 	}
 	org, err := s.store.HomeOrganization(ctx, u)
 	if err != nil {
