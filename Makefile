@@ -1,5 +1,5 @@
 # orgaccounts: `make run` starts the whole service, `make test` tests it.
-.PHONY: run test test-short build generate vet lint bench bench-lifecycle migrate temporal-cli assets clean fuzz
+.PHONY: run test test-short build generate vet lint bench bench-lifecycle migrate temporal-cli assets clean fuzz screenshots
 
 run: ## the whole service on :8080, Temporal Web UI on :8233, data in ./data
 	@scripts/run.sh
@@ -26,6 +26,9 @@ lint: ## golangci-lint (.golangci.yml) and Temporal's workflowcheck, built into 
 
 fuzz: ## every fuzz target for FUZZTIME each (default 20s); make test runs only their seeds
 	@scripts/fuzz.sh
+
+screenshots: ## retake README's console screenshots (docs/screenshots) from the real pages
+	UPDATE_SCREENSHOTS=1 go test -count=1 -run 'TestConsoleCreateAccount|TestConsoleUsersFilterByRole|TestConsoleCloseAndReopen' ./internal/app/
 
 bench: ## BenchmarkListAccounts on PostgreSQL (see docs/BENCHMARKS.md)
 	go test -run '^$$' -bench BenchmarkListAccounts -benchmem -count 5 ./api/
