@@ -192,7 +192,7 @@ func TestTwoFactorPasskeyInABrowser(t *testing.T) {
 	// Remove it: two-factor authentication is off again.
 	browse(ctx, t, chromedp.Click(chromedp.CSS("#factors button")))
 	waitText(ctx, t, "#two-factor-state", "off")
-	st, err := e.App.App.Services().TwoFactor.SecondFactors(context.Background(), userSid)
+	st, err := e.App.Services().TwoFactor.SecondFactors(context.Background(), userSid)
 	require.NoError(t, err)
 	require.False(t, st.Enrolled())
 	require.Zero(t, st.RecoveryCodesLeft)

@@ -92,7 +92,8 @@ func TestRecoveryCodes(t *testing.T) {
 }
 
 func TestNormalizeTOTPCode(t *testing.T) {
-	for in, want := range map[string]string{"123456": "123456", " 123 456 ": "123456"} {
+	spaced := " 123 456 "
+	for in, want := range map[string]string{"123456": "123456", spaced: "123456"} {
 		if got, ok := NormalizeTOTPCode(in); !ok || got != want {
 			t.Errorf("NormalizeTOTPCode(%q) = %q, %v; want %q", in, got, ok, want)
 		}

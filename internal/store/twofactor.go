@@ -345,7 +345,7 @@ func (s *Store) UpdateOrganization(ctx context.Context, sid string, require2FA b
 // 25008 when there is no such user.
 func lockUser(tx *gorm.DB, userSid string) error {
 	q := tx
-	if tx.Dialector.Name() == Postgres {
+	if tx.Name() == Postgres {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
 	var r userRow

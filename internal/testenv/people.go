@@ -23,7 +23,7 @@ const TestPassword = "plum kettle orbit 42"
 // link's form posted over HTTP.
 func (o *Org) SetPassword(userSid, password string) {
 	o.T.Helper()
-	link, err := o.App.App.Services().SignIn.IssuePasswordLink(context.Background(), userSid, o.App.BaseURL)
+	link, err := o.App.Services().SignIn.IssuePasswordLink(context.Background(), userSid, o.App.BaseURL)
 	require.NoError(o.T, err)
 	resp, err := NoRedirects().PostForm(link, url.Values{"password": {password}, "confirm": {password}})
 	require.NoError(o.T, err)
