@@ -9,8 +9,8 @@ import (
 )
 
 // PasswordLink asks for a link that sets a user's password: why it is sent
-// (domain.PasswordLink… purposes), its version (later versions supersede
-// earlier ones) and its expiry.
+// (domain.PasswordFor… purposes) and its expiry. Version 0 (the usual)
+// takes the user's next link version when issued, superseding the others.
 type PasswordLink struct {
 	UserSid   string
 	Purpose   string

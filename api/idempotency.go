@@ -164,6 +164,7 @@ var replayPermissions = map[string]func(c *gin.Context) lifecycle.Permission{
 	"/Organizations/:org/Accounts/Imports":                                 orgAdminPermission,
 	"/Organizations/:org/Accounts/Shares":                                  orgAdminPermission,
 	"/Organizations/:org/Domains":                                          orgAdminPermission,
+	"/Organizations/:org/Keys":                                             func(*gin.Context) lifecycle.Permission { return lifecycle.Permission{OrgUser: true} },
 	"/Organizations/:org/scim/Users":                                       orgAdminPermission,
 	"/Organizations/:org/RoleAssignments": func(c *gin.Context) lifecycle.Permission {
 		var body struct {

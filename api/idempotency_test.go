@@ -93,9 +93,9 @@ func TestIdempotencySIDSeed(t *testing.T) {
 // Every keyed command's route says what it asks of its caller, so a
 // replay is authorized as the command itself would be.
 func TestEveryPOSTRouteHasAReplayPermission(t *testing.T) {
-	engine, ok := NewHandler(Config{Logger: slog.New(slog.DiscardHandler)}).(*gin.Engine)
+	engine, ok := NewHandler(Config{Logger: slog.New(slog.DiscardHandler)}).(interface{ Routes() gin.RoutesInfo })
 	if !ok {
-		t.Fatal("NewHandler does not return a *gin.Engine")
+		t.Fatal("NewHandler's handler does not list its routes")
 	}
 	n := 0
 	for _, r := range engine.Routes() {

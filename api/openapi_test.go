@@ -155,9 +155,9 @@ func routeKey(method, path string) string {
 }
 
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
-	engine, ok := api.NewHandler(api.Config{Logger: quiet, Metrics: telemetry.NewMetrics()}).(*gin.Engine)
+	engine, ok := api.NewHandler(api.Config{Logger: quiet, Metrics: telemetry.NewMetrics()}).(interface{ Routes() gin.RoutesInfo })
 	if !ok {
-		t.Fatal("NewHandler does not return a *gin.Engine")
+		t.Fatal("NewHandler's handler does not list its routes")
 	}
 	routes := map[string]string{}
 	for _, r := range engine.Routes() {

@@ -120,9 +120,6 @@ func NewHandler(cfg Config) http.Handler {
 	// The console, for people: sign-in pages and the Admin Center
 	// behind a session. Sessions are loaded and saved around /console
 	// requests only.
-	if cfg.Sessions.Store == nil {
-		return r
-	}
 	sessions := signin.NewSessionManager(cfg.Sessions)
 	sessions.ErrorFunc = signin.ErrorFunc(s.log)
 	people := signin.New(s.services, sessions, s.log)
@@ -133,15 +130,26 @@ func NewHandler(cfg Config) http.Handler {
 	adminCenter := console.New(s.services, s.console)
 	adminCenter.RegisterAssets(r)
 	adminCenter.Register(signedIn)
-	withSessions := sessions.LoadAndSave(r)
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.URL.Path == console.Prefix || strings.HasPrefix(req.URL.Path, console.Prefix+"/") {
-			withSessions.ServeHTTP(w, req)
-			return
-		}
-		r.ServeHTTP(w, req)
-	})
+	return handler{engine: r, withSessions: sessions.LoadAndSave(r)}
 }
+
+// handler serves the router, loading and saving console sessions around
+// /console requests only.
+type handler struct {
+	engine       *gin.Engine
+	withSessions http.Handler
+}
+
+func (h handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.URL.Path == console.Prefix || strings.HasPrefix(req.URL.Path, console.Prefix+"/") {
+		h.withSessions.ServeHTTP(w, req)
+		return
+	}
+	h.engine.ServeHTTP(w, req)
+}
+
+// Routes lists the routes the handler serves.
+func (h handler) Routes() gin.RoutesInfo { return h.engine.Routes() }
 
 func (s *server) accessLog(c *gin.Context) {
 	start := time.Now()

@@ -50,6 +50,6 @@ func (c Client) NotifySignUpAttempt(ctx context.Context, emailAddr, friendlyName
 func (c Client) SendPasswordLink(ctx context.Context, u domain.User, purpose, key string, expires time.Time, actor domain.Actor) error {
 	return c.StartEmail(ctx, u.OrganizationSid, "", actor.RequestID, activities.EmailInput{
 		Key: key, OrganizationSid: u.OrganizationSid, To: u.UserName, Template: email.TemplatePasswordLink, RelatedSid: u.Sid,
-		PasswordLink: &activities.PasswordLink{UserSid: u.Sid, Purpose: purpose, Version: int(expires.Unix()), ExpiresAt: expires},
+		PasswordLink: &activities.PasswordLink{UserSid: u.Sid, Purpose: purpose, ExpiresAt: expires},
 	})
 }

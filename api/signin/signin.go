@@ -62,7 +62,9 @@ const CookieName = "orgaccounts_session"
 // hashed, the cookie HttpOnly, SameSite=Lax, Secure behind https.
 func NewSessionManager(cfg SessionConfig) *scs.SessionManager {
 	sm := scs.New()
-	sm.Store = cfg.Store
+	if cfg.Store != nil {
+		sm.Store = cfg.Store // else scs's in-memory store (handler tests)
+	}
 	sm.IdleTimeout = cfg.IdleTimeout
 	sm.Lifetime = cfg.Lifetime
 	sm.HashTokenInStore = true

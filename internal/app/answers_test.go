@@ -32,7 +32,7 @@ func TestAccountEventsIncludeItsRoleGrants(t *testing.T) {
 		var got []string
 		for _, x := range e.Owner.Get(e.Path("/Events?PageSize=100&Resource=" + account)).JSON(t)["content"].([]any) {
 			ev := x.(map[string]any)
-			got = append(got, ev["type"].(string)+" "+ev["resource_sid"].(string))
+			got = append(got, ev["event_type"].(string)+" "+ev["resource_sid"].(string))
 		}
 		return got
 	}

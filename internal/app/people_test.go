@@ -177,7 +177,7 @@ func TestAccountUsers_List(t *testing.T) {
 		require.Equal(t, everyone, sids, "by user SID, each once")
 		require.Equal(t, map[string]any{
 			"user_sid": dev, "account_sid": p.acct, "email": "list-dev@example.com", "display_name": "Test User", "managed": true,
-			"roles": []any{domain.RoleDeveloper, domain.RoleSupport}, "role_names": []any{"Developer", "Support"},
+			"roles": []any{domain.RoleDeveloper, domain.RoleSupport}, "role_names": []any{"Developer", "Support"}, "two_factor_enrolled": false,
 			"url": e.App.BaseURL + p.Path("/Accounts/"+p.acct+"/Users/"+dev),
 		}, byUser[dev])
 		require.Equal(t, []any{domain.RoleOwner}, byUser[orgOwner]["roles"])

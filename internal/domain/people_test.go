@@ -141,7 +141,7 @@ func TestCheckOwnershipTransfer(t *testing.T) {
 		kind string
 	}{
 		{"active managed account to a managed user", func(*domain.Account, *domain.User) {}, 0, ""},
-		{"independent account", func(a *domain.Account, _ *domain.User) { a.Kind = domain.AccountIndependent }, domain.CodeAccountNotFound, domain.EInvalid},
+		{"independent account", func(a *domain.Account, _ *domain.User) { a.Kind = domain.AccountIndependent }, domain.CodeAccountNotManaged, domain.EInvalid},
 		{"suspended account", func(a *domain.Account, _ *domain.User) { a.Status = domain.AccountSuspended }, domain.CodeInvalidState, domain.EConflict},
 		{"account pending closure", func(a *domain.Account, _ *domain.User) { a.Status = domain.AccountPendingClosure }, domain.CodeInvalidState, domain.EConflict},
 		{"closed account", func(a *domain.Account, _ *domain.User) { a.Status = domain.AccountClosed }, domain.CodeInvalidState, domain.EConflict},

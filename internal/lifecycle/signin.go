@@ -218,13 +218,9 @@ func (s *SignIn) sendLink(ctx context.Context, u domain.User, purpose, key strin
 func (s *SignIn) IssuePasswordLink(ctx context.Context, userSid, baseURL string) (string, error) {
 	token := domain.NewSecret(32)
 	now := s.clock.Now()
-	// Emailed links take their expiry's second as their version; this
-	// one is a second newer than any emailed the same second, so that
-	// it supersedes them rather than the other way round.
-	expires := now.Add(domain.PasswordLinkTTL)
 	err := s.store.IssueLink(ctx, domain.ConfirmationLink{
 		TokenHash: domain.HashSecret(token), Kind: domain.LinkPassword, SubjectSid: userSid,
-		Version: int(expires.Unix()) + 1, ExpiresAt: expires,
+		ExpiresAt: now.Add(domain.PasswordLinkTTL), // Version 0: the next one, superseding the others
 	})
 	return baseURL + domain.PasswordPage + token, err
 }

@@ -376,7 +376,7 @@ func TestTransferOwnership_Refusals(t *testing.T) {
 			{"UserOfAnotherOrganization", a.Sid, stranger.Sid, a.Version, domain.CodeOwnerNotManaged, domain.EInvalid},
 			{"ExternalUser", a.Sid, outsider.Sid, a.Version, domain.CodeOwnerNotManaged, domain.EInvalid},
 			{"UnknownUser", a.Sid, newSID(domain.PrefixUser), a.Version, domain.CodeOwnerNotManaged, domain.EInvalid},
-			{"IndependentAccount", ind.Sid, bob.Sid, 0, domain.CodeAccountNotFound, domain.EInvalid},
+			{"IndependentAccount", ind.Sid, bob.Sid, 0, domain.CodeAccountNotManaged, domain.EInvalid},
 			{"PendingClosure", closing.Sid, bob.Sid, 0, domain.CodeInvalidState, domain.EConflict},
 			{"Closed", closed.Sid, bob.Sid, 0, domain.CodeInvalidState, domain.EConflict},
 			{"BeingProvisioned", provisioning.Sid, bob.Sid, 0, domain.CodeAccountNotFound, domain.ENotFound},
