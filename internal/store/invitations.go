@@ -179,11 +179,11 @@ func (s *Store) IssueLink(ctx context.Context, l domain.ConfirmationLink) error 
 		if l.Version == 0 {
 			// The next version of the subject's links (password links
 			// take one each time they are issued).
-			var max sql.NullInt64
-			if err := tx.Model(&linkRow{}).Where("subject_sid = ?", l.SubjectSid).Select("MAX(version)").Scan(&max).Error; err != nil {
+			var last sql.NullInt64
+			if err := tx.Model(&linkRow{}).Where("subject_sid = ?", l.SubjectSid).Select("MAX(version)").Scan(&last).Error; err != nil {
 				return translate(err, nil, nil)
 			}
-			l.Version = int(max.Int64) + 1
+			l.Version = int(last.Int64) + 1
 		}
 		var cur linkRow
 		err := tx.Where("subject_sid = ? AND version = ?", l.SubjectSid, l.Version).Take(&cur).Error
