@@ -211,31 +211,10 @@ func (h *Handlers) render(c *gin.Context, status int, page string, v view) {
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
-// statusOf is the HTTP status a refusal shows its page with.
-func statusOf(err error) int {
-	switch domain.ErrorKind(err) {
-	case domain.EInvalid:
-		return http.StatusBadRequest
-	case domain.ENotFound:
-		return http.StatusNotFound
-	case domain.EForbidden:
-		return http.StatusForbidden
-	case domain.EConflict:
-		return http.StatusConflict
-	case domain.EUnprocessable:
-		return http.StatusUnprocessableEntity
-	case domain.EPreconditionFailed:
-		return http.StatusPreconditionFailed
-	case domain.ERateLimited:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
-}
-
 // refused tells whether err is a refusal a person can act on (shown next
 // to the form), rather than a failure (left to the error writer).
 func refused(err error) bool {
-	return statusOf(err) < http.StatusInternalServerError
+	return edge.StatusOf(domain.ErrorKind(err)) < http.StatusInternalServerError
 }
 
 // sentence makes a domain message a sentence.
@@ -265,7 +244,7 @@ func (h *Handlers) failed(c *gin.Context, err error, page, field string, v view)
 		_ = c.Request.ParseForm()
 		v.Form = c.Request.PostForm
 	}
-	h.render(c, statusOf(err), page, v)
+	h.render(c, edge.StatusOf(domain.ErrorKind(err)), page, v)
 }
 
 // badFilter answers a list whose filters were refused next to the
@@ -285,7 +264,7 @@ func (h *Handlers) problem(c *gin.Context, err error, back string) {
 		_ = c.Error(err)
 		return
 	}
-	h.render(c, statusOf(err), "problem", view{Title: "That did not work", D: struct{ Message, Back string }{sentence(domain.ErrorMessage(err)), back}})
+	h.render(c, edge.StatusOf(domain.ErrorKind(err)), "problem", view{Title: "That did not work", D: struct{ Message, Back string }{sentence(domain.ErrorMessage(err)), back}})
 }
 
 // workflowLink is the Temporal Web UI page of a workflow ("" without a
