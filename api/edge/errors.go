@@ -84,6 +84,10 @@ func WriteError(c *gin.Context, log *slog.Logger, err error) {
 	if e, ok := domain.AsError(err); ok && e.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
+	if answersAsPage(c) {
+		writeRefusalPage(c, status, code, msg)
+		return
+	}
 	if IsSCIM(c) {
 		c.Header("Content-Type", SCIMMediaType)
 		scimType := SCIMTypeOf(code)

@@ -26,7 +26,8 @@ func TestConsoleCreateAccount(t *testing.T) {
 	b.click("#create-account")
 	b.waitFor("#friendly_name")
 	// The Flex switch shows the extra steps it runs.
-	require.False(t, evalOn[bool](b, `document.querySelector("#flex-steps").checkVisibility()`), "the Flex steps are hidden until Flex is on")
+	// (Polled: the panel can be in the page before its stylesheet applies.)
+	b.waitJS(`!document.querySelector("#flex-steps").checkVisibility()`, "the Flex steps are hidden until Flex is on")
 	b.checkA11y()
 
 	// A refusal is said next to its field, and nothing is created.
@@ -50,7 +51,7 @@ func TestConsoleCreateAccount(t *testing.T) {
 	// A Flex account: its four extra steps complete as the page watches.
 	b.open("/console/accounts/new", "#friendly_name")
 	b.click("#flex")
-	require.True(t, evalOn[bool](b, `document.querySelector("#flex-steps").checkVisibility()`), "Flex on shows its steps")
+	b.waitJS(`document.querySelector("#flex-steps").checkVisibility()`, "Flex on shows its steps")
 	require.Equal(t, 4, evalOn[int](b, `document.querySelectorAll("#flex-steps li").length`))
 	b.fill("#friendly_name", "Contact Center")
 	b.submit("#create", "#creation-progress")

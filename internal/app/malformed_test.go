@@ -22,7 +22,7 @@ import (
 // the running service with mutated path parameters, query parameters,
 // headers and bodies: every answer is below 500 and, when it refuses,
 // comes in the route's error format (SCIM on SCIM routes, HTML on the
-// confirmation pages, Twilio's JSON elsewhere). The client checks each
+// confirmation pages and the console, Twilio's JSON elsewhere). The client checks each
 // exchange against the document as well.
 func TestMalformedInputWalk(t *testing.T) {
 	t.Parallel()
@@ -75,8 +75,8 @@ func requireCleanRefusal(t *testing.T, op walkOp, m mutation, r testenv.Response
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
-	case strings.HasPrefix(op.path, "/confirm/"):
-		require.Equal(t, "text/html", mt, "%s: a page answers with a page", what)
+	case strings.HasPrefix(op.path, "/confirm/"), op.path == "/console", strings.HasPrefix(op.path, "/console/"):
+		require.Equal(t, "text/html", mt, "%s: a page answers with a page: %s", what, r.Body)
 	case strings.Contains(op.path, "/scim/"):
 		require.Equal(t, "application/scim+json", mt, "%s: %s", what, r.Body)
 		var b struct {

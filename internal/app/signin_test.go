@@ -155,7 +155,8 @@ func TestSignOutEverywhere(t *testing.T) {
 }
 
 // TestConsoleFormsRefuseCrossOrigin: a form posted from another site is
-// refused before anything happens (http.CrossOriginProtection).
+// refused before anything happens (http.CrossOriginProtection), with a
+// page saying why.
 func TestConsoleFormsRefuseCrossOrigin(t *testing.T) {
 	t.Parallel()
 	e := newAppEnv(t, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t)})
@@ -167,8 +168,11 @@ func TestConsoleFormsRefuseCrossOrigin(t *testing.T) {
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	resp, err := c.Do(req)
 	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	require.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"), "a browser is answered with a page")
+	require.Contains(t, string(body), "posted from another site")
 	resp, err = c.Get(e.App.BaseURL + "/console/me")
 	require.NoError(t, err)
 	_ = resp.Body.Close()

@@ -1,0 +1,83 @@
+package edge
+
+import (
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Browser pages (the console and the emailed confirmation links) are
+// answered as pages when they refuse, also when the refusal comes from the
+// shared edge (a malformed query, a cross-site form, an unknown path)
+// before any page handler runs. A script on those pages that asks for
+// JSON (Accept: application/json) gets the house JSON format instead.
+
+// IsPageRoute reports whether path is one a person opens in a browser.
+func IsPageRoute(path string) bool {
+	return path == "/console" || strings.HasPrefix(path, "/console/") || strings.HasPrefix(path, "/confirm/")
+}
+
+// answersAsPage reports whether a refusal of c is written as a page.
+func answersAsPage(c *gin.Context) bool {
+	if !IsPageRoute(c.Request.URL.Path) {
+		return false
+	}
+	for _, part := range strings.Split(c.GetHeader("Accept"), ",") {
+		mt, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(mt, "application/json") {
+			return false
+		}
+	}
+	return true
+}
+
+var refusalPage = template.Must(template.New("refusal").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · orgaccounts</title>
+<link rel="stylesheet" href="/console/assets/console.css">
+</head>
+<body>
+<main id="main">
+<h1 id="title">{{.Title}}</h1>
+<p id="problem" role="alert">{{.Message}}</p>
+<p class="hint">Error {{.Code}} · request {{.RequestID}}</p>
+<p><a href="/console">Back to the Admin Center</a></p>
+</main>
+</body>
+</html>
+`))
+
+// writeRefusalPage answers status as a page saying msg.
+func writeRefusalPage(c *gin.Context, status, code int, msg string) {
+	h := c.Writer.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", ConsolePolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	c.Status(status)
+	_ = refusalPage.Execute(c.Writer, struct {
+		Title, Message, RequestID string
+		Code                      int
+	}{Title: http.StatusText(status), Message: sentenceOf(msg), RequestID: RequestID(c), Code: code})
+	c.Abort()
+}
+
+// sentenceOf starts msg with a capital and ends it with a full stop.
+func sentenceOf(msg string) string {
+	msg = strings.TrimSpace(msg)
+	if msg == "" {
+		return msg
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
+}
