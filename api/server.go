@@ -86,6 +86,11 @@ func NewHandler(cfg Config) http.Handler {
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// Routes match the path as sent: an escaped slash inside a SID
+	// ("..%2F..") stays inside its parameter, which then refuses it as a
+	// bad SID in the route's own format, instead of turning into another
+	// path.
+	r.UseRawPath = true
 	r.ContextWithFallback = true
 	_ = r.SetTrustedProxies(nil)
 	r.Use(gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {

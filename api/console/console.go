@@ -91,6 +91,11 @@ func (h *Handlers) HasHTMX() bool { return h.htmx }
 func (h *Handlers) RegisterAssets(r gin.IRoutes) {
 	files := http.FileServer(http.FS(h.assets))
 	serve := func(c *gin.Context) {
+		name := c.Param("file")
+		if st, err := fs.Stat(h.assets, name); !fs.ValidPath(name) || err != nil || st.IsDir() {
+			_ = c.Error(domain.Errorf(domain.ENotFound, 20404, "there is no console asset %q", name))
+			return
+		}
 		c.Header("Cache-Control", "public, max-age=300")
 		c.Header("X-Content-Type-Options", "nosniff")
 		req := c.Request.Clone(c.Request.Context())

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,11 +10,13 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/orgaccounts/orgaccounts/api/console"
+	"github.com/orgaccounts/orgaccounts/api/edge"
 )
 
 func TestAssetsAreServedFromTheBinary(t *testing.T) {
 	h := console.New(nil, console.Options{})
 	r := gin.New()
+	r.Use(edge.ErrorWriter(slog.New(slog.DiscardHandler)))
 	h.RegisterAssets(r)
 	for path, want := range map[string]string{
 		"/console/assets/console.css": "text/css",
@@ -32,7 +35,7 @@ func TestAssetsAreServedFromTheBinary(t *testing.T) {
 	}
 	w = httptest.NewRecorder()
 	r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/console/assets/nothing.js", nil))
-	if w.Code != http.StatusNotFound {
-		t.Errorf("GET an unknown asset: %d, want 404", w.Code)
+	if w.Code != http.StatusNotFound || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
+		t.Errorf("GET an unknown asset: %d %q, want a 404 page", w.Code, w.Header().Get("Content-Type"))
 	}
 }

@@ -69,8 +69,12 @@ func DecodeJSON(c *gin.Context, dst any) error {
 		}
 	}
 	b := Body(c)
-	if len(bytes.TrimSpace(b)) == 0 {
+	trimmed := bytes.TrimSpace(b)
+	if len(trimmed) == 0 {
 		return Errorf(domain.EInvalid, domain.CodeBadRequest, "a JSON request body is required")
+	}
+	if trimmed[0] != '{' {
+		return Errorf(domain.EInvalid, domain.CodeBadRequest, "the request body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

@@ -141,7 +141,12 @@ func (s *Handlers) createAccountCredential(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.Closure.CreateCredential(c.Request.Context(), edge.Principal(c), c.Param("account"), deref(req.FriendlyName))
+	name, err := optionalName(req.FriendlyName)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	out, err := s.services.Closure.CreateCredential(c.Request.Context(), edge.Principal(c), c.Param("account"), name)
 	if err != nil {
 		_ = c.Error(err)
 		return

@@ -76,6 +76,16 @@ func deref[T any](p *T) T {
 	return *p
 }
 
+// optionalName is an optional friendly_name of a request: absent is "",
+// present it must be a friendly name (an empty one is refused, as the
+// description says, rather than taken as absent).
+func optionalName(p *string) (string, error) {
+	if p == nil {
+		return "", nil
+	}
+	return *p, domain.ValidateFriendlyName("friendly_name", *p)
+}
+
 // optString is an optional response field: absent when empty.
 func optString(v string) *string {
 	if v == "" {

@@ -31,7 +31,12 @@ func (s *Handlers) createKey(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	out, err := s.services.Keys.Create(c.Request.Context(), edge.Principal(c), deref(req.FriendlyName))
+	name, err := optionalName(req.FriendlyName)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	out, err := s.services.Keys.Create(c.Request.Context(), edge.Principal(c), name)
 	if err != nil {
 		_ = c.Error(err)
 		return

@@ -34,7 +34,15 @@ func TestMalformedInputWalk(t *testing.T) {
 		"CredentialSid": "SK" + strings.Repeat("0", 32), "DomainSid": "DM" + strings.Repeat("0", 32),
 		"InvitationSid": "IN" + strings.Repeat("0", 32), "RequestSid": "AR" + strings.Repeat("0", 32),
 		"RoleAssignmentSid": "RL" + strings.Repeat("0", 32), "token": domain.NewSecret(32),
+		"KeySid": "SK" + strings.Repeat("0", 32),
+		// The console's pages.
+		"account": acct, "user": user, "domain": "DM" + strings.Repeat("0", 32), "invitation": "IN" + strings.Repeat("0", 32),
+		"request": "AR" + strings.Repeat("0", 32), "factor": "totp", "file": "console.css",
 	}
+	// The console is walked as the signed-in owner (its pages take no
+	// API credential), the rest with the owner's organization credential.
+	email, password := e.OwnerPassword()
+	session := sessionCookie(t, e.SignedIn(email, password), e.App.BaseURL)
 	spec := loadWalkSpec(t)
 	ops := spec.operations()
 	require.NotEmpty(t, ops)
@@ -43,6 +51,9 @@ func TestMalformedInputWalk(t *testing.T) {
 		t.Run(op.method+" "+op.path, func(t *testing.T) {
 			for _, m := range op.mutations(spec, known) {
 				c := e.Owner
+				if strings.HasPrefix(op.path, "/console") {
+					c = testenv.Client{T: t, BaseURL: e.App.BaseURL}.WithHeader("Cookie", session)
+				}
 				if m.anonymous {
 					c = e.Anonymous()
 				}
@@ -318,4 +329,17 @@ func clipWhat(s string) string {
 		return s[:40] + "…"
 	}
 	return s
+}
+
+// sessionCookie is the Cookie header of a signed-in client.
+func sessionCookie(t *testing.T, c *http.Client, baseURL string) string {
+	t.Helper()
+	u, err := url.Parse(baseURL)
+	require.NoError(t, err)
+	var parts []string
+	for _, ck := range c.Jar.Cookies(u) {
+		parts = append(parts, ck.Name+"="+ck.Value)
+	}
+	require.NotEmpty(t, parts, "signing in set no cookie")
+	return strings.Join(parts, "; ")
 }
