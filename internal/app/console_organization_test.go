@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -106,8 +107,12 @@ func TestConsoleAPIKeys(t *testing.T) {
 	require.Equal(t, devKey.User, keyRows(d))
 	require.False(t, evalOn[bool](d, `!!document.querySelector(".tabs a[href='/console/organization/settings']")`), "no organization tabs")
 	d.checkA11y()
-	d.fill("#friendly_name", "laptop")
-	d.submit("#create-key", "#key-secret")
+	// On the keyboard alone.
+	d.tabTo("#friendly_name")
+	d.press("laptop")
+	d.tabTo("#create-key")
+	d.press(kb.Enter)
+	d.waitFor("#key-secret")
 	mine := d.text("#key-sid")
 	require.Equal(t, dev, keysBySid(t, e.Org, e.Owner)[mine]["user_sid"])
 	d.open("/console/organization/keys", "#keys")
@@ -134,8 +139,12 @@ func TestConsoleOrganizationSettings(t *testing.T) {
 	b.checkA11y()
 	require.Equal(t, "Not configured.", b.text("#sso-state"))
 	require.False(t, evalOn[bool](b, `document.querySelector("#require_2fa").checked`))
-	b.click("#require_2fa")
-	b.submit("#save-org-settings", "#notice")
+	// On the keyboard alone.
+	b.tabTo("#require_2fa")
+	b.press(" ")
+	b.tabTo("#save-org-settings")
+	b.press(kb.Enter)
+	b.waitFor("#notice")
 	require.True(t, evalOn[bool](b, `document.querySelector("#require_2fa").checked`))
 	require.Equal(t, "Required for every account", b.text("#org-2fa"))
 	org := e.Owner.Get(e.Path(""))
