@@ -25,6 +25,12 @@ func (h *Handlers) registerOrganization(g gin.IRoutes) {
 	g.GET("/organization/users", h.managedUsers)
 	g.GET("/organization/events", h.events)
 	g.GET("/organization/settings", h.settings)
+	g.POST("/organization/settings", h.saveSettings)
+	g.POST("/organization/sso", h.saveSSO)
+	g.POST("/organization/sso/delete", h.deleteSSO)
+	g.GET("/organization/keys", h.keys)
+	g.POST("/organization/keys", h.createKey)
+	g.POST("/organization/keys/:key/revoke", h.revokeKey)
 }
 
 // domainsPage is the verified domains page.
@@ -144,11 +150,94 @@ func (h *Handlers) events(c *gin.Context) {
 	h.render(c, http.StatusOK, "org-events", v)
 }
 
+// settingsPage is the organization's settings: its facts, and for its
+// Owners and Administrators the organization-wide two-factor requirement
+// and single sign-on.
+type settingsPage struct {
+	Org domain.Organization
+	// SSO is the identity provider (nil: none).
+	SSO *domain.SSOProvider
+	// RedirectURL is the redirect URI to register at the provider.
+	RedirectURL string
+}
+
+var settingsNotices = map[string]string{
+	"saved":       "Settings saved.",
+	"sso":         "Single sign-on saved.",
+	"sso-removed": "Single sign-on removed: managed users sign in with their passwords again.",
+}
+
 func (h *Handlers) settings(c *gin.Context) {
-	org, err := h.services.Organizations.Get(c.Request.Context(), edge.Principal(c))
+	d, err := h.settingsData(c)
 	if err != nil {
 		h.problem(c, err, Prefix+"/accounts")
 		return
 	}
-	h.render(c, http.StatusOK, "org-settings", view{Title: "Organization settings", Section: "organization", D: org})
+	h.render(c, http.StatusOK, "org-settings", view{Title: "Organization settings", Section: "organization", Notice: settingsNotices[c.Query("done")], D: d})
+}
+
+// settingsData reads what the settings page shows: the single sign-on
+// settings only for those who may change them.
+func (h *Handlers) settingsData(c *gin.Context) (settingsPage, error) {
+	p := edge.Principal(c)
+	org, err := h.services.Organizations.Get(c.Request.Context(), p)
+	if err != nil {
+		return settingsPage{}, err
+	}
+	d := settingsPage{Org: org, RedirectURL: h.services.SSO.RedirectURL()}
+	if !p.IsOrgAdmin() {
+		return d, nil
+	}
+	prov, err := h.services.SSO.Settings(c.Request.Context(), p)
+	switch {
+	case err == nil:
+		d.SSO = &prov
+	case domain.ErrorCode(err) != domain.CodeSSONotConfigured:
+		return settingsPage{}, err
+	}
+	return d, nil
+}
+
+// settingsRefused shows the settings page again with a refusal next to
+// field.
+func (h *Handlers) settingsRefused(c *gin.Context, err error, field string) {
+	d, derr := h.settingsData(c)
+	if derr != nil || domain.ErrorKind(err) == domain.EForbidden {
+		h.problem(c, err, Prefix+"/organization/settings")
+		return
+	}
+	h.failed(c, err, "org-settings", field, view{Title: "Organization settings", Section: "organization", D: d})
+}
+
+// saveSettings applies the organization-wide two-factor requirement.
+func (h *Handlers) saveSettings(c *gin.Context) {
+	require2FA := c.PostForm("require_2fa") == "on"
+	if _, err := h.services.Organizations.Update(c.Request.Context(), edge.Principal(c), &require2FA); err != nil {
+		h.settingsRefused(c, err, "require_2fa")
+		return
+	}
+	see(c, Prefix+"/organization/settings?done=saved")
+}
+
+// saveSSO sets the identity provider; an empty secret keeps the stored
+// one.
+func (h *Handlers) saveSSO(c *gin.Context) {
+	set := domain.SSOSettings{
+		Issuer: strings.TrimSpace(c.PostForm("issuer")), ClientID: strings.TrimSpace(c.PostForm("client_id")),
+		ClientSecret: domain.Secret(c.PostForm("client_secret")), Required: c.PostForm("sso_required") == "on",
+	}
+	if _, err := h.services.SSO.Configure(c.Request.Context(), edge.Principal(c), set); err != nil {
+		h.settingsRefused(c, err, "sso")
+		return
+	}
+	see(c, Prefix+"/organization/settings?done=sso")
+}
+
+// deleteSSO removes the identity provider.
+func (h *Handlers) deleteSSO(c *gin.Context) {
+	if err := h.services.SSO.Remove(c.Request.Context(), edge.Principal(c)); err != nil {
+		h.problem(c, err, Prefix+"/organization/settings")
+		return
+	}
+	see(c, Prefix+"/organization/settings?done=sso-removed")
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -61,10 +62,22 @@ func (b *console) fill(selector, text string) {
 	}
 }
 
-// click clicks selector.
+// click clicks selector. A page that has just replaced the one before can
+// still be settling in the browser's DOM tracking ("could not find node"):
+// the click is tried again then, within the deadline.
 func (b *console) click(selector string) {
 	b.t.Helper()
-	b.run(chromedp.Click(chromedp.CSS(selector)))
+	var err error
+	for range 5 {
+		ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+		err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(selector)))
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "Could not find node") {
+			break
+		}
+		b.waitJS(`document.readyState === "complete"`, "the page never finished loading")
+	}
+	require.NoError(b.t, err, "click %s", selector)
 }
 
 // submit clicks a submit button and waits for the page it leads to to
@@ -78,7 +91,7 @@ func (b *console) submit(button, selector string) {
 // waitFor waits for selector on the current page (after a navigation).
 func (b *console) waitFor(selector string) {
 	b.t.Helper()
-	b.waitJS(fmt.Sprintf(`!!document.querySelector(%q)`, selector), "%s never appeared", selector)
+	b.waitJS(fmt.Sprintf(`document.readyState === "complete" && !!document.querySelector(%q)`, selector), "%s never appeared", selector)
 }
 
 // waitText waits until selector's text contains want.
@@ -115,6 +128,28 @@ func (b *console) waitJS(script string, msg string, args ...any) {
 	}, 30*time.Second, 100*time.Millisecond, append([]any{msg}, args...)...)
 }
 
+// tabTo presses Tab from where the focus is until selector has it, as a
+// person on a keyboard would, and checks the focus is visible there.
+func (b *console) tabTo(selector string) {
+	b.t.Helper()
+	for range 80 {
+		b.run(chromedp.KeyEvent(kb.Tab))
+		if evalOn[bool](b, fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, selector)) {
+			outline := evalOn[string](b, `getComputedStyle(document.activeElement).outlineStyle`)
+			require.NotEqual(b.t, "none", outline, "%s has the focus but shows no outline", selector)
+			return
+		}
+	}
+	b.t.Fatalf("%s is not reachable with Tab on %s", selector, b.url())
+}
+
+// press presses keys (kb's names for special keys) on the focused
+// element.
+func (b *console) press(keys string) {
+	b.t.Helper()
+	b.run(chromedp.KeyEvent(keys))
+}
+
 // url is the page the browser is on.
 func (b *console) url() string {
 	b.t.Helper()
@@ -142,7 +177,8 @@ type axeViolation struct {
 }
 
 // checkA11y runs axe-core on the current page and fails on any serious or
-// critical violation, at the desktop width and at 375 px.
+// critical violation, at the desktop width and at 375 px, where the page
+// must not scroll sideways either.
 func (b *console) checkA11y() {
 	b.t.Helper()
 	src := axeSource(b.t)

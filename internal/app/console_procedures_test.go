@@ -318,6 +318,7 @@ func TestConsoleStandardUser(t *testing.T) {
 	require.Equal(t, 0, e.Count(e.Owner, e.Path("/Accounts/"+mine+"/Invitations")))
 
 	b.open("/console/accounts/"+other, "#problem")
+	b.checkA11y()
 	b.open("/console/organization/events", "#problem")
 	b.open("/console/pending", "#problem")
 	b.open("/console/organization/domains", "#domains")
@@ -361,5 +362,10 @@ func TestConsoleOrganizationPages(t *testing.T) {
 
 	b.open("/console/organization/settings", "#org-name")
 	require.Equal(t, e.App.Boot.Organization.FriendlyName, b.text("#org-name"))
+	b.checkA11y()
+
+	b.open("/console/organization/keys", "#keys")
+	b.checkA11y()
+	b.open("/console/accounts/share", "#account_sid")
 	b.checkA11y()
 }
