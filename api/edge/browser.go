@@ -14,6 +14,14 @@ import (
 const ConsolePolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
+// SSOFormPolicy is ConsolePolicy for the page whose form starts single
+// sign-on: its answer redirects the browser to the organization's identity
+// provider, and browsers hold a form's redirects to form-action too. An
+// issuer is https, or plain http on a loopback address for trying it
+// locally (domain.ValidateIssuer), and so is where its sign-in page is.
+const SSOFormPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+	"form-action 'self' https: http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'; base-uri 'none'"
+
 // BrowserPages sets the headers every page for a person carries (a strict
 // Content-Security-Policy, no framing, no sniffing, no caching of personal
 // pages) and refuses a cross-origin form POST (http.CrossOriginProtection:

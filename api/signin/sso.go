@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/orgaccounts/orgaccounts/api/edge"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 )
@@ -94,6 +95,9 @@ func (h *Handlers) ssoCallback(c *gin.Context) {
 }
 
 func renderSSO(c *gin.Context, status int, name string, p ssoPage) {
+	if name == "sso.html" {
+		c.Header("Content-Security-Policy", edge.SSOFormPolicy)
+	}
 	c.Status(status)
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	if err := pages.ExecuteTemplate(c.Writer, name, p); err != nil {

@@ -20,15 +20,26 @@ const TestPassword = "plum kettle orbit 42"
 
 // SetPassword sets a user's password the way a person does: a single-use
 // link (made as `orgaccounts bootstrap` makes the owner's), then the
-// link's form posted over HTTP.
+// link's form posted over HTTP. A link emailed meanwhile (a user just
+// provisioned is sent one) supersedes the one made here: then a fresh one
+// is made, until one sets the password or 30 s have passed.
 func (o *Org) SetPassword(userSid, password string) {
 	o.T.Helper()
-	link, err := o.App.Services().SignIn.IssuePasswordLink(context.Background(), userSid, o.App.BaseURL)
-	require.NoError(o.T, err)
-	resp, err := NoRedirects().PostForm(link, url.Values{"password": {password}, "confirm": {password}})
-	require.NoError(o.T, err)
-	_ = resp.Body.Close()
-	require.Equal(o.T, http.StatusSeeOther, resp.StatusCode, "setting the password of %s", userSid)
+	status := 0
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		link, err := o.App.Services().SignIn.IssuePasswordLink(context.Background(), userSid, o.App.BaseURL)
+		require.NoError(o.T, err)
+		resp, err := NoRedirects().PostForm(link, url.Values{"password": {password}, "confirm": {password}})
+		require.NoError(o.T, err)
+		_ = resp.Body.Close()
+		status = resp.StatusCode
+		if status != http.StatusNotFound || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.Equal(o.T, http.StatusSeeOther, status, "setting the password of %s", userSid)
 }
 
 // OwnerPassword gives the bootstrap owner a password and returns the
