@@ -101,8 +101,15 @@ func TestTwoFactorOutsiderEnrolsTOTPInABrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, roles, "refused the 2FA account")
 
-	// Sign in (no second factor yet), enrol an authenticator app.
-	passwordStep(ctx, t, base, email, testenv.TestPassword, "/console/security")
+	// Sign in (no second factor yet). The Sandbox now requires two-factor
+	// authentication too: neither the page nor a personal key opens it.
+	r = e.Owner.Post(e.Path("/Accounts/"+sandbox), map[string]any{"require_2fa": true})
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	key := mintKey(t, e.Org, u.Sid)
+	testenv.RequireError(t, key.Get(e.Path("/Accounts/"+sandbox)), http.StatusForbidden, domain.CodeTwoFactorRequired)
+	passwordStep(ctx, t, base, email, testenv.TestPassword, "/console/accounts/"+sandbox)
+	waitText(ctx, t, "#problem", "requires two-factor authentication")
+	browse(ctx, t, chromedp.Navigate(base+"/console/security"))
 	waitText(ctx, t, "#two-factor-state", "off")
 	browse(ctx, t, chromedp.Click(chromedp.CSS("#add-totp")))
 	waitText(ctx, t, "body", "Or type this secret")
@@ -119,7 +126,10 @@ func TestTwoFactorOutsiderEnrolsTOTPInABrowser(t *testing.T) {
 	recovery := strings.Fields(codesText)
 	require.Len(t, recovery, domain.RecoveryCodeCount, "ten recovery codes, shown once: %q", codesText)
 
-	// Now the Vault's invitation can be accepted.
+	// Now the Sandbox opens, and the Vault's invitation can be accepted.
+	browse(ctx, t, chromedp.Navigate(base+"/console/accounts/"+sandbox))
+	waitText(ctx, t, "#account-sid", sandbox)
+	require.Equal(t, http.StatusOK, key.Get(e.Path("/Accounts/"+sandbox)).Status)
 	acceptInvitation(ctx, t, vaultLink)
 	waitText(ctx, t, "#title", "Welcome to Vault")
 	r = e.Owner.Get(e.Path("/Accounts/" + vault + "/Users"))

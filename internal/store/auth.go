@@ -108,8 +108,11 @@ const principalColumns = "c.sid, c.organization_sid, c.user_sid, c.secret_hash, 
 // principalJoins adds the user, the credential's account and its parent, if
 // any. An organization credential acts as one of its users; an account
 // credential may act as the account's outside owner (the auth token of a
-// shared account).
-const principalJoins = " JOIN users u ON u.sid = c.user_sid AND (u.organization_sid = c.organization_sid OR c.account_sid IS NOT NULL)" +
+// shared account); a personal key acts as its person, who may be an
+// outside user (of no organization) acting in the organization the key
+// was made in.
+const principalJoins = " JOIN users u ON u.sid = c.user_sid AND (u.organization_sid = c.organization_sid OR c.account_sid IS NOT NULL" +
+	" OR (c.personal AND u.organization_sid IS NULL))" +
 	" LEFT JOIN accounts a ON a.sid = c.account_sid LEFT JOIN accounts p ON p.sid = a.parent_sid"
 
 // CredentialPrincipal implements domain.AuthStore: the credential and the

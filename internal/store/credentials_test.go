@@ -94,3 +94,37 @@ func TestAccessTokens_CappedPerCredential(t *testing.T) {
 		assert.Zero(t, n, "the expired token was swept")
 	})
 }
+
+// TestKeys_OfAnOutsideUserAct: an outside user (of no organization) makes a
+// personal key in the organization they act in; it authenticates, as
+// Basic credentials and through its bearer tokens. An organization
+// credential naming an outside user does not.
+func TestKeys_OfAnOutsideUserAct(t *testing.T) {
+	t.Parallel()
+	eachDialectClock(t, func(t *testing.T, s *store.Store, clk *testClock) {
+		ctx := context.Background()
+		acme := createOrg(t, s, "acme")
+		outsider := domain.User{Sid: newSID(domain.PrefixUser), UserName: "olga@partner.test", Active: true}
+		require.NoError(t, s.CreateUser(ctx, outsider, domain.AuditEvent{}))
+		key := domain.Credential{Sid: newSID(domain.PrefixCredential), OrganizationSid: acme.Sid, UserSid: outsider.Sid,
+			SecretHash: domain.HashSecret(domain.NewSecret(32))}
+		require.NoError(t, s.CreateKey(ctx, key, domain.AuditEvent{}))
+
+		cred, u, err := s.CredentialPrincipal(ctx, key.Sid)
+		require.NoError(t, err)
+		assert.Equal(t, acme.Sid, cred.OrganizationSid)
+		assert.True(t, cred.Personal)
+		assert.Equal(t, outsider.Sid, u.Sid)
+		assert.Empty(t, u.OrgRole)
+		require.NoError(t, s.CreateAccessToken(ctx, domain.AccessToken{TokenHash: domain.HashSecret("outsider"), CredentialSid: key.Sid, ExpiresAt: clk.Now().Add(time.Hour)}))
+		cred, _, err = s.TokenPrincipal(ctx, domain.HashSecret("outsider"), clk.Now())
+		require.NoError(t, err)
+		assert.Equal(t, key.Sid, cred.Sid)
+
+		notKey := domain.Credential{Sid: newSID(domain.PrefixCredential), OrganizationSid: acme.Sid, UserSid: outsider.Sid,
+			SecretHash: domain.HashSecret(domain.NewSecret(32))}
+		require.NoError(t, s.CreateCredential(ctx, notKey, domain.AuditEvent{}))
+		_, _, err = s.CredentialPrincipal(ctx, notKey.Sid)
+		requireCode(t, domain.CodeUnauthenticated, err)
+	})
+}
