@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -19,18 +20,22 @@ import (
 
 // The callers of the role matrix, from the least privileged to the most:
 // each runs every operation before the next starts, so what a permitted
-// caller changes cannot turn a refusal of a lesser one into a pass.
+// caller changes cannot turn a refusal of a lesser one into a pass. All but
+// the session are API callers; the session is the Standard user with a
+// role, signed in to the console (a cookie), which only the console's
+// pages take.
 const (
-	callerNone           = "NoCredentials"
-	callerOtherOrgOwner  = "OtherOrganizationOwner"
-	callerOtherAccount   = "AccountCredentialOfAnotherAccount"
-	callerStandardNoRole = "StandardWithoutRole"
-	callerStandardRole   = "StandardWithRole" // Developer on the account
-	callerAdministrator  = "Administrator"
-	callerOwner          = "Owner"
+	callerNone            = "NoCredentials"
+	callerOtherOrgOwner   = "OtherOrganizationOwner"
+	callerOtherAccount    = "AccountCredentialOfAnotherAccount"
+	callerStandardNoRole  = "StandardWithoutRole"
+	callerStandardRole    = "StandardWithRole" // Developer on the account
+	callerStandardSession = "StandardWithRoleSignedIn"
+	callerAdministrator   = "Administrator"
+	callerOwner           = "Owner"
 )
 
-var matrixCallers = []string{callerNone, callerOtherOrgOwner, callerOtherAccount, callerStandardNoRole, callerStandardRole, callerAdministrator, callerOwner}
+var matrixCallers = []string{callerNone, callerOtherOrgOwner, callerOtherAccount, callerStandardNoRole, callerStandardRole, callerStandardSession, callerAdministrator, callerOwner}
 
 // Who may succeed on each operation under /Organizations, after the rules
 // in the operations' descriptions.
@@ -101,6 +106,84 @@ var matrixRules = map[string][]string{
 	"reopenAccount":           orgAdmins,
 }
 
+// Who may succeed on each console page that takes a signed-in person:
+// only the session among the callers (the JSON API's credentials are not
+// signed in), and on the pages a Developer on the account may use. The
+// rest are for organization Owners and Administrators.
+var (
+	session      = []string{callerStandardSession}
+	consoleAdmin = []string(nil)
+	// formOnly: the empty form opens for any signed-in person who may see
+	// the account; sending it is for organization admins (its POST's rule).
+	formOnly = session
+)
+
+var consoleRules = map[string][]string{
+	"consoleHome":             session,
+	"consoleAccounts":         session,
+	"consoleNewAccount":       session,
+	"consoleCreateAccount":    session,
+	"consoleAccountGeneral":   session,
+	"consoleClosure":          session,
+	"consoleCreation":         session,
+	"consoleUsers":            session,
+	"consoleMe":               session,
+	"consoleOrganization":     session,
+	"consoleDomains":          session, // read-only for a Standard user
+	"consoleSettings":         session,
+	"consoleOrgUsers":         consoleAdmin,
+	"consoleEvents":           consoleAdmin,
+	"consoleAddDomain":        consoleAdmin,
+	"consoleDeleteDomain":     consoleAdmin,
+	"consoleAddExisting":      formOnly,
+	"consoleImportAccount":    consoleAdmin,
+	"consoleShareForm":        formOnly,
+	"consoleShareAccount":     consoleAdmin,
+	"consolePendingAccounts":  consoleAdmin,
+	"consolePendingAccount":   consoleAdmin,
+	"consoleCancelPending":    consoleAdmin,
+	"consoleCloseForm":        formOnly,
+	"consoleCloseAccount":     consoleAdmin,
+	"consoleReopen":           consoleAdmin,
+	"consoleAccountSettings":  consoleAdmin,
+	"consoleInviteForm":       formOnly,
+	"consoleInvite":           consoleAdmin,
+	"consoleResend":           consoleAdmin,
+	"consoleRevoke":           consoleAdmin,
+	"consoleOwnerForm":        consoleAdmin,
+	"consoleChangeOwner":      consoleAdmin,
+	"consolePendingUsers":     consoleAdmin,
+	"consoleRemoveUser":       consoleAdmin,
+	"consoleSetRoles":         consoleAdmin,
+	"securityPage":            session,
+	"beginTOTP":               session,
+	"confirmTOTP":             session,
+	"beginPasskey":            session,
+	"finishPasskey":           session,
+	"removeFactor":            session,
+	"regenerateRecoveryCodes": session,
+	"signOut":                 session,
+	"signOutEverywhere":       session,
+}
+
+// consoleForms are form bodies that pass validation, so the role rules are
+// what decides; other console forms are sent empty.
+func consoleForms(acct string) map[string]url.Values {
+	closing := url.Values{"lose_access": {"on"}, "stop_charges": {"on"}, "release_resources": {"on"}, "schedule_deletion": {"on"}}
+	return map[string]url.Values{
+		"consoleCreateAccount":   {"friendly_name": {"Matrix page"}},
+		"consoleAccountSettings": {"friendly_name": {"Matrix renamed page"}},
+		"consoleInvite":          {"email": {"matrix@partner.test"}, "roles": {domain.RoleSupport}},
+		"consoleSetRoles":        {"roles": {domain.RoleSupport}},
+		"consoleCloseAccount":    closing,
+		"consoleAddDomain":       {"domain_name": {"matrix.example.org"}},
+	}
+}
+
+// endsSession: the operations that end the session calling them; the
+// session caller signs in again before each.
+var endsSession = []string{"signOut", "signOutEverywhere"}
+
 // matrixBodies are request bodies that pass validation, so the role rules
 // are what decides; other operations get an empty object.
 func matrixBodies(acct, victim string) map[string]any {
@@ -117,10 +200,16 @@ func matrixBodies(acct, victim string) map[string]any {
 
 type matrixOp struct {
 	method, path, id string
+	// public: the document asks no credentials of it (security: [] or
+	// an empty requirement).
+	public bool
 }
 
-// matrixOps lists every operation of the OpenAPI document under
-// /Organizations.
+// api: the operation is the JSON API's (under /Organizations).
+func (op matrixOp) api() bool { return strings.HasPrefix(op.path, "/Organizations/") }
+
+// matrixOps lists every operation of the OpenAPI document, those that end
+// the caller's session last.
 func matrixOps(t *testing.T) []matrixOp {
 	t.Helper()
 	var doc struct {
@@ -129,31 +218,80 @@ func matrixOps(t *testing.T) []matrixOp {
 	require.NoError(t, json.Unmarshal(api.OpenAPISpec(), &doc))
 	var ops []matrixOp
 	for path, item := range doc.Paths {
-		if !strings.HasPrefix(path, "/Organizations/") {
-			continue
-		}
 		for method, raw := range item {
 			var op struct {
-				OperationID string `json:"operationId"`
+				OperationID string             `json:"operationId"`
+				Security    *[]json.RawMessage `json:"security"`
 			}
 			if json.Unmarshal(raw, &op) != nil || op.OperationID == "" {
 				continue
 			}
-			ops = append(ops, matrixOp{method: strings.ToUpper(method), path: path, id: op.OperationID})
+			// No requirement, or an empty one among them: credentials
+			// are optional.
+			public := op.Security != nil && (len(*op.Security) == 0 || slices.ContainsFunc(*op.Security, func(r json.RawMessage) bool { return string(r) == "{}" }))
+			ops = append(ops, matrixOp{method: strings.ToUpper(method), path: path, id: op.OperationID, public: public})
 		}
 	}
-	slices.SortFunc(ops, func(a, b matrixOp) int { return strings.Compare(a.id, b.id) })
+	slices.SortFunc(ops, func(a, b matrixOp) int {
+		if ea, eb := slices.Contains(endsSession, a.id), slices.Contains(endsSession, b.id); ea != eb {
+			if ea {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.id, b.id)
+	})
 	return ops
 }
 
-// TestRoleMatrix walks every operation under /Organizations with each kind
-// of caller and checks the answer against the role rules: no 2xx for a
-// caller the rules refuse, no refusal of authority (401, 403) for one they
-// allow, and no SID of another organization in any body.
+// matrixRule is who may succeed on op; public says anyone may (what
+// the answer is then depends on the input, not on the caller).
+func matrixRule(t *testing.T, op matrixOp) (who []string, public bool) {
+	t.Helper()
+	switch {
+	case op.public:
+		return nil, true
+	case op.api():
+		who, ok := matrixRules[op.id]
+		require.True(t, ok, "operation %s (%s %s) has no role rule in the matrix", op.id, op.method, op.path)
+		return who, false
+	default:
+		who, ok := consoleRules[op.id]
+		require.True(t, ok, "console operation %s (%s %s) has no role rule in the matrix", op.id, op.method, op.path)
+		return who, false
+	}
+}
+
+// succeededAt reports whether an answer is a success: a 2xx, or a
+// redirect that is not to the sign-in page (a console form's success is a
+// 303 to the page showing its outcome).
+func succeededAt(r testenv.Response) bool {
+	if r.Status >= 200 && r.Status < 300 {
+		return true
+	}
+	return r.Status >= 300 && r.Status < 400 && !strings.HasPrefix(r.Header.Get("Location"), "/console/sign-in")
+}
+
+// sessionClient signs in to the console as email and returns a client
+// sending the session's cookie.
+func sessionClient(t *testing.T, o *testenv.Org, email string) testenv.Client {
+	t.Helper()
+	c := o.Anonymous().WithHeader("Cookie", sessionCookie(t, o.SignedIn(email, testenv.TestPassword), o.App.BaseURL))
+	c.T = t
+	return c
+}
+
+// TestRoleMatrix walks every operation of the OpenAPI document with each
+// kind of caller and checks the answer against the role rules: no success
+// (2xx, or a console form's redirect) for a caller the rules refuse, no
+// refusal of authority (401, 403) for one they allow, and no SID of
+// another organization in any body. The JSON API takes no session; the
+// console's pages take nothing but one; public operations are open to
+// all.
 //
-// Callers other than the owner use personal API keys minted in the store:
-// POST /Keys makes a key for the caller itself, and only a signed-in person
-// or an organization credential may call it.
+// API callers other than the owner use personal API keys minted in the
+// store: POST /Keys makes a key for the caller itself, and only a
+// signed-in person or an organization credential may call it.
 func TestRoleMatrix(t *testing.T) {
 	t.Parallel()
 	e := newPostgresEnv(t)
@@ -170,14 +308,16 @@ func TestRoleMatrix(t *testing.T) {
 	foreign := otherOrganization(t, e.Org)
 	foreignSIDs := []string{foreign.Organization.Sid, foreign.Owner.Sid, foreign.ClientID}
 
+	e.SetPassword(withRole, testenv.TestPassword)
 	callers := map[string]testenv.Client{
-		callerNone:           e.Anonymous(),
-		callerOtherOrgOwner:  e.Basic(foreign.ClientID, foreign.ClientSecret),
-		callerOtherAccount:   e.AccountCredential(other),
-		callerStandardNoRole: mintKey(t, e.Org, e.SCIMUser("no-role@example.com")),
-		callerStandardRole:   mintKey(t, e.Org, withRole),
-		callerAdministrator:  mintKey(t, e.Org, admin),
-		callerOwner:          e.Owner,
+		callerNone:            e.Anonymous(),
+		callerOtherOrgOwner:   e.Basic(foreign.ClientID, foreign.ClientSecret),
+		callerOtherAccount:    e.AccountCredential(other),
+		callerStandardNoRole:  mintKey(t, e.Org, e.SCIMUser("no-role@example.com")),
+		callerStandardRole:    mintKey(t, e.Org, withRole),
+		callerStandardSession: sessionClient(t, e.Org, "with-role@example.com"),
+		callerAdministrator:   mintKey(t, e.Org, admin),
+		callerOwner:           e.Owner,
 	}
 	// Path parameters: the real organization, account and user, and SIDs
 	// of the right shape for the rest.
@@ -191,17 +331,27 @@ func TestRoleMatrix(t *testing.T) {
 		"DomainSid":         domain.NewSID(domain.PrefixDomain, time.Now()),
 		"CredentialSid":     domain.NewSID(domain.PrefixCredential, time.Now()),
 		"KeySid":            domain.NewSID(domain.PrefixCredential, time.Now()),
+		// The console's names for the same things.
+		"account":    acct,
+		"user":       victim,
+		"invitation": domain.NewSID(domain.PrefixInvitation, time.Now()),
+		"request":    domain.NewSID(domain.PrefixAccountRequest, time.Now()),
+		"domain":     domain.NewSID(domain.PrefixDomain, time.Now()),
+		"factor":     domain.NewSID(domain.PrefixCredential, time.Now()),
+		"token":      domain.NewSecret(32),
+		"file":       "console.css",
 	}
 	bodies := matrixBodies(acct, victim)
+	forms := consoleForms(acct)
 	ops := matrixOps(t)
 	require.NotEmpty(t, ops)
 	for _, op := range ops {
-		require.Contains(t, matrixRules, op.id, "operation %s (%s %s) has no role rule in the matrix", op.id, op.method, op.path)
+		matrixRule(t, op)
 	}
 
 	for _, who := range matrixCallers {
 		t.Run(who, func(t *testing.T) {
-			c := callers[who]
+			c := callers[who].WithoutRedirects()
 			c.T = t
 			succeeded := 0
 			for _, op := range ops {
@@ -211,24 +361,35 @@ func TestRoleMatrix(t *testing.T) {
 				}
 				var body any
 				if op.method == http.MethodPost || op.method == http.MethodPut || op.method == http.MethodPatch {
-					body = map[string]any{}
-					if b, ok := bodies[op.id]; ok {
-						body = b
+					switch {
+					case op.api() && strings.Contains(path, "/scim/"):
+						body = scimBody(op.id)
+					case op.api() || op.id == "signUp":
+						body = map[string]any{}
+						if b, ok := bodies[op.id]; ok {
+							body = b
+						}
+					default: // the console's and the token endpoint's forms
+						body = url.Values{}
+						if f, ok := forms[op.id]; ok {
+							body = f
+						}
 					}
 				}
-				if strings.Contains(path, "/scim/") && body != nil {
-					body = scimBody(op.id)
+				if who == callerStandardSession && slices.Contains(endsSession, op.id) {
+					c = sessionClient(t, e.Org, "with-role@example.com").WithoutRedirects()
 				}
 				r := c.Do(op.method, path, body)
-				allowed := slices.Contains(matrixRules[op.id], who)
-				ok2xx := r.Status >= 200 && r.Status < 300
-				if ok2xx {
+				rule, public := matrixRule(t, op)
+				allowed := public || slices.Contains(rule, who)
+				ok := succeededAt(r)
+				if ok {
 					succeeded++
 				}
-				if !allowed && ok2xx {
-					t.Errorf("%s %s (%s) as %s: %d, want a refusal; body: %s", op.method, op.path, op.id, who, r.Status, r.Body)
+				if !allowed && ok {
+					t.Errorf("%s %s (%s) as %s: %d, want a refusal; Location: %q, body: %s", op.method, op.path, op.id, who, r.Status, r.Header.Get("Location"), r.Body)
 				}
-				if allowed && (r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden) {
+				if allowed && !public && (r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden) {
 					t.Errorf("%s %s (%s) as %s: %d, the rules allow it; body: %s", op.method, op.path, op.id, who, r.Status, r.Body)
 				}
 				for _, sid := range foreignSIDs {
@@ -239,7 +400,7 @@ func TestRoleMatrix(t *testing.T) {
 			}
 			// The walk reaches the rules, not only validation: each user
 			// of the organization succeeds somewhere.
-			if slices.Contains(anyMember, who) && succeeded < 5 {
+			if (slices.Contains(anyMember, who) || who == callerStandardSession) && succeeded < 5 {
 				t.Errorf("%s succeeded on %d operations only: the matrix is not exercising the role rules", who, succeeded)
 			}
 		})

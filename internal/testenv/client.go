@@ -28,6 +28,8 @@ type Client struct {
 	// Token is sent as a bearer token when set.
 	Token   string
 	headers map[string]string
+	// noRedirects shows redirects instead of following them.
+	noRedirects bool
 }
 
 // Response is an answer, read in full.
@@ -76,6 +78,13 @@ func (c Client) WithHeader(k, v string) Client {
 	return c
 }
 
+// WithoutRedirects returns a copy of c that answers a redirect with the
+// redirect itself instead of following it.
+func (c Client) WithoutRedirects() Client {
+	c.noRedirects = true
+	return c
+}
+
 // Do sends a request to path (relative to BaseURL, or an absolute URL).
 // A string body is sent as JSON text, url.Values as a form, anything else
 // marshalled to JSON; nil sends no body.
@@ -113,6 +122,9 @@ func (c Client) Do(method, path string, body any) Response {
 		req.Header.Set(k, v)
 	}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: OpenAPITransport(c.T, api.OpenAPISpec(), nil)}
+	if c.noRedirects {
+		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
 	resp, err := hc.Do(req)
 	require.NoError(c.T, err)
 	defer func() { _ = resp.Body.Close() }()
