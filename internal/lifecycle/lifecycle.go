@@ -113,7 +113,8 @@ func New(d Deps) *Services {
 		panic(err) // the configuration checks the base URL first
 	}
 	acc := access{store: d.Store}
-	signIn := &SignIn{store: d.Store, links: d.Engine, clock: d.Clock, log: d.Log, failures: newFailureCounter(d.SignInFailures, d.SignInWindow, d.Clock)}
+	signIn := &SignIn{store: d.Store, links: d.Engine, clock: d.Clock, log: d.Log}
+	signIn.byEmail, signIn.byAddress = newSignInThrottles(d.Clock, d.SignInFailures, d.SignInWindow)
 	signIn.sso = newSSO(d.Store, d.Clock, d.Log, strings.TrimRight(d.BaseURL, "/")+domain.SSOCallbackPath)
 	return &Services{
 		TwoFactor:     twoFactor,

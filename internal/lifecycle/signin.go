@@ -3,9 +3,6 @@ package lifecycle
 import (
 	"context"
 	"log/slog"
-	"math"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
@@ -31,11 +28,14 @@ type signInStore interface {
 // password they set through an emailed link, and turns a console session
 // into a caller of the same services an API credential reaches.
 type SignIn struct {
-	store    signInStore
-	links    PasswordLinkEngine
-	clock    domain.Clock
-	log      *slog.Logger
-	failures *failureCounter
+	store signInStore
+	links PasswordLinkEngine
+	clock domain.Clock
+	log   *slog.Logger
+	// byEmail and byAddress count failed sign-ins and asks for a reset
+	// link: a client address may fail five times as often as one email
+	// before it is locked out, as many people may share it.
+	byEmail, byAddress *Throttle
 	// sso refuses passwords to managed users of an organization that
 	// requires single sign-on.
 	sso *SSO
@@ -72,8 +72,8 @@ func (s *SignIn) Password(ctx context.Context, cmd PasswordSignIn, source domain
 	if len(cmd.Password) > domain.MaxPasswordBytes {
 		return SignedIn{}, ErrSignInFailed
 	}
-	keys := []string{"email:" + email, "ip:" + source.SourceIP}
-	if err := s.failures.check(keys...); err != nil {
+	keys := signInKeys{email: "email:" + email, addr: "ip:" + source.SourceIP}
+	if err := s.throttled(keys); err != nil {
 		return SignedIn{}, err
 	}
 	person, err := s.store.FindPersonByEmail(ctx, email)
@@ -98,14 +98,45 @@ func (s *SignIn) Password(ctx context.Context, cmd PasswordSignIn, source domain
 		}
 		return SignedIn{}, err
 	}
-	s.failures.succeed("email:" + email)
+	s.byEmail.Succeed(keys.email)
 	return SignedIn{User: u, OrganizationSid: org, NeedsSecondFactor: u.TwoFactorEnrolled}, nil
+}
+
+// signInKeys are what the throttles count a sign-in or a reset link
+// against: the email and the client address.
+type signInKeys struct{ email, addr string }
+
+// newSignInThrottles returns the throttles of SignIn: limit failures per
+// email within window, five times as many per client address.
+func newSignInThrottles(clock domain.Clock, limit int, window time.Duration) (byEmail, byAddress *Throttle) {
+	return NewThrottle(clock, limit, window), NewThrottle(clock, 5*limit, window)
+}
+
+// throttled refuses (25021, with the seconds to wait for both keys) while
+// the email or the address is locked out.
+func (s *SignIn) throttled(k signInKeys) error {
+	wait := 0
+	for _, err := range []error{s.byEmail.Check(k.email), s.byAddress.Check(k.addr)} {
+		if de, ok := domain.AsError(err); ok {
+			wait = max(wait, de.RetryAfter)
+		}
+	}
+	if wait == 0 {
+		return nil
+	}
+	return domain.RateLimited(wait, "too many attempts; try again in %s", (time.Duration(wait) * time.Second).String())
+}
+
+// fail counts a failure against both keys and returns those it has just
+// locked out.
+func (s *SignIn) fail(k signInKeys) []string {
+	return append(s.byEmail.Fail(k.email), s.byAddress.Fail(k.addr)...)
 }
 
 // failed records a failed sign-in: a count towards the lockouts, and an
 // audit event when the email is a user's.
-func (s *SignIn) failed(ctx context.Context, keys []string, u domain.User, source domain.Actor) {
-	locked := s.failures.fail(keys...)
+func (s *SignIn) failed(ctx context.Context, keys signInKeys, u domain.User, source domain.Actor) {
+	locked := s.fail(keys)
 	if u.Sid == "" {
 		if len(locked) > 0 {
 			s.log.WarnContext(ctx, "sign-in locked out", "keys", len(locked), "client_ip", source.SourceIP, "request_id", source.RequestID)
@@ -180,13 +211,13 @@ func (s *SignIn) ForgotPassword(ctx context.Context, email string, source domain
 	if err != nil {
 		return err
 	}
-	keys := []string{"reset:" + email, "reset-ip:" + source.SourceIP}
-	if err := s.failures.check(keys...); err != nil {
+	keys := signInKeys{email: "reset:" + email, addr: "reset-ip:" + source.SourceIP}
+	if err := s.throttled(keys); err != nil {
 		return err
 	}
 	// Every ask counts: a reset sends an email, which is worth limiting
 	// whether or not the address is known.
-	s.failures.fail(keys...)
+	s.fail(keys)
 	person, err := s.store.FindPersonByEmail(ctx, email)
 	if domain.ErrorKind(err) == domain.ENotFound || (err == nil && !person.User.Active) {
 		return nil
@@ -271,84 +302,6 @@ func (s *SignIn) SetPassword(ctx context.Context, token, password string, source
 		ev.Type = "" // no organization to record it in yet
 	}
 	return u, s.store.SetPassword(ctx, domain.HashSecret(token), u.Sid, domain.HashPassword(password), s.clock.Now(), ev)
-}
-
-// failureCounter locks a key out after too many failures in a window, for
-// the rest of the window. A client address ("…ip:" keys) may fail five
-// times as often as one email before it is locked out: many people can
-// share an address. It lives in memory, per process.
-type failureCounter struct {
-	mu     sync.Mutex
-	limit  int
-	window time.Duration
-	clock  domain.Clock
-	keys   map[string]*failures
-}
-
-type failures struct {
-	count int
-	since time.Time
-}
-
-func newFailureCounter(limit int, window time.Duration, clock domain.Clock) *failureCounter {
-	return &failureCounter{limit: limit, window: window, clock: clock, keys: map[string]*failures{}}
-}
-
-// check refuses (25021, with how long to wait) when a key is locked out.
-func (f *failureCounter) check(keys ...string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	now := f.clock.Now()
-	for _, k := range keys {
-		if e, ok := f.keys[k]; ok && e.count >= f.limitOf(k) {
-			if wait := e.since.Add(f.window).Sub(now); wait > 0 {
-				secs := int(math.Ceil(wait.Seconds()))
-				return domain.RateLimited(secs, "too many attempts; try again in %s", (time.Duration(secs) * time.Second).String())
-			}
-		}
-	}
-	return nil
-}
-
-// fail counts a failure for each key and returns the keys it locked out.
-func (f *failureCounter) fail(keys ...string) (locked []string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	now := f.clock.Now()
-	if len(f.keys) > 100_000 {
-		for k, e := range f.keys {
-			if now.Sub(e.since) > f.window {
-				delete(f.keys, k)
-			}
-		}
-	}
-	for _, k := range keys {
-		e, ok := f.keys[k]
-		if !ok || now.Sub(e.since) > f.window {
-			e = &failures{since: now}
-			f.keys[k] = e
-		}
-		e.count++
-		if e.count == f.limitOf(k) {
-			e.since = now // locked for a whole window from the lockout
-			locked = append(locked, k)
-		}
-	}
-	return locked
-}
-
-func (f *failureCounter) limitOf(key string) int {
-	if strings.Contains(key, "ip:") {
-		return 5 * f.limit
-	}
-	return f.limit
-}
-
-// succeed clears a key's failures.
-func (f *failureCounter) succeed(key string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.keys, key)
 }
 
 // Start is the caller a new session stands for, once the user's identity
