@@ -178,8 +178,9 @@ func TestTwoFactorOutsiderEnrolsTOTPInABrowser(t *testing.T) {
 }
 
 // A passkey added on the Security page with Chromium's virtual
-// authenticator enrols its owner; removing it turns two-factor
-// authentication off.
+// authenticator enrols its owner, and signing in again takes it as the
+// second factor (both pages pass axe-core with a passkey on them);
+// removing it turns two-factor authentication off.
 func TestTwoFactorPasskeyInABrowser(t *testing.T) {
 	t.Parallel()
 	ctx := testenv.MustBrowser(t)
@@ -211,6 +212,9 @@ func TestTwoFactorPasskeyInABrowser(t *testing.T) {
 	signOutBrowser(ctx, t, base)
 	passwordStep(ctx, t, base, email, password, "/console/me")
 	waitText(ctx, t, "h1", "Two-factor authentication")
+	b := &console{t: t, ctx: ctx, e: e}
+	b.waitFor("#use-passkey")
+	b.checkA11y()
 	browse(ctx, t, chromedp.Click(chromedp.CSS("#use-passkey")))
 	waitText(ctx, t, "#me-email", email)
 	require.Contains(t, readText(ctx, t, "main"), "(passkey)", "the page says how the person signed in")
@@ -218,6 +222,7 @@ func TestTwoFactorPasskeyInABrowser(t *testing.T) {
 	// Remove it: two-factor authentication is off again.
 	browse(ctx, t, chromedp.Navigate(base+"/console/security"))
 	waitText(ctx, t, "#factors", "Test key")
+	b.checkA11y()
 	browse(ctx, t, chromedp.Click(chromedp.CSS("#factors button")))
 	waitText(ctx, t, "#two-factor-state", "off")
 	st, err := e.App.Services().TwoFactor.SecondFactors(context.Background(), userSid)
