@@ -168,7 +168,7 @@ var consoleRules = map[string][]string{
 
 // consoleForms are form bodies that pass validation, so the role rules are
 // what decides; other console forms are sent empty.
-func consoleForms(acct string) map[string]url.Values {
+func consoleForms() map[string]url.Values {
 	closing := url.Values{"lose_access": {"on"}, "stop_charges": {"on"}, "release_resources": {"on"}, "schedule_deletion": {"on"}}
 	return map[string]url.Values{
 		"consoleCreateAccount":   {"friendly_name": {"Matrix page"}},
@@ -342,7 +342,7 @@ func TestRoleMatrix(t *testing.T) {
 		"file":       "console.css",
 	}
 	bodies := matrixBodies(acct, victim)
-	forms := consoleForms(acct)
+	forms := consoleForms()
 	ops := matrixOps(t)
 	require.NotEmpty(t, ops)
 	for _, op := range ops {
