@@ -130,7 +130,13 @@ var consoleRules = map[string][]string{
 	"consoleMe":               session,
 	"consoleOrganization":     session,
 	"consoleDomains":          session, // read-only for a Standard user
-	"consoleSettings":         session,
+	"consoleSettings":         session, // without the single sign-on settings
+	"consoleSaveSettings":     consoleAdmin,
+	"consoleSaveSSO":          consoleAdmin,
+	"consoleDeleteSSO":        consoleAdmin,
+	"consoleKeys":             session, // their own keys
+	"consoleCreateKey":        session,
+	"consoleRevokeKey":        session,
 	"consoleOrgUsers":         consoleAdmin,
 	"consoleEvents":           consoleAdmin,
 	"consoleAddDomain":        consoleAdmin,
@@ -177,6 +183,9 @@ func consoleForms() map[string]url.Values {
 		"consoleSetRoles":        {"roles": {domain.RoleSupport}},
 		"consoleCloseAccount":    closing,
 		"consoleAddDomain":       {"domain_name": {"matrix.example.org"}},
+		"consoleSaveSettings":    {"require_2fa": {"on"}},
+		"consoleSaveSSO":         {"issuer": {"https://idp.example.com"}, "client_id": {"matrix"}, "client_secret": {"matrix-secret"}},
+		"consoleCreateKey":       {"friendly_name": {"matrix page"}},
 	}
 }
 
@@ -338,6 +347,7 @@ func TestRoleMatrix(t *testing.T) {
 		"request":    domain.NewSID(domain.PrefixAccountRequest, time.Now()),
 		"domain":     domain.NewSID(domain.PrefixDomain, time.Now()),
 		"factor":     domain.NewSID(domain.PrefixCredential, time.Now()),
+		"key":        domain.NewSID(domain.PrefixCredential, time.Now()),
 		"token":      domain.NewSecret(32),
 		"file":       "console.css",
 	}
@@ -359,6 +369,7 @@ func TestRoleMatrix(t *testing.T) {
 				for name, v := range params {
 					path = strings.ReplaceAll(path, "{"+name+"}", v)
 				}
+				require.NotContains(t, path, "{", "the matrix has no value for a parameter of %s", op.id)
 				var body any
 				if op.method == http.MethodPost || op.method == http.MethodPut || op.method == http.MethodPatch {
 					switch {
