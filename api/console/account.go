@@ -139,6 +139,10 @@ func (h *Handlers) closeForm(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if !av.May.Close {
+		h.problem(c, errNotYours("close this account"), Prefix+"/accounts/"+av.Account.Sid)
+		return
+	}
 	h.render(c, http.StatusOK, "account-close", view{Title: "Close " + accountTitle(av.Account), Section: "accounts",
 		D: closePage{accountPage: accountPage{AccountView: av, Tab: "general"}, Acks: closeAcknowledgements}})
 }

@@ -147,6 +147,10 @@ func (h *Handlers) creation(c *gin.Context) {
 }
 
 func (h *Handlers) addExisting(c *gin.Context) {
+	if err := edge.Principal(c).RequireOrgAdmin(); err != nil {
+		h.problem(c, err, Prefix+"/accounts")
+		return
+	}
 	h.render(c, http.StatusOK, "account-add", view{Title: "Add Existing Account", Section: "accounts"})
 }
 
@@ -172,6 +176,10 @@ func (h *Handlers) importAccount(c *gin.Context) {
 var grantableRoles = []string{domain.RoleAdministrator, domain.RoleDeveloper, domain.RoleBillingManager, domain.RoleSupport}
 
 func (h *Handlers) shareForm(c *gin.Context) {
+	if err := edge.Principal(c).RequireOrgAdmin(); err != nil {
+		h.problem(c, err, Prefix+"/accounts")
+		return
+	}
 	h.render(c, http.StatusOK, "account-share", view{Title: "Share an independent account", Section: "accounts", D: grantableRoles})
 }
 

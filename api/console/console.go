@@ -272,6 +272,12 @@ func (h *Handlers) problem(c *gin.Context, err error, back string) {
 	h.render(c, edge.StatusOf(domain.ErrorKind(err)), "problem", view{Title: "That did not work", D: struct{ Message, Back string }{sentence(domain.ErrorMessage(err)), back}})
 }
 
+// errNotYours refuses a form the person's roles do not let them send, so
+// it does not open for nothing (the service refuses the POST anyway).
+func errNotYours(what string) error {
+	return domain.Errorf(domain.EForbidden, domain.CodeForbidden, "your roles do not allow you to %s", what)
+}
+
 // workflowLink is the Temporal Web UI page of a workflow ("" without a
 // UI or a workflow).
 func (h *Handlers) workflowLink(r domain.Run) string {

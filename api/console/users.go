@@ -102,8 +102,16 @@ type invitePage struct {
 }
 
 func (h *Handlers) inviteForm(c *gin.Context) {
+	av, ok := h.accountView(c)
+	if !ok {
+		return
+	}
+	if !av.May.ManageUsers {
+		h.problem(c, errNotYours("invite users to this account"), Prefix+"/accounts/"+av.Account.Sid+"/users")
+		return
+	}
 	h.render(c, http.StatusOK, "account-invite", view{Title: "Invite User", Section: "accounts",
-		D: invitePage{AccountSid: c.Param("account"), Roles: grantableRoles}})
+		D: invitePage{AccountSid: av.Account.Sid, Roles: grantableRoles}})
 }
 
 // invite gives a managed user the roles at once, or emails an invitation.

@@ -37,7 +37,7 @@ func TestMalformedInputWalk(t *testing.T) {
 		"KeySid": "SK" + strings.Repeat("0", 32),
 		// The console's pages.
 		"account": acct, "user": user, "domain": "DM" + strings.Repeat("0", 32), "invitation": "IN" + strings.Repeat("0", 32),
-		"request": "AR" + strings.Repeat("0", 32), "factor": "totp", "file": "console.css",
+		"request": "AR" + strings.Repeat("0", 32), "factor": "totp", "file": "console.css", "key": "SK" + strings.Repeat("0", 32),
 	}
 	// The console is walked as the signed-in owner (its pages take no
 	// API credential), the rest with the owner's organization credential.

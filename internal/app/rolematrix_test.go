@@ -113,9 +113,6 @@ var matrixRules = map[string][]string{
 var (
 	session      = []string{callerStandardSession}
 	consoleAdmin = []string(nil)
-	// formOnly: the empty form opens for any signed-in person who may see
-	// the account; sending it is for organization admins (its POST's rule).
-	formOnly = session
 )
 
 var consoleRules = map[string][]string{
@@ -141,18 +138,18 @@ var consoleRules = map[string][]string{
 	"consoleEvents":           consoleAdmin,
 	"consoleAddDomain":        consoleAdmin,
 	"consoleDeleteDomain":     consoleAdmin,
-	"consoleAddExisting":      formOnly,
+	"consoleAddExisting":      consoleAdmin,
 	"consoleImportAccount":    consoleAdmin,
-	"consoleShareForm":        formOnly,
+	"consoleShareForm":        consoleAdmin,
 	"consoleShareAccount":     consoleAdmin,
 	"consolePendingAccounts":  consoleAdmin,
 	"consolePendingAccount":   consoleAdmin,
 	"consoleCancelPending":    consoleAdmin,
-	"consoleCloseForm":        formOnly,
+	"consoleCloseForm":        consoleAdmin,
 	"consoleCloseAccount":     consoleAdmin,
 	"consoleReopen":           consoleAdmin,
 	"consoleAccountSettings":  consoleAdmin,
-	"consoleInviteForm":       formOnly,
+	"consoleInviteForm":       consoleAdmin,
 	"consoleInvite":           consoleAdmin,
 	"consoleResend":           consoleAdmin,
 	"consoleRevoke":           consoleAdmin,
