@@ -282,7 +282,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 		"share":  func() { confirm("dana@outside.example", "", 1, "Dana Studio") },
 	}
 	require.Equal(t, []string{"start", "invite", "invited", "transfer", "close-prepare", "close", "reopen",
-		"domains", "import", "imported", "share", "shared", "keys", "two-factor"}, names,
+		"domains", "import", "imported", "share", "shared", "keys", "two-factor", "sso"}, names,
 		"README's walkthrough blocks: a new one needs its step here")
 
 	const credentials = "ID=SK…; SECRET=…; ORG=OR…"
@@ -314,7 +314,6 @@ func TestREADMEWalkthrough(t *testing.T) {
 				t.Fatalf("block %q line %d: README says %d, the answer was %d: %s\nstdout:\n%s", b.Name, a.Line, says, a.Status, line, out)
 			}
 		}
-		t.Logf("block %q: %d answers %v", b.Name, len(answers), answers)
 		if f := after[b.Name]; f != nil {
 			f()
 		}
