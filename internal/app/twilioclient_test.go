@@ -290,5 +290,6 @@ func requireSCIMAnswer(t *testing.T, a wireAnswer, status, code int) {
 	require.Equal(t, []string{"urn:ietf:params:scim:api:messages:2.0:Error"}, e.Schemas)
 	require.Equal(t, strconv.Itoa(status), e.Status)
 	require.Equal(t, code, e.Code)
+	require.Equal(t, "https://www.twilio.com/docs/errors/"+strconv.Itoa(code), e.MoreInfo)
 	require.NotEmpty(t, e.Detail)
 }
