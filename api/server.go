@@ -86,10 +86,6 @@ func NewHandler(cfg Config) http.Handler {
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	// Route on the path as sent: an escaped slash inside a parameter
-	// (OR…%2F..) stays in that parameter, which its check then refuses,
-	// rather than making another path.
-	r.UseRawPath = true
 	r.ContextWithFallback = true
 	_ = r.SetTrustedProxies(nil)
 	r.Use(gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, err any) {

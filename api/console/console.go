@@ -91,11 +91,6 @@ func (h *Handlers) HasHTMX() bool { return h.htmx }
 func (h *Handlers) RegisterAssets(r gin.IRoutes) {
 	files := http.FileServer(http.FS(h.assets))
 	serve := func(c *gin.Context) {
-		if st, err := fs.Stat(h.assets, c.Param("file")); err != nil || st.IsDir() {
-			// A refusal on /console is a page, as everywhere on it.
-			edge.WriteError(c, h.opt.Logger, edge.Errorf(domain.ENotFound, 20404, "no such file: %s", c.Request.URL.Path))
-			return
-		}
 		c.Header("Cache-Control", "public, max-age=300")
 		c.Header("X-Content-Type-Options", "nosniff")
 		req := c.Request.Clone(c.Request.Context())

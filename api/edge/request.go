@@ -69,14 +69,8 @@ func DecodeJSON(c *gin.Context, dst any) error {
 		}
 	}
 	b := Body(c)
-	trimmed := bytes.TrimSpace(b)
-	if len(trimmed) == 0 {
+	if len(bytes.TrimSpace(b)) == 0 {
 		return Errorf(domain.EInvalid, domain.CodeBadRequest, "a JSON request body is required")
-	}
-	if trimmed[0] != '{' {
-		// null, an array or a scalar would decode into nothing, or
-		// into a zero value taken for an empty object.
-		return Errorf(domain.EInvalid, domain.CodeBadRequest, "malformed JSON body: the body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
