@@ -244,7 +244,6 @@ func TestREADMEWalkthrough(t *testing.T) {
 	for i, b := range blocks {
 		names[i] = b.Name
 	}
-	// Each marked block, and what a person does after it.
 	mp := testenv.MustMailpit(t)
 	e := newAppEnv(t, testenv.AppOptions{Env: map[string]string{
 		"SMTP_URL": mp.SMTPURL(),
@@ -276,6 +275,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 		require.Equal(t, http.StatusOK, code, page)
 		require.Contains(t, page, wantPage)
 	}
+	// What a person does after a block: open the email, press Accept.
 	after := map[string]func(){
 		"invite": func() { confirm("guest@partner.example", "invited you to", 2, "Welcome to Production US") },
 		"import": func() { confirm("carol@example.com", "asks to import", 1, "Carol Labs") },

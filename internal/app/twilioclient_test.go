@@ -26,7 +26,6 @@ import (
 // the service under test instead, and keeps the last answer's status,
 // media type and body, which the client does not hand back on a refusal.
 type twilioTransport struct {
-	t      *testing.T
 	target *url.URL
 
 	mu   sync.Mutex
@@ -85,7 +84,7 @@ func TestTwilioGoClient(t *testing.T) {
 	e := newPostgresEnv(t)
 	target, err := url.Parse(e.App.BaseURL)
 	require.NoError(t, err)
-	tr := &twilioTransport{t: t, target: target}
+	tr := &twilioTransport{target: target}
 	httpClient := &http.Client{
 		Transport:     tr,
 		Timeout:       30 * time.Second,
