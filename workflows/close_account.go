@@ -3,7 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -179,10 +178,17 @@ type closeAccount struct {
 	local bool
 	// subOutcome is set for parents at versionSubaccountOutcome:
 	// closedSubs are the subaccounts whose closures said they are closed,
-	// children those closures, told the parent's outcome at its end.
+	// children those closures (in the order they closed), told the
+	// parent's outcome at its end.
 	subOutcome bool
 	closedSubs map[string]bool
-	children   map[string]workflow.ChildWorkflowFuture
+	children   []subaccountClosure
+}
+
+// subaccountClosure is the closure of a subaccount, run by its parent's.
+type subaccountClosure struct {
+	sub    string
+	future workflow.ChildWorkflowFuture
 }
 
 // byStartUpdate tells whether the cut-off is StartUpdate's.
@@ -217,7 +223,7 @@ func (w *closeAccount) setup(ctx workflow.Context) error {
 		w.subOutcome = workflow.GetVersion(ctx, changeSubaccountOutcome, workflow.DefaultVersion, versionSubaccountOutcome) == versionSubaccountOutcome
 	}
 	if w.subOutcome {
-		w.closedSubs, w.children = map[string]bool{}, map[string]workflow.ChildWorkflowFuture{}
+		w.closedSubs = map[string]bool{}
 		closed := workflow.GetSignalChannel(ctx, SubaccountClosedSignal)
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			var sub string
@@ -486,7 +492,7 @@ func (w *closeAccount) awaitSubaccountClosed(ctx workflow.Context, sub string, c
 		return err
 	}
 	if w.closedSubs[sub] {
-		w.children[sub] = child
+		w.children = append(w.children, subaccountClosure{sub: sub, future: child})
 		return nil
 	}
 	return endErr
@@ -496,18 +502,13 @@ func (w *closeAccount) awaitSubaccountClosed(ctx workflow.Context, sub string, c
 // account how its closure ended (stage), and waits for them to end with
 // it.
 func (w *closeAccount) tellSubaccounts(ctx workflow.Context, stage string) {
-	subs := make([]string, 0, len(w.children))
-	for sub := range w.children {
-		subs = append(subs, sub)
-	}
-	slices.Sort(subs)
-	for _, sub := range subs {
-		if err := w.children[sub].SignalChildWorkflow(ctx, ParentOutcomeSignal, stage).Get(ctx, nil); err != nil {
-			w.log.Warn("telling a subaccount's closure the outcome", "Subaccount", sub, "Error", err)
+	for _, c := range w.children {
+		if err := c.future.SignalChildWorkflow(ctx, ParentOutcomeSignal, stage).Get(ctx, nil); err != nil {
+			w.log.Warn("telling a subaccount's closure the outcome", "Subaccount", c.sub, "Error", err)
 		}
 	}
-	for _, sub := range subs {
-		_ = w.children[sub].Get(ctx, nil)
+	for _, c := range w.children {
+		_ = c.future.Get(ctx, nil)
 	}
 }
 
