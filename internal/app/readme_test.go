@@ -239,6 +239,14 @@ func (sh *walkthroughShell) run(n int, b readmeBlock) string {
 // command's comment starts with.
 func TestREADMEWalkthrough(t *testing.T) {
 	t.Parallel()
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if testenv.InCI() {
+				t.Fatalf("README's walkthrough needs %s: %v", tool, err)
+			}
+			t.Skipf("SKIPPED: README's walkthrough needs %s", tool)
+		}
+	}
 	blocks := readmeBlocks(t)
 	names := make([]string, len(blocks))
 	for i, b := range blocks {
