@@ -53,6 +53,27 @@ const (
 	StageFailed    = "failed"
 )
 
+// Signals between a parent's closure and the closures of its subaccounts
+// (runs at versionSubaccountOutcome).
+const (
+	// SubaccountClosedSignal tells the parent's closure that a
+	// subaccount is closed; it carries the subaccount's SID.
+	SubaccountClosedSignal = "subaccount-closed"
+	// ParentOutcomeSignal tells a subaccount's closure how its parent's
+	// ended: StageReopened or StagePurged, which becomes its own stage.
+	ParentOutcomeSignal = "parent-outcome"
+)
+
+// versionSubaccountOutcome marks the parents' closures whose subaccounts'
+// closures, once the subaccount is closed, say so by a signal and wait
+// for the parent's outcome (reopened or purged) to end with it, so that a
+// reopened subaccount's closure no longer reads LifecycleStage "closed".
+// Older parents waited for their children to end at "closed".
+const (
+	changeSubaccountOutcome                   = "subaccount-outcome"
+	versionSubaccountOutcome workflow.Version = 1
+)
+
 // Bounds of the closure's parallel work.
 const (
 	maxParallelSubaccounts = 3
@@ -98,7 +119,12 @@ type CloseAccountInput struct {
 	// once the subaccount is closed (no email, no timer; the parent's
 	// purge deletes it).
 	Subaccount bool
-	Actor      domain.Actor
+	// AwaitParent, for a subaccount's closure, makes it signal its parent
+	// once the subaccount is closed (SubaccountClosedSignal) and end only
+	// with the parent's outcome (ParentOutcomeSignal); without it, it ends
+	// at "closed".
+	AwaitParent bool `json:",omitempty"`
+	Actor       domain.Actor
 }
 
 // ClosureProgress is what the progress query returns.
@@ -106,7 +132,7 @@ type ClosureProgress = domain.ClosureProgress
 
 // ClosureResult is how a closure ended.
 type ClosureResult struct {
-	Stage   string         // purged | reopened | closed (a subaccount)
+	Stage   string         // purged | reopened | closed (a subaccount whose parent's outcome it did not hear)
 	Account domain.Account // the reopened account
 }
 
@@ -150,6 +176,19 @@ type closeAccount struct {
 	// heartbeating batches (see changeLocalSteps); older runs ran one
 	// activity per step and per item.
 	local bool
+	// subOutcome is set for parents at versionSubaccountOutcome:
+	// closedSubs are the subaccounts whose closures said they are closed,
+	// children those closures (in the order they closed), told the
+	// parent's outcome at its end.
+	subOutcome bool
+	closedSubs map[string]bool
+	children   []subaccountClosure
+}
+
+// subaccountClosure is the closure of a subaccount, run by its parent's.
+type subaccountClosure struct {
+	sub    string
+	future workflow.ChildWorkflowFuture
 }
 
 // byStartUpdate tells whether the cut-off is StartUpdate's.
@@ -180,6 +219,19 @@ func (w *closeAccount) setup(ctx workflow.Context) error {
 	}
 	w.version = workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, versionUpdateWithStart)
 	w.local = workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, versionLocalSteps) == versionLocalSteps
+	if !in.Subaccount {
+		w.subOutcome = workflow.GetVersion(ctx, changeSubaccountOutcome, workflow.DefaultVersion, versionSubaccountOutcome) == versionSubaccountOutcome
+	}
+	if w.subOutcome {
+		w.closedSubs = map[string]bool{}
+		closed := workflow.GetSignalChannel(ctx, SubaccountClosedSignal)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			var sub string
+			for closed.Receive(ctx, &sub) {
+				w.closedSubs[sub] = true
+			}
+		})
+	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, StartUpdate, w.start, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context) error {
 		if w.in.Subaccount {
 			return domainError(domain.Errorf(domain.EConflict, domain.CodeInvalidState, "this subaccount closes with its parent"))
@@ -319,6 +371,9 @@ func (w *closeAccount) run(ctx workflow.Context) (ClosureResult, error) {
 	}
 	if w.in.Subaccount {
 		w.finish(ctx, StageClosed)
+		if w.in.AwaitParent {
+			return w.awaitParent(ctx), nil
+		}
 		return ClosureResult{Stage: StageClosed}, nil
 	}
 
@@ -340,6 +395,7 @@ func (w *closeAccount) run(ctx workflow.Context) (ClosureResult, error) {
 	}); err != nil {
 		return ClosureResult{}, w.fail(ctx, err)
 	}
+	w.tellSubaccounts(ctx, StagePurged)
 	w.finish(ctx, StagePurged)
 	w.log.Info("account purged")
 	return ClosureResult{Stage: StagePurged}, nil
@@ -367,6 +423,7 @@ func (w *closeAccount) reopen(ctx, actx workflow.Context) (ClosureResult, error)
 	if w.progress.Stage == StepRetention {
 		w.mark(StepRetention, StepCompleted, "")
 	}
+	w.tellSubaccounts(ctx, StageReopened)
 	w.finish(ctx, StageReopened)
 	w.log.Info("account reopened")
 	return ClosureResult{Stage: StageReopened, Account: acct}, nil
@@ -395,9 +452,15 @@ func (w *closeAccount) closeSubaccount(ctx workflow.Context, sub string) workflo
 				TypedSearchAttributes: temporal.NewSearchAttributes(
 					OrganizationSidKey.ValueSet(w.in.OrganizationSid), AccountSidKey.ValueSet(sub), LifecycleStageKey.ValueSet(StepBeginClosure)),
 			})
-			err = workflow.ExecuteChildWorkflow(cctx, CloseAccountWorkflow, CloseAccountInput{
-				OrganizationSid: w.in.OrganizationSid, AccountSid: sub, PurgeAfter: w.in.PurgeAfter, Subaccount: true, Actor: w.in.Actor,
-			}).Get(ctx, nil)
+			child := workflow.ExecuteChildWorkflow(cctx, CloseAccountWorkflow, CloseAccountInput{
+				OrganizationSid: w.in.OrganizationSid, AccountSid: sub, PurgeAfter: w.in.PurgeAfter, Subaccount: true,
+				AwaitParent: w.subOutcome, Actor: w.in.Actor,
+			})
+			if w.subOutcome {
+				err = w.awaitSubaccountClosed(ctx, sub, child)
+			} else {
+				err = child.Get(ctx, nil)
+			}
 			var canceled *temporal.CanceledError
 			if err == nil || attempt >= maxChildAttempts || errors.As(err, &canceled) {
 				break
@@ -411,6 +474,68 @@ func (w *closeAccount) closeSubaccount(ctx workflow.Context, sub string) workflo
 		set.Set(nil, err)
 	})
 	return f
+}
+
+// awaitSubaccountClosed waits until the closure of sub says the
+// subaccount is closed, keeping it to tell it the outcome, or until it
+// ends (failed) first.
+func (w *closeAccount) awaitSubaccountClosed(ctx workflow.Context, sub string, child workflow.ChildWorkflowFuture) error {
+	var (
+		ended  bool
+		endErr error
+	)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		endErr = child.Get(ctx, nil)
+		ended = true
+	})
+	if err := workflow.Await(ctx, func() bool { return w.closedSubs[sub] || ended }); err != nil {
+		return err
+	}
+	if w.closedSubs[sub] {
+		w.children = append(w.children, subaccountClosure{sub: sub, future: child})
+		return nil
+	}
+	return endErr
+}
+
+// tellSubaccounts tells the closures of the subaccounts closed with the
+// account how its closure ended (stage), and waits for them to end with
+// it.
+func (w *closeAccount) tellSubaccounts(ctx workflow.Context, stage string) {
+	for _, c := range w.children {
+		if err := c.future.SignalChildWorkflow(ctx, ParentOutcomeSignal, stage).Get(ctx, nil); err != nil {
+			w.log.Warn("telling a subaccount's closure the outcome", "Subaccount", c.sub, "Error", err)
+		}
+	}
+	for _, c := range w.children {
+		_ = c.future.Get(ctx, nil)
+	}
+}
+
+// awaitParent is the end of a subaccount's closure once the subaccount
+// is closed: it tells the parent's closure, then takes the parent's
+// outcome (reopened or purged) as its own stage. Should the parent's
+// word not come within a day after the purge was due, it stays closed.
+func (w *closeAccount) awaitParent(ctx workflow.Context) ClosureResult {
+	parent := workflow.GetInfo(ctx).ParentWorkflowExecution
+	if parent == nil {
+		return ClosureResult{Stage: StageClosed}
+	}
+	if err := workflow.SignalExternalWorkflow(ctx, parent.ID, parent.RunID, SubaccountClosedSignal, w.in.AccountSid).Get(ctx, nil); err != nil {
+		w.log.Warn("telling the parent's closure the subaccount is closed", "Error", err)
+		return ClosureResult{Stage: StageClosed}
+	}
+	var outcome string
+	wait := max(w.in.PurgeAfter.Sub(workflow.Now(ctx)), 0) + 24*time.Hour
+	if ok, _ := workflow.GetSignalChannel(ctx, ParentOutcomeSignal).ReceiveWithTimeout(ctx, wait, &outcome); !ok {
+		return ClosureResult{Stage: StageClosed}
+	}
+	switch outcome {
+	case StageReopened, StagePurged:
+		w.setStage(ctx, outcome)
+		return ClosureResult{Stage: outcome}
+	}
+	return ClosureResult{Stage: StageClosed}
 }
 
 func (w *closeAccount) cancelRequests(ctx, actx workflow.Context) error {

@@ -10,8 +10,10 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/orgaccounts/orgaccounts/activities"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
@@ -204,9 +206,33 @@ func (f *closeFixture) requireClosed(t *testing.T) {
 	require.Equal(t, f.owner.UserName, mails[0].To)
 }
 
+// childStages records how the subaccounts' closures ended, by workflow
+// ID.
+func childStages(t *testing.T, env *testsuite.TestWorkflowEnvironment) map[string]string {
+	t.Helper()
+	stages := map[string]string{}
+	env.SetOnChildWorkflowCompletedListener(func(info *workflow.Info, result converter.EncodedValue, err error) {
+		require.NoError(t, err, info.WorkflowExecution.ID)
+		var res workflows.ClosureResult
+		require.NoError(t, result.Get(&res))
+		stages[info.WorkflowExecution.ID] = res.Stage
+	})
+	return stages
+}
+
+// wantChildStages is every subaccount's closure ended at stage.
+func (f *closeFixture) wantChildStages(stage string) map[string]string {
+	want := map[string]string{}
+	for _, sub := range f.subs {
+		want[workflows.SubaccountClosureWorkflowID(f.acct.Sid, sub.Sid)] = stage
+	}
+	return want
+}
+
 func TestCloseAccount_EveryStepThenPurgeAfterTheWindow(t *testing.T) {
 	f := newCloseFixture(t)
 	env := f.env()
+	children := childStages(t, env)
 	checked := false
 	env.RegisterDelayedCallback(func() {
 		p := f.progress(t, env)
@@ -238,6 +264,7 @@ func TestCloseAccount_EveryStepThenPurgeAfterTheWindow(t *testing.T) {
 	require.NoError(t, env.GetWorkflowResult(&res))
 	require.Equal(t, workflows.StagePurged, res.Stage)
 	require.False(t, env.Now().Before(f.purgeAt), "not purged before the window ended")
+	require.Equal(t, f.wantChildStages(workflows.StagePurged), children, "the subaccounts' closures end with their parent's")
 
 	ctx := context.Background()
 	for _, sid := range []string{f.acct.Sid, f.subs[0].Sid, f.subs[1].Sid} {
@@ -260,6 +287,7 @@ func TestCloseAccount_EveryStepThenPurgeAfterTheWindow(t *testing.T) {
 func TestCloseAccount_ReopenBeforePurge(t *testing.T) {
 	f := newCloseFixture(t)
 	env := f.env()
+	children := childStages(t, env)
 	var reopened domain.Account
 	var reopenErr error
 	env.RegisterDelayedCallback(func() {
@@ -276,6 +304,7 @@ func TestCloseAccount_ReopenBeforePurge(t *testing.T) {
 	var res workflows.ClosureResult
 	require.NoError(t, env.GetWorkflowResult(&res))
 	require.Equal(t, workflows.StageReopened, res.Stage)
+	require.Equal(t, f.wantChildStages(workflows.StageReopened), children, "the subaccounts' closures say they were reopened")
 
 	ctx := context.Background()
 	for _, sid := range []string{f.acct.Sid, f.subs[0].Sid, f.subs[1].Sid} {

@@ -1701,14 +1701,14 @@ type RoleAssignmentPage struct {
 	Meta    PageMeta         `json:"meta"`
 }
 
-// SCIMError The SCIM 2.0 error format (RFC 7644 section 3.12), with Twilio's `code` and `more_info` beside it as in Twilio's own SCIM error schema.
+// SCIMError The SCIM 2.0 error format (RFC 7644 section 3.12), with Twilio's `code` and `moreInfo` beside it as in Twilio's own SCIM error schema (ScimError in Twilio's client libraries).
 type SCIMError struct {
 	// Code Twilio's error code.
 	Code   int    `json:"code"`
 	Detail string `json:"detail"`
 
 	// MoreInfo Where the code is explained.
-	MoreInfo string             `json:"more_info"`
+	MoreInfo string             `json:"moreInfo"`
 	Schemas  []SCIMErrorSchemas `json:"schemas"`
 	SCIMType *SCIMErrorScimType `json:"scimType,omitempty"`
 

@@ -102,10 +102,13 @@ orgaccounts: %s %s (%s)
 List the organization's accounts:
   curl -s -u %s:%s %s/Organizations/%s/Accounts
 
+The README walkthrough's first line, to paste into a shell:
+  %s
+
 The Admin Center, in a browser: %s/console (sign in as %s)
 
 `, what, b.Organization.Sid, b.Organization.FriendlyName, b.Owner.Sid, b.Owner.UserName, b.ClientID, b.ClientSecret,
-		b.ClientID, b.ClientSecret, baseURL, b.Organization.Sid, baseURL, b.Owner.UserName)
+		b.ClientID, b.ClientSecret, baseURL, b.Organization.Sid, b.ShellLine(), baseURL, b.Owner.UserName)
 	if b.PasswordLink != "" {
 		_, _ = fmt.Fprintf(w, `Sign in to the console as %s: choose the owner's password at
   %s
@@ -114,6 +117,12 @@ The Admin Center, in a browser: %s/console (sign in as %s)
 
 `, b.Owner.UserName, b.PasswordLink, baseURL)
 	}
+}
+
+// ShellLine sets the shell variables README's walkthrough starts from:
+// the credential's client id and secret and the organization's SID.
+func (b Bootstrapped) ShellLine() string {
+	return fmt.Sprintf("ID=%s; SECRET=%s; ORG=%s", b.ClientID, b.ClientSecret, b.Organization.Sid)
 }
 
 // WithPasswordLink adds a single-use link to set the owner's password to

@@ -16,6 +16,7 @@ import (
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/testenv"
+	"github.com/orgaccounts/orgaccounts/workflows"
 )
 
 var acknowledged = map[string]any{"lose_access": true, "stop_charges": true, "release_resources": true, "schedule_deletion": true}
@@ -167,8 +168,14 @@ func TestCloseAccount_CutsCredentialsAtOnceClosesEverythingAndReopens(t *testing
 	require.Empty(t, e.Owner.Get(base + "/Credentials").JSON(t)["credentials"], "the account lists no credential")
 	testenv.RequireError(t, e.Owner.Post(base+"/Reopen", nil), http.StatusConflict, domain.CodeInvalidState)
 	require.Eventually(t, func() bool { return e.Owner.Get(base + "/Closure").JSON(t)["stage"] == "reopened" }, 10*time.Second, 50*time.Millisecond)
-	// The subaccount came back with its parent: its closure says so.
+	// The subaccount came back with its parent: its closure says so, and
+	// so does the Web UI, where its closure is no longer found as closed.
 	require.Equal(t, "reopened", e.Owner.Get(e.Path("/Accounts/" + sub + "/Closure")).JSON(t)["stage"])
+	subWorkflow := workflows.SubaccountClosureWorkflowID(acct, sub)
+	require.Eventually(t, func() bool {
+		return len(listedInTemporal(t, e.App, fmt.Sprintf("WorkflowId = '%s' AND LifecycleStage = 'reopened'", subWorkflow))) == 1
+	}, 20*time.Second, 200*time.Millisecond, "the subaccount's closure is not LifecycleStage=reopened in the visibility store")
+	require.Empty(t, listedInTemporal(t, e.App, fmt.Sprintf("WorkflowId = '%s' AND LifecycleStage = 'closed'", subWorkflow)))
 }
 
 func TestCloseAccount_PurgedAfterTheRetentionWindowLeavingATombstone(t *testing.T) {

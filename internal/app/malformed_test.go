@@ -95,7 +95,7 @@ func requireCleanRefusal(t *testing.T, op walkOp, m mutation, r testenv.Response
 			Status   string   `json:"status"`
 			Detail   string   `json:"detail"`
 			Code     int      `json:"code"`
-			MoreInfo string   `json:"more_info"`
+			MoreInfo string   `json:"moreInfo"`
 		}
 		require.NoError(t, json.Unmarshal(r.Body, &b), "%s: %s", what, r.Body)
 		require.Equal(t, []string{"urn:ietf:params:scim:api:messages:2.0:Error"}, b.Schemas, what)

@@ -23,7 +23,7 @@ func requireSCIMError(t *testing.T, r testenv.Response, status int, scimType str
 	require.Equal(t, strconv.Itoa(status), m["status"])
 	require.NotEmpty(t, m["detail"])
 	require.NotZero(t, m["code"], "Twilio's code beside the SCIM fields: %s", r.Body)
-	require.Contains(t, m["more_info"], "https://", "body: %s", r.Body)
+	require.Contains(t, m["moreInfo"], "https://", "body: %s", r.Body)
 	if scimType != "" {
 		require.Equal(t, scimType, m["scimType"])
 	}

@@ -15,8 +15,9 @@ import (
 	"github.com/orgaccounts/orgaccounts/workflows"
 )
 
-// TestWalkthrough does what README's walkthrough does, over HTTP, on
-// PostgreSQL and on the embedded SQLite default.
+// TestWalkthrough checks in detail the answers of the walkthrough's first
+// steps, on PostgreSQL and on the embedded SQLite default
+// (TestREADMEWalkthrough runs README's own commands).
 func TestWalkthrough(t *testing.T) {
 	t.Parallel()
 	t.Run("postgres", func(t *testing.T) { t.Parallel(); walkthrough(t, newPostgresEnv(t)) })

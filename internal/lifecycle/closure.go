@@ -266,9 +266,10 @@ func (s *Closure) Progress(ctx context.Context, p domain.Principal, accountSid s
 		if a, ferr := s.store.FindAccount(ctx, p.OrganizationSid, accountSid); ferr == nil && a.ParentSid != "" {
 			if sp, srun, serr := s.engine.SubaccountClosureProgress(ctx, a.ParentSid, accountSid); serr == nil {
 				progress, run, err = sp, srun, nil
-				// Its closure ended at "closed"; the parent's reopen
-				// brought it back with the parent, so that is where it
-				// stands now.
+				// A closure begun before subaccount-outcome ended at
+				// "closed"; the parent's reopen brought it back with the
+				// parent, so that is where it stands now. (Later ones end
+				// with their parent's outcome and say so themselves.)
 				if pp, _, perr := s.engine.CloseAccountProgress(ctx, a.ParentSid); perr == nil && pp.Stage == domain.ClosureStageReopened &&
 					progress.Stage == domain.ClosureStageClosed && a.Status == domain.AccountActive {
 					progress.Stage = domain.ClosureStageReopened
