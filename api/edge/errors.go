@@ -95,7 +95,7 @@ func WriteError(c *gin.Context, log *slog.Logger, err error) {
 			scimType = nil // RFC 7644 §3.14 gives a failed If-Match no scimType
 		}
 		c.AbortWithStatusJSON(status, wire.SCIMError{Schemas: []wire.SCIMErrorSchemas{wire.SCIMErrorSchemasUrnIetfParamsScimAPIMessages20Error},
-			Detail: msg, SCIMType: scimType, Status: fmt.Sprint(status), Code: code, MoreInfo: MoreInfo(code)})
+			Detail: msg, SCIMType: scimType, Status: fmt.Sprint(status), Code: code, MoreInfo: MoreInfo(code), TwilioMoreInfo: MoreInfo(code)})
 		return
 	}
 	c.AbortWithStatusJSON(status, ErrorBody(code, msg, status))

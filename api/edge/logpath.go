@@ -1,11 +1,11 @@
 package edge
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/orgaccounts/orgaccounts/internal/domain"
 )
 
 // secretParams are path parameters that hold a live secret (an emailed
@@ -26,7 +26,4 @@ func LoggedPath(c *gin.Context) string {
 }
 
 // SecretRef names a secret in logs by a short hash of it.
-func SecretRef(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return "hash:" + hex.EncodeToString(sum[:6])
-}
+func SecretRef(secret string) string { return domain.SecretRef(secret) }

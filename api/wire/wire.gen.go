@@ -1701,16 +1701,19 @@ type RoleAssignmentPage struct {
 	Meta    PageMeta         `json:"meta"`
 }
 
-// SCIMError The SCIM 2.0 error format (RFC 7644 section 3.12), with Twilio's `code` and `moreInfo` beside it as in Twilio's own SCIM error schema (ScimError in Twilio's client libraries).
+// SCIMError The SCIM 2.0 error format (RFC 7644 section 3.12), with Twilio's `code` and `moreInfo` beside it as in Twilio's own SCIM error schema (ScimError in Twilio's client libraries), and the same link as `more_info`, the name it has in every other Twilio error.
 type SCIMError struct {
 	// Code Twilio's error code.
 	Code   int    `json:"code"`
 	Detail string `json:"detail"`
 
 	// MoreInfo Where the code is explained.
-	MoreInfo string             `json:"moreInfo"`
-	Schemas  []SCIMErrorSchemas `json:"schemas"`
-	SCIMType *SCIMErrorScimType `json:"scimType,omitempty"`
+	MoreInfo string `json:"moreInfo"`
+
+	// TwilioMoreInfo The same link as `moreInfo`.
+	TwilioMoreInfo string             `json:"more_info"`
+	Schemas        []SCIMErrorSchemas `json:"schemas"`
+	SCIMType       *SCIMErrorScimType `json:"scimType,omitempty"`
 
 	// Status The HTTP status, as a string.
 	Status string `json:"status"`

@@ -7,6 +7,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,37 +20,34 @@ import (
 	"github.com/orgaccounts/orgaccounts/internal/testenv"
 )
 
-// inviteEnv is an app in outbox mode (no SMTP) whose log lines the test
-// reads, as a `make run` user reads the printed links.
+// inviteEnv is an app whose email goes to a Mailpit of its own, read as
+// a person reads their inbox; its log lines are kept for the tests that
+// check what is logged.
 type inviteEnv struct {
 	*env
 	logs *syncBuffer
+	mail *testenv.Mailpit
 }
 
 func newInviteEnv(t *testing.T, extra map[string]string) *inviteEnv {
 	t.Helper()
 	logs := &syncBuffer{}
-	envVars := map[string]string{"LOG_LEVEL": "info", "INVITATION_RESEND_INTERVAL": "1s"}
+	mp := testenv.MustMailpit(t)
+	envVars := map[string]string{"LOG_LEVEL": "info", "INVITATION_RESEND_INTERVAL": "1s", "SMTP_URL": mp.SMTPURL()}
 	for k, v := range extra {
 		envVars[k] = v
 	}
-	return &inviteEnv{env: newAppEnv(t, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Logs: logs, Env: envVars}), logs: logs}
+	return &inviteEnv{env: newAppEnv(t, testenv.AppOptions{DatabaseURL: testenv.MustPostgres(t), Logs: logs, Env: envVars}), logs: logs, mail: mp}
 }
 
-// links returns every confirmation link the outbox logged for to, oldest
-// first.
+// links returns every confirmation link emailed to to, oldest first.
 func (e *inviteEnv) links(to string) []string {
 	var out []string
-	for _, l := range e.logs.lines() {
-		if l["to"] != to {
+	for _, s := range e.mail.Messages(e.T) { // newest first
+		if !slices.ContainsFunc(s.Recipients(), func(a string) bool { return strings.EqualFold(a, to) }) {
 			continue
 		}
-		links, _ := l["links"].([]any)
-		for _, x := range links {
-			if s, _ := x.(string); strings.Contains(s, "/confirm/") {
-				out = append(out, s)
-			}
-		}
+		out = append(e.mail.Message(e.T, s.ID).Links(e.App.BaseURL+"/confirm/"), out...)
 	}
 	return out
 }

@@ -1,6 +1,6 @@
 // Package email renders orgaccounts' messages from templates (HTML and
 // plain text) and delivers them: over SMTP when SMTP_URL is set, otherwise
-// into the outbox (a table, with each link printed to the log) so the
+// into the outbox (recorded, and logged without any live link) so the
 // service runs without a mail server.
 package email
 
@@ -18,6 +18,8 @@ import (
 	"time"
 
 	mail "github.com/wneessen/go-mail"
+
+	"github.com/orgaccounts/orgaccounts/internal/domain"
 )
 
 //go:embed templates/*
@@ -89,8 +91,10 @@ func New(smtpURL, from string, log *slog.Logger) (Sender, error) {
 	return NewSMTP(smtpURL, from)
 }
 
-// Outbox keeps messages in the database only (the caller records every
-// message) and logs them, links included, for a person to follow.
+// Outbox sends nothing: the caller records every message, and the outbox
+// logs its recipient, subject and links, each link's token replaced by a
+// short hash of it (a live token is never logged). To follow the links,
+// give the service an SMTP server (`make run` starts Mailpit).
 type Outbox struct{ Log *slog.Logger }
 
 // Transport implements Sender.
@@ -98,8 +102,31 @@ func (Outbox) Transport() string { return "outbox" }
 
 // Send implements Sender.
 func (o Outbox) Send(ctx context.Context, m Message) error {
-	o.Log.InfoContext(ctx, "email kept in the outbox (no SMTP_URL)", "to", m.To, "subject", m.Subject, "links", Links(m.Text))
+	links := Links(m.Text)
+	for i, l := range links {
+		links[i] = RedactLink(l)
+	}
+	o.Log.InfoContext(ctx, "email not sent: no SMTP_URL (kept in the outbox)", "to", m.To, "subject", m.Subject, "links", links)
 	return nil
+}
+
+// secretLinkPaths are the paths whose last segment is a live token.
+var secretLinkPaths = []string{"/confirm/", "/console/password/"}
+
+// RedactLink replaces the token of a confirmation or password link with a
+// short hash of it (domain.SecretRef); other links are returned as they are.
+func RedactLink(link string) string {
+	u, err := url.Parse(link)
+	if err != nil {
+		return "(a link that does not parse)"
+	}
+	for _, p := range secretLinkPaths {
+		if i := strings.Index(u.Path, p); i >= 0 && len(u.Path) > i+len(p) {
+			token := u.Path[i+len(p):]
+			return strings.Replace(link, token, domain.SecretRef(token), 1)
+		}
+	}
+	return link
 }
 
 // Links returns the http(s) URLs in a text body.

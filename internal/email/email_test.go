@@ -1,8 +1,13 @@
 package email
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/orgaccounts/orgaccounts/internal/domain"
 )
 
 // templateCases are the data each template's callers pass today (in
@@ -179,4 +184,31 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// The outbox sends nothing and logs each message without its live links:
+// a confirmation or password link's token appears only as its hash.
+func TestOutboxNeverLogsALiveToken(t *testing.T) {
+	var logs bytes.Buffer
+	o := Outbox{Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	confirm, password := domain.NewSecret(32), domain.NewSecret(32)
+	msg := Message{To: "bob@example.com", Subject: "You are invited", Text: "Accept: https://example.com/confirm/" + confirm +
+		".\nChoose a password: http://localhost:8080/console/password/" + password + "\nAbout us: https://example.com/about"}
+	if err := o.Send(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	got := logs.String()
+	for _, secret := range []string{confirm, password} {
+		if strings.Contains(got, secret) {
+			t.Errorf("the log holds a live token: %s", got)
+		}
+		if !strings.Contains(got, domain.SecretRef(secret)) {
+			t.Errorf("the log does not name the link by its hash %s: %s", domain.SecretRef(secret), got)
+		}
+	}
+	for _, want := range []string{"bob@example.com", "You are invited", "https://example.com/about", "https://example.com/confirm/hash:"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the log misses %q: %s", want, got)
+		}
+	}
 }
