@@ -157,7 +157,10 @@ func startWalkthroughShell(t *testing.T) *walkthroughShell {
 	t.Cleanup(func() {
 		_ = stdin.Close()
 		select {
-		case <-sh.exited:
+		case err := <-sh.exited: // the shell ended when its input closed
+			if err != nil {
+				t.Logf("the walkthrough's shell exited: %v", err)
+			}
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
 		}
