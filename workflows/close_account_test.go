@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -438,4 +439,48 @@ func TestCloseAccount_RefusedByTheStartUpdateChangesNothingAndEnds(t *testing.T)
 	for _, s := range p.Steps[1:] {
 		require.Equal(t, workflows.StepPending, s.Status, s.Name)
 	}
+}
+
+// A closure stops the charges and releases the numbers side by side (two
+// outside systems, each asked once its batch is ready), not one after the
+// other, and the progress shows each as its own step, both running.
+func TestCloseAccount_ChargesAndNumbersSideBySide(t *testing.T) {
+	f := newCloseFixture(t)
+	env := f.env()
+	var mu sync.Mutex
+	started := map[string]time.Time{}
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, seen := started[info.ActivityType.Name]; !seen {
+			started[info.ActivityType.Name] = env.Now()
+		}
+	})
+	env.OnActivity(f.acts.StopCharges, mock.Anything, mock.Anything).After(time.Hour).Return(
+		func(_ context.Context, b activities.ChargeBatch) (int, error) { return len(b.Subscriptions), nil })
+	env.OnActivity(f.acts.ReleaseNumbers, mock.Anything, mock.Anything).After(time.Hour).Return(
+		func(_ context.Context, b activities.ReleaseBatch) (int, error) { return len(b.Numbers), nil })
+	var during workflows.ClosureProgress
+	env.RegisterDelayedCallback(func() { during = f.progress(t, env) }, 30*time.Minute)
+	u := f.execute(env, f.input())
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	require.Empty(t, u.errs)
+
+	mu.Lock()
+	charges, numbers := started["StopCharges"], started["ReleaseNumbers"]
+	mu.Unlock()
+	require.False(t, charges.IsZero(), "the charges were stopped")
+	require.False(t, numbers.IsZero(), "the numbers were released")
+	gap := numbers.Sub(charges)
+	require.Less(t, gap.Abs(), time.Minute, "both asked at once, not an hour apart (%s)", gap)
+	status := map[string]string{}
+	for _, s := range during.Steps {
+		status[s.Name] = s.Status
+	}
+	require.Equal(t, workflows.StepRunning, status[workflows.StepStopCharges])
+	require.Equal(t, workflows.StepRunning, status[workflows.StepReleaseNumbers])
+	after := f.progress(t, env)
+	require.Equal(t, f.numbers+f.shortCode, after.Released, "every number counted")
+	require.Equal(t, f.charges, after.ChargesStopped, "every charge counted")
 }
