@@ -222,18 +222,6 @@ func refused(err error) bool {
 	return edge.StatusOf(domain.ErrorKind(err)) < http.StatusInternalServerError
 }
 
-// sentence makes a domain message a sentence.
-func sentence(msg string) string {
-	if msg == "" {
-		return msg
-	}
-	msg = strings.ToUpper(msg[:1]) + msg[1:]
-	if !strings.HasSuffix(msg, ".") {
-		msg += "."
-	}
-	return msg
-}
-
 // failed answers a refused action with its page (status of the refusal,
 // the message next to field); anything else goes to the error writer.
 func (h *Handlers) failed(c *gin.Context, err error, page, field string, v view) {
@@ -244,7 +232,7 @@ func (h *Handlers) failed(c *gin.Context, err error, page, field string, v view)
 	if v.Errors == nil {
 		v.Errors = map[string]string{}
 	}
-	v.Errors[field] = sentence(domain.ErrorMessage(err))
+	v.Errors[field] = edge.Sentence(domain.ErrorMessage(err))
 	if v.Form == nil {
 		_ = c.Request.ParseForm()
 		v.Form = c.Request.PostForm
@@ -269,7 +257,7 @@ func (h *Handlers) problem(c *gin.Context, err error, back string) {
 		_ = c.Error(err)
 		return
 	}
-	h.render(c, edge.StatusOf(domain.ErrorKind(err)), "problem", view{Title: "That did not work", D: struct{ Message, Back string }{sentence(domain.ErrorMessage(err)), back}})
+	h.render(c, edge.StatusOf(domain.ErrorKind(err)), "problem", view{Title: "That did not work", D: struct{ Message, Back string }{edge.Sentence(domain.ErrorMessage(err)), back}})
 }
 
 // errNotYours refuses a form the person's roles do not let them send, so

@@ -65,12 +65,13 @@ func writeRefusalPage(c *gin.Context, status, code int, msg string) {
 	_ = refusalPage.Execute(c.Writer, struct {
 		Title, Message, RequestID string
 		Code                      int
-	}{Title: http.StatusText(status), Message: sentenceOf(msg), RequestID: RequestID(c), Code: code})
+	}{Title: http.StatusText(status), Message: Sentence(msg), RequestID: RequestID(c), Code: code})
 	c.Abort()
 }
 
-// sentenceOf starts msg with a capital and ends it with a full stop.
-func sentenceOf(msg string) string {
+// Sentence makes a domain message a sentence of a page: a capital first,
+// a full stop last.
+func Sentence(msg string) string {
 	msg = strings.TrimSpace(msg)
 	if msg == "" {
 		return msg

@@ -192,14 +192,6 @@ func answeredWords(conf domain.Confirmation, p confirmPage) (title, message stri
 	return "Account shared", "The account " + conf.AccountName + " is now shared with " + conf.OrganizationName + "."
 }
 
-// sentence makes a domain message a sentence of the page.
-func sentence(msg string) string {
-	if msg == "" {
-		return msg
-	}
-	return strings.ToUpper(msg[:1]) + msg[1:] + "."
-}
-
 // csrf returns the page's CSRF token, setting the cookie the first time:
 // a form posted from anywhere but our page lacks the matching cookie.
 func (s *Handlers) csrf(c *gin.Context) string {
@@ -286,14 +278,14 @@ func (s *Handlers) answerConfirm(c *gin.Context) {
 	case action == "accept" && conf.Need2FA:
 		// The refusal says what to do; the page leads to the enrolment.
 		p.CSRF = s.csrf(c)
-		p.Message, p.Tone = sentence(domain.ErrorMessage(err)), "error"
+		p.Message, p.Tone = edge.Sentence(domain.ErrorMessage(err)), "error"
 		renderPage(c, http.StatusConflict, p)
 	default:
 		p.Title = "This link is no longer valid"
 		if p.Request {
 			p.Title = "This request can no longer be answered"
 		}
-		p.Message, p.Tone, p.Ask, p.Need2FA = sentence(domain.ErrorMessage(err))+" Nothing was changed.", "error", false, false
+		p.Message, p.Tone, p.Ask, p.Need2FA = edge.Sentence(domain.ErrorMessage(err))+" Nothing was changed.", "error", false, false
 		renderPage(c, http.StatusConflict, p)
 	}
 }
