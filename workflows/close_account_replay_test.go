@@ -15,9 +15,13 @@ import (
 // heartbeating batches), a closure like the first, purged after a short
 // retention; and, recorded after the subaccount-outcome version (a
 // subaccount's closure waits for its parent's outcome), a closure of an
-// account with a subaccount reopened during the window. A closure waits out a 30-day window, so runs started by older
+// account with a subaccount reopened during the window; and, recorded after
+// the charges-and-numbers-together version (charges stopped and numbers
+// released side by side), a closure of an account with two numbers, a
+// short code and a charge, purged after a short retention. A closure waits
+// out a 30-day window, so runs started by older
 // code must replay with the current code: a change that fails this test
 // needs workflow.GetVersion, and these files stay.
 func TestCloseAccountWorkflow_ReplaysRecordedHistories(t *testing.T) {
-	replayRecorded(t, "testdata/close_account_*.json", 4, workflows.CloseAccountWorkflow)
+	replayRecorded(t, "testdata/close_account_*.json", 5, workflows.CloseAccountWorkflow)
 }
