@@ -22,6 +22,16 @@ const ConsolePolicy = "default-src 'none'; script-src 'self'; style-src 'self'; 
 const SSOFormPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 	"form-action 'self' https: http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'; base-uri 'none'"
 
+// setPageHeaders sets the headers every page for a person carries, with
+// referrer as its Referrer-Policy.
+func setPageHeaders(h http.Header, referrer string) {
+	h.Set("Content-Security-Policy", ConsolePolicy)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", referrer)
+	h.Set("Cache-Control", "no-store")
+}
+
 // BrowserPages sets the headers every page for a person carries (a strict
 // Content-Security-Policy, no framing, no sniffing, no caching of personal
 // pages) and refuses a cross-origin form POST (http.CrossOriginProtection:
@@ -30,12 +40,7 @@ const SSOFormPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; 
 func BrowserPages() gin.HandlerFunc {
 	cop := http.NewCrossOriginProtection()
 	return func(c *gin.Context) {
-		h := c.Writer.Header()
-		h.Set("Content-Security-Policy", ConsolePolicy)
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Cache-Control", "no-store")
+		setPageHeaders(c.Writer.Header(), "same-origin")
 		if err := cop.Check(c.Request); err != nil {
 			_ = c.Error(Errorf(domain.EForbidden, domain.CodeForbidden, "this form was posted from another site: open the page here and submit it again"))
 			c.Abort()

@@ -14,14 +14,14 @@ import (
 // before any page handler runs. A script on those pages that asks for
 // JSON (Accept: application/json) gets the house JSON format instead.
 
-// IsPageRoute reports whether path is one a person opens in a browser.
-func IsPageRoute(path string) bool {
+// isPageRoute reports whether path is one a person opens in a browser.
+func isPageRoute(path string) bool {
 	return path == "/console" || strings.HasPrefix(path, "/console/") || strings.HasPrefix(path, "/confirm/")
 }
 
 // answersAsPage reports whether a refusal of c is written as a page.
 func answersAsPage(c *gin.Context) bool {
-	if !IsPageRoute(c.Request.URL.Path) {
+	if !isPageRoute(c.Request.URL.Path) {
 		return false
 	}
 	for _, part := range strings.Split(c.GetHeader("Accept"), ",") {
@@ -56,11 +56,8 @@ var refusalPage = template.Must(template.New("refusal").Parse(`<!doctype html>
 func writeRefusalPage(c *gin.Context, status, code int, msg string) {
 	h := c.Writer.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", ConsolePolicy)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
+	// No referrer: a confirmation page's URL holds its token.
+	setPageHeaders(h, "no-referrer")
 	c.Status(status)
 	_ = refusalPage.Execute(c.Writer, struct {
 		Title, Message, RequestID string
