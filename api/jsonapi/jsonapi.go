@@ -77,13 +77,14 @@ func deref[T any](p *T) T {
 }
 
 // optionalName is an optional friendly_name of a request: absent is "",
-// present it must be a friendly name (an empty one is refused, as the
-// description says, rather than taken as absent).
+// which the services take as "no name". Present but empty is refused, as
+// the description says, rather than taken as absent; the services check
+// any other name.
 func optionalName(p *string) (string, error) {
-	if p == nil {
-		return "", nil
+	if p != nil && *p == "" {
+		return "", domain.ValidateFriendlyName("friendly_name", "")
 	}
-	return *p, domain.ValidateFriendlyName("friendly_name", *p)
+	return deref(p), nil
 }
 
 // optString is an optional response field: absent when empty.
