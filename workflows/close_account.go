@@ -323,34 +323,33 @@ func (w *closeAccount) run(ctx workflow.Context) (ClosureResult, error) {
 	type closureStep struct {
 		name string
 		fn   func() error
+		// marksItself: fn marks its own steps (charges and numbers side
+		// by side, see chargesAndNumbers); name is then only the first.
+		marksItself bool
 	}
 	steps := []closureStep{
-		{StepBeginClosure, func() error {
+		{name: StepBeginClosure, fn: func() error {
 			return dbStep(actx, w.local, w.acts.BeginAccountClosure, in).Get(ctx, nil)
 		}},
-		{StepCloseSubaccounts, func() error { return w.closeSubaccounts(ctx, actx) }},
-		{StepCancelRequests, func() error { return w.cancelRequests(ctx, actx) }},
-		{StepStopCharges, func() error { return w.stopCharges(ctx, actx) }},
-		{StepReleaseNumbers, func() error { return w.releaseNumbers(ctx, actx) }},
-		{StepRemoveAccess, func() error {
-			return dbStep(actx, w.local, w.acts.RemoveAccountAccess, in).Get(ctx, &w.progress.AccessRemoved)
-		}},
-		{StepMarkClosed, func() error {
-			return dbStep(actx, w.local, w.acts.MarkAccountClosed, in).Get(ctx, nil)
-		}},
+		{name: StepCloseSubaccounts, fn: func() error { return w.closeSubaccounts(ctx, actx) }},
+		{name: StepCancelRequests, fn: func() error { return w.cancelRequests(ctx, actx) }},
 	}
 	if w.together {
-		// Charges and numbers side by side: one entry for the two steps,
-		// which marks both (see chargesAndNumbers).
-		for i := range steps {
-			if steps[i].name == StepStopCharges {
-				steps = append(steps[:i], append([]closureStep{{stepsTogether, func() error { return w.chargesAndNumbers(ctx) }}}, steps[i+2:]...)...)
-				break
-			}
-		}
+		steps = append(steps, closureStep{name: StepStopCharges, fn: func() error { return w.chargesAndNumbers(ctx) }, marksItself: true})
+	} else {
+		steps = append(steps,
+			closureStep{name: StepStopCharges, fn: func() error { return w.stopCharges(ctx, actx) }},
+			closureStep{name: StepReleaseNumbers, fn: func() error { return w.releaseNumbers(ctx, actx) }})
 	}
+	steps = append(steps,
+		closureStep{name: StepRemoveAccess, fn: func() error {
+			return dbStep(actx, w.local, w.acts.RemoveAccountAccess, in).Get(ctx, &w.progress.AccessRemoved)
+		}},
+		closureStep{name: StepMarkClosed, fn: func() error {
+			return dbStep(actx, w.local, w.acts.MarkAccountClosed, in).Get(ctx, nil)
+		}})
 	if !w.in.Subaccount {
-		steps = append(steps, closureStep{StepNotifyOwner, func() error {
+		steps = append(steps, closureStep{name: StepNotifyOwner, fn: func() error {
 			return workflow.ExecuteActivity(actx, w.acts.NotifyAccountClosed, activities.NotifyAccountClosedInput{CloseStepInput: in, Subaccounts: w.progress.Subaccounts}).Get(ctx, nil)
 		}})
 	}
@@ -385,11 +384,11 @@ func (w *closeAccount) run(ctx workflow.Context) (ClosureResult, error) {
 		if w.reopenBy != nil {
 			return w.reopen(ctx, actx)
 		}
-		run := w.step
-		if s.name == stepsTogether {
-			run = func(_ workflow.Context, _ string, fn func() error) error { return fn() }
+		run := func() error { return w.step(ctx, s.name, s.fn) }
+		if s.marksItself {
+			run = s.fn
 		}
-		if err := run(ctx, s.name, s.fn); err != nil {
+		if err := run(); err != nil {
 			return ClosureResult{}, w.fail(ctx, err)
 		}
 	}
@@ -618,10 +617,6 @@ func (w *closeAccount) releaseNumbers(ctx, actx workflow.Context) error {
 		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, releaseOptions), w.acts.ReleaseNumber, h.Numbers[i])
 	}, func() { w.progress.Released++ })
 }
-
-// stepsTogether names the entry of run's steps that is StepStopCharges and
-// StepReleaseNumbers side by side (never a step of the progress).
-const stepsTogether = "stop_charges+release_numbers"
 
 // chargesAndNumbers stops the charges and releases the numbers at the same
 // time, each marked as its own step; it returns the first error, once
