@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // latencies collects durations from many goroutines.
@@ -34,33 +36,17 @@ func (l *latencies) p(q float64) time.Duration {
 
 // fanOut runs fn for 0..n-1 on clients goroutines; the first error wins.
 func fanOut(n, clients int, fn func(i int) error) error {
-	var (
-		mu    sync.Mutex
-		first error
-		wg    sync.WaitGroup
-	)
-	next := make(chan int)
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if err := fn(i); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = fmt.Errorf("item %d: %w", i, err)
-					}
-					mu.Unlock()
-				}
-			}
-		}()
-	}
+	var g errgroup.Group
+	g.SetLimit(clients)
 	for i := range n {
-		next <- i
+		g.Go(func() error {
+			if err := fn(i); err != nil {
+				return fmt.Errorf("item %d: %w", i, err)
+			}
+			return nil
+		})
 	}
-	close(next)
-	wg.Wait()
-	return first
+	return g.Wait()
 }
 
 // spread is min/median/max of one figure over the repetitions.

@@ -9,12 +9,12 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/converter"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/store"
@@ -171,31 +171,15 @@ func workerGoroutines(t *testing.T, debugAddr string) int {
 // with the first error.
 func inParallelT(t *testing.T, n int, fn func(i int) error) {
 	t.Helper()
-	var (
-		mu    sync.Mutex
-		first error
-		wg    sync.WaitGroup
-	)
-	next := make(chan int)
-	for w := 0; w < 12; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if err := fn(i); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = fmt.Errorf("item %d: %w", i, err)
-					}
-					mu.Unlock()
-				}
+	var g errgroup.Group
+	g.SetLimit(12)
+	for i := range n {
+		g.Go(func() error {
+			if err := fn(i); err != nil {
+				return fmt.Errorf("item %d: %w", i, err)
 			}
-		}()
+			return nil
+		})
 	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	require.NoError(t, first)
+	require.NoError(t, g.Wait())
 }
