@@ -170,6 +170,11 @@ func (s *Store) FinishInvitation(ctx context.Context, sid, status, userSid strin
 	return out, err
 }
 
+// linkVersionLock is the first key of the advisory locks that make
+// concurrent next-version issues of one subject's links take turns on
+// PostgreSQL (the second key is a hash of the subject's SID).
+const linkVersionLock = 0x6c6e6b76 // "lnkv"
+
 var errLinkNotFound = domain.Errorf(domain.ENotFound, 20404, "this link is not valid")
 
 // IssueLink implements domain.InvitationStore. Issuing the same version
@@ -178,7 +183,15 @@ func (s *Store) IssueLink(ctx context.Context, l domain.ConfirmationLink) error 
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		if l.Version == 0 {
 			// The next version of the subject's links (password links
-			// take one each time they are issued).
+			// take one each time they are issued). Two issues at once (an
+			// operator's link while a workflow emails one) take turns, so
+			// each gets its own version and the later supersedes the
+			// earlier; SQLite's writers take turns anyway.
+			if s.dialect == Postgres {
+				if err := tx.Exec("SELECT pg_advisory_xact_lock(?, hashtext(?))", linkVersionLock, l.SubjectSid).Error; err != nil {
+					return translate(err, nil, nil)
+				}
+			}
 			var last sql.NullInt64
 			if err := tx.Model(&linkRow{}).Where("subject_sid = ?", l.SubjectSid).Select("MAX(version)").Scan(&last).Error; err != nil {
 				return translate(err, nil, nil)
