@@ -20,28 +20,12 @@ type ResolveOwnerInput struct {
 // a managed user of the organization (25103 otherwise): the one place
 // where the managed-owner rule is applied to a new account.
 func (a *Activities) ResolveOwner(ctx context.Context, in ResolveOwnerInput) (string, error) {
-	if in.Owner != "" {
-		owner, err := a.findOwner(ctx, in.OrganizationSid, in.Owner)
-		if err != nil {
-			return "", wrap(err)
-		}
-		return owner.Sid, wrap(domain.CheckManagedOwner(in.OrganizationSid, owner))
+	ref := in.Owner
+	if ref == "" {
+		ref = in.OwnerSid
 	}
-	ownerSid := in.OwnerSid
-	if ownerSid == "" {
-		org, err := a.Store.FindOrganization(ctx, in.OrganizationSid)
-		if err != nil {
-			return "", wrap(err)
-		}
-		ownerSid = org.OwnerSid
-	}
-	owner, err := a.Store.FindUser(ctx, in.OrganizationSid, ownerSid)
-	if domain.ErrorCode(err) == domain.CodeUserNotFound {
-		owner = domain.User{Sid: ownerSid}
-	} else if err != nil {
-		return "", wrap(err)
-	}
-	return owner.Sid, wrap(domain.CheckManagedOwner(in.OrganizationSid, owner))
+	sid, err := domain.ResolveAccountOwner(ctx, a.Store, in.OrganizationSid, ref)
+	return sid, wrap(err)
 }
 
 // CreateAccountRecordInput is the account to persist and the assignments
@@ -78,26 +62,6 @@ func (a *Activities) CreateAccountRecord(ctx context.Context, in CreateAccountRe
 		}
 	}
 	return out, nil
-}
-
-// findOwner finds the user named as an account's owner, by SID or by
-// email. One that is not in the organization is answered as not managed
-// (25103), like one that is there but not managed.
-func (a *Activities) findOwner(ctx context.Context, orgSid, ref string) (domain.User, error) {
-	sid, email, err := domain.ParseUserRef("owner", ref)
-	if err != nil {
-		return domain.User{}, err
-	}
-	var u domain.User
-	if sid != "" {
-		u, err = a.Store.FindUser(ctx, orgSid, sid)
-	} else {
-		u, err = a.Store.FindUserByEmail(ctx, orgSid, email)
-	}
-	if domain.ErrorCode(err) == domain.CodeUserNotFound {
-		return u, domain.Errorf(domain.EInvalid, domain.CodeOwnerNotManaged, "the account owner %q is not a managed user of this organization", ref)
-	}
-	return u, err
 }
 
 // ProvisionInput names one provisioning step of an account.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/orgaccounts/orgaccounts/activities"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
+	"github.com/orgaccounts/orgaccounts/internal/lifecycle"
 	"github.com/orgaccounts/orgaccounts/internal/store"
 	"github.com/orgaccounts/orgaccounts/internal/testenv"
 	"github.com/orgaccounts/orgaccounts/worker"
@@ -40,6 +41,7 @@ func TestMain(m *testing.M) {
 type env struct {
 	temporal client.Client
 	wf       workflows.Client
+	accounts *lifecycle.Accounts
 	st       *store.Store
 	org      domain.Organization
 	owner    domain.User
@@ -65,6 +67,7 @@ func newEnv(t *testing.T) *env {
 	e.temporal = temporalServer.Client(t)
 	taskQueue := testenv.RandomName("orgaccounts-worker-test")
 	e.wf = workflows.Client{Temporal: e.temporal, TaskQueue: taskQueue}
+	e.accounts = lifecycle.New(lifecycle.Deps{Store: st, Engine: e.wf}).Accounts
 
 	// Registered last so it runs first: the worker stops before the client
 	// and the store it uses go away.
@@ -82,17 +85,6 @@ func newEnv(t *testing.T) *env {
 		}
 	})
 	return e
-}
-
-func (e *env) input(flex bool) domain.AccountCreation {
-	return domain.AccountCreation{
-		OrganizationSid: e.org.Sid,
-		AccountSid:      domain.NewSID(domain.PrefixAccount, time.Now()),
-		FriendlyName:    "Support line",
-		Flex:            flex,
-		CreatorSid:      e.owner.Sid,
-		Actor:           domain.Actor{UserSid: e.owner.Sid, RequestID: "RQ-worker-test"},
-	}
 }
 
 // wait waits for the run to close and returns its result.
@@ -137,53 +129,76 @@ func (e *env) listed(t *testing.T, query string) []string {
 	return ids
 }
 
+// closedAddress is a loopback address where nothing listens.
+func closedAddress(t *testing.T) string {
+	t.Helper()
+	port, err := testenv.FreePort()
+	require.NoError(t, err)
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// ownerPrincipal is the organization's owner calling the API.
+func (e *env) ownerPrincipal() domain.Principal {
+	return domain.Principal{OrganizationSid: e.org.Sid, UserSid: e.owner.Sid, OrgRole: domain.OrgRoleOwner, RequestID: "RQ-worker-test"}
+}
+
+// created waits for an account to leave provisioning (polling the store)
+// and returns it.
+func (e *env) created(t *testing.T, sid string) domain.Account {
+	t.Helper()
+	var acct domain.Account
+	require.Eventually(t, func() bool {
+		a, err := e.st.FindAccount(context.Background(), e.org.Sid, sid)
+		acct = a
+		return err == nil && a.Status != domain.AccountProvisioning
+	}, 2*time.Minute, 50*time.Millisecond, "account %s is still provisioning", sid)
+	return acct
+}
+
 func TestCreateAccountOnARealServer(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	in := e.input(true)
 
-	persisted, started, err := e.wf.CreateAccount(ctx, in)
+	cr, err := e.accounts.Create(ctx, e.ownerPrincipal(), lifecycle.CreateAccount{FriendlyName: "Support line", Flex: true})
 	require.NoError(t, err)
-	require.Equal(t, workflows.CreateAccountWorkflowID(in.AccountSid), started.WorkflowID)
+	sid := cr.Account.Sid
+	started := cr.Run
+	require.Equal(t, workflows.CreateAccountWorkflowID(sid), started.WorkflowID)
 	require.NotEmpty(t, started.RunID)
-	require.Equal(t, in.AccountSid, persisted.Sid, "the start answers with the persisted account")
-	require.Equal(t, domain.AccountProvisioning, persisted.Status)
-	require.Equal(t, e.owner.Sid, persisted.OwnerSid, "no owner named: the organization owner")
-
-	// A retried request, while the first run may still be going, gets the
-	// same run back.
-	_, again, err := e.wf.CreateAccount(ctx, in)
-	require.NoError(t, err)
-	require.Equal(t, started, again, "a second start must not create a twin")
+	require.Equal(t, domain.AccountProvisioning, cr.Account.Status, "the answer is the persisted account")
+	require.Equal(t, e.owner.Sid, cr.Account.OwnerSid, "no owner named: the organization owner")
 
 	res, err := e.wait(t, started)
 	require.NoError(t, err)
 	require.Equal(t, domain.AccountActive, res.Account.Status)
-	require.Equal(t, in.AccountSid, res.Account.Sid)
+	require.Equal(t, sid, res.Account.Sid)
 
-	acct, err := e.st.FindAccount(ctx, e.org.Sid, in.AccountSid)
+	acct, err := e.st.FindAccount(ctx, e.org.Sid, sid)
 	require.NoError(t, err)
 	require.Equal(t, domain.AccountActive, acct.Status)
 	require.Equal(t, e.owner.Sid, acct.OwnerSid)
 	require.True(t, acct.Flex)
-	roles, err := e.st.RolesOn(ctx, in.AccountSid, e.owner.Sid)
+	roles, err := e.st.RolesOn(ctx, sid, e.owner.Sid)
 	require.NoError(t, err)
 	require.Equal(t, []string{domain.RoleOwner}, roles)
-	resources, err := e.st.ListAccountResources(ctx, in.AccountSid)
+	resources, err := e.st.ListAccountResources(ctx, sid)
 	require.NoError(t, err)
 	require.Len(t, resources, len(domain.FlexProvisioningSteps))
-
-	// After the run closed, the same request still finds it.
-	done, later, err := e.wf.CreateAccount(ctx, in)
+	pending, err := e.st.PendingCreations(ctx, time.Now().Add(time.Hour), 10)
 	require.NoError(t, err)
-	require.Equal(t, started, later, "a start after completion must not run the creation again")
-	require.Equal(t, domain.AccountActive, done.Status, "and answers with the account as the creation left it")
+	require.Empty(t, pending, "an active account has no pending creation")
+
+	// Started again after the run closed (a retried request, the relay),
+	// the creation names the same run and does not run again.
+	again, err := e.wf.StartAccountCreation(ctx, domain.AccountCreation{OrganizationSid: e.org.Sid, AccountSid: sid, OwnerSid: e.owner.Sid, Flex: true})
+	require.NoError(t, err)
+	require.Equal(t, started, again, "a start after completion must not run the creation again")
 
 	for _, q := range []string{
-		fmt.Sprintf("AccountSid = %q", in.AccountSid),
-		fmt.Sprintf("OrganizationSid = %q", in.OrganizationSid),
-		fmt.Sprintf("OrganizationSid = %q AND AccountSid = %q", in.OrganizationSid, in.AccountSid),
+		fmt.Sprintf("AccountSid = %q", sid),
+		fmt.Sprintf("OrganizationSid = %q", e.org.Sid),
+		fmt.Sprintf("OrganizationSid = %q AND AccountSid = %q", e.org.Sid, sid),
 	} {
 		require.Eventuallyf(t, func() bool {
 			got := e.listed(t, q)
@@ -192,7 +207,7 @@ func TestCreateAccountOnARealServer(t *testing.T) {
 	}
 	require.Empty(t, e.listed(t, fmt.Sprintf("AccountSid = %q", domain.NewSID(domain.PrefixAccount, time.Now()))))
 
-	p, s, err := e.wf.CreateAccountProgress(ctx, in.AccountSid)
+	p, s, err := e.wf.CreateAccountProgress(ctx, sid)
 	require.NoError(t, err)
 	require.Equal(t, started, s)
 	require.Equal(t, workflows.StepCompleted, p.Status)
@@ -202,32 +217,61 @@ func TestCreateAccountOnARealServer(t *testing.T) {
 		require.Equalf(t, workflows.StepCompleted, step.Status, "step %s", step.Name)
 	}
 
-	require.Len(t, e.listed(t, fmt.Sprintf("AccountSid = %q", in.AccountSid)), 1, "still exactly one run")
+	require.Len(t, e.listed(t, fmt.Sprintf("AccountSid = %q", sid)), 1, "still exactly one run")
 }
 
 func TestCreateAccountOwnerNotManagedOnARealServer(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	in := e.input(false)
-	in.Owner = e.external.Sid
 
-	// The refusal is the start's own answer: the caller learns it at once.
-	_, _, err := e.wf.CreateAccount(ctx, in)
+	// The refusal is the request's own answer: nothing is persisted and
+	// no workflow is started.
+	_, err := e.accounts.Create(ctx, e.ownerPrincipal(), lifecycle.CreateAccount{FriendlyName: "Outsider's", Owner: e.external.Sid})
 	require.Error(t, err)
 	require.Equal(t, domain.CodeOwnerNotManaged, domain.ErrorCode(err), "the client must see the domain failure: %v", err)
 	require.Equal(t, domain.EInvalid, domain.ErrorKind(err))
 
-	_, err = e.st.FindAccount(ctx, e.org.Sid, in.AccountSid)
-	require.Equal(t, domain.CodeAccountNotFound, domain.ErrorCode(err))
-
-	p, _, err := e.wf.CreateAccountProgress(ctx, in.AccountSid)
+	pending, err := e.st.PendingCreations(ctx, time.Now().Add(time.Hour), 10)
 	require.NoError(t, err)
-	require.Equal(t, workflows.StepFailed, p.Status)
-	require.NotNil(t, p.Error)
-	require.Equal(t, domain.CodeOwnerNotManaged, p.Error.Code)
-	require.Equal(t, workflows.StepValidateOwner, p.Steps[0].Name)
-	require.Equal(t, workflows.StepFailed, p.Steps[0].Status)
+	require.Empty(t, pending)
+	require.Empty(t, e.listed(t, fmt.Sprintf("OrganizationSid = %q", e.org.Sid)), "no workflow was started")
+}
+
+// A creation persisted while the workflow service could not be reached is
+// answered all the same, and its workflow is started by the relay of
+// pending creations once the service is back: the account becomes
+// active, once.
+func TestCreateAccountStartedLaterWhenTheServiceWasDown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+
+	down, err := client.NewLazyClient(client.Options{HostPort: closedAddress(t)})
+	require.NoError(t, err)
+	t.Cleanup(down.Close)
+	unreachable := lifecycle.New(lifecycle.Deps{Store: e.st, Engine: workflows.Client{Temporal: down, TaskQueue: e.wf.TaskQueue}}).Accounts
+	callCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	cr, err := unreachable.Create(callCtx, e.ownerPrincipal(), lifecycle.CreateAccount{FriendlyName: "Later"})
+	require.NoError(t, err, "the account is persisted, its creation pending")
+	require.Empty(t, cr.Run.RunID, "no run was started")
+	require.Equal(t, workflows.CreateAccountWorkflowID(cr.Account.Sid), cr.Run.WorkflowID, "the workflow to follow is named")
+	require.Equal(t, domain.AccountProvisioning, cr.Account.Status)
+
+	// Only creations older than the cut-off are started again.
+	n, err := e.accounts.ResumeCreations(ctx, cr.Account.DateCreated.Add(-time.Minute), 10)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	n, err = e.accounts.ResumeCreations(ctx, time.Now().Add(time.Minute), 10)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, domain.AccountActive, e.created(t, cr.Account.Sid).Status)
+
+	n, err = e.accounts.ResumeCreations(ctx, time.Now().Add(time.Minute), 10)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing is left pending")
+	require.Len(t, e.listed(t, fmt.Sprintf("AccountSid = %q", cr.Account.Sid)), 1, "exactly one run")
 }
 
 func TestCreateAccountProgressOfUnknownAccount(t *testing.T) {
@@ -247,27 +291,15 @@ func TestCreateAccountHistoriesReplay(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 
-	flex := e.input(true)
-	notManaged := e.input(false)
-	notManaged.Owner = e.external.Sid
-	for name, in := range map[string]domain.AccountCreation{"flex account created": flex, "owner not managed": notManaged} {
+	for name, flex := range map[string]bool{"flex account": true, "plain account": false} {
 		t.Run(name, func(t *testing.T) {
-			_, started, err := e.wf.CreateAccount(ctx, in)
-			if in.Owner != "" {
-				require.Error(t, err)
-				started = workflows.Started{WorkflowID: workflows.CreateAccountWorkflowID(in.AccountSid)}
-			}
-			_, err = e.wait(t, started)
-			if in.Owner == "" {
-				require.NoError(t, err)
-			} else {
-				require.Error(t, err)
-			}
-			h := e.history(t, started)
+			cr, err := e.accounts.Create(ctx, e.ownerPrincipal(), lifecycle.CreateAccount{FriendlyName: name, Flex: flex})
+			require.NoError(t, err)
+			_, err = e.wait(t, cr.Run)
+			require.NoError(t, err)
+			h := e.history(t, cr.Run)
 			last := h.Events[len(h.Events)-1].GetEventType()
-			require.Contains(t, []enumspb.EventType{
-				enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-			}, last, "the run is closed")
+			require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, last, "the run is closed")
 
 			replayer := sdkworker.NewWorkflowReplayer()
 			replayer.RegisterWorkflow(workflows.CreateAccountWorkflow)

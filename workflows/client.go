@@ -54,28 +54,26 @@ func summarized(opts client.StartWorkflowOptions, format string, args ...any) cl
 	return opts
 }
 
-// CreateAccount starts the creation of an account (lifecycle.AccountEngine):
-// the answer is the persisted account, still provisioning, or the domain
-// error that refused it (an owner who is not managed, a parent that may
-// not have subaccounts).
-func (c Client) CreateAccount(ctx context.Context, cr domain.AccountCreation) (domain.Account, domain.Run, error) {
+// StartAccountCreation starts the workflow of a creation whose account
+// the API persisted (lifecycle.AccountEngine): the Flex steps and the
+// activation. The start is eager: when this process runs a worker for the
+// task queue, the server hands it the run's first task with the answer to
+// the start, so the task skips the server's queue. Starting it again (a
+// retried request, the relay of pending creations) names the same run,
+// running or ended. A start that fails still names the workflow's ID.
+func (c Client) StartAccountCreation(ctx context.Context, cr domain.AccountCreation) (domain.Run, error) {
 	in := CreateAccountInput{
-		OrganizationSid: cr.OrganizationSid, AccountSid: cr.AccountSid, FriendlyName: cr.FriendlyName, Owner: cr.Owner, Flex: cr.Flex,
-		CreatorSid: cr.CreatorSid, RequestedAt: cr.RequestedAt, Actor: cr.Actor, ParentSid: cr.ParentSid,
-	}
-	created := func(ctx context.Context, run domain.Run) (domain.Account, error) {
-		var res CreateAccountResult
-		err := c.Temporal.GetWorkflow(ctx, run.WorkflowID, run.RunID).Get(ctx, &res)
-		if e, ok := activities.AsDomainError(err); ok {
-			return res.Account, e
-		} else if err != nil {
-			return res.Account, unavailable(err)
-		}
-		return res.Account, nil
+		OrganizationSid: cr.OrganizationSid, AccountSid: cr.AccountSid, FriendlyName: cr.FriendlyName, OwnerSid: cr.OwnerSid, Owner: cr.Owner,
+		Flex: cr.Flex, CreatorSid: cr.CreatorSid, RequestedAt: cr.RequestedAt, Actor: cr.Actor, ParentSid: cr.ParentSid, Persisted: true,
 	}
 	opts := summarized(c.options(CreateAccountWorkflowID(in.AccountSid), in.OrganizationSid, in.AccountSid, in.Actor.RequestID),
 		"Create account %s in organization %s", in.AccountSid, in.OrganizationSid)
-	return startWith(ctx, c, opts, created, CreateAccountWorkflow, in)
+	opts.EnableEagerStart = true
+	run, err := c.Temporal.ExecuteWorkflow(ctx, opts, CreateAccountWorkflow, in)
+	if err != nil {
+		return domain.Run{WorkflowID: opts.ID}, unavailable(err)
+	}
+	return domain.Run{WorkflowID: run.GetID(), RunID: run.GetRunID()}, nil
 }
 
 // CreateAccountProgress asks the creation workflow of an account for its

@@ -34,6 +34,10 @@ type CreateAccountInput struct {
 	Actor       domain.Actor
 	// ParentSid makes the account a subaccount.
 	ParentSid string
+	// Persisted says the API persisted the account, its roles and this
+	// creation before the start (runs at versionAPIPersisted): the run
+	// goes on from there, with OwnerSid the owner it checked.
+	Persisted bool `json:",omitempty"`
 }
 
 // CreateAccountResult is the created account.
@@ -69,6 +73,8 @@ type createAccount struct {
 	// local is set for runs whose steps on the database alone run as
 	// local activities (see changeLocalSteps).
 	local bool
+	// persisted is set for runs at versionAPIPersisted.
+	persisted bool
 	// opened is set once StartUpdate's persist step has run: account is
 	// what it persisted, or openErr why it was refused.
 	opening, opened bool
@@ -92,6 +98,16 @@ const (
 const (
 	changeLocalSteps                   = "local-steps"
 	versionLocalSteps workflow.Version = 1
+)
+
+// versionAPIPersisted marks the runs started after the API persisted
+// the account in its own transaction (CreateAccountInput.Persisted): they
+// begin at the Flex steps, so the request is answered without waiting for
+// the run's first task (older runs persisted it in StartUpdate's handler,
+// or in their main flow).
+const (
+	changeAPIPersisted                   = "api-persisted"
+	versionAPIPersisted workflow.Version = 1
 )
 
 // localOptions are the retries of a step run as a local activity: the
@@ -137,6 +153,12 @@ func newCreateAccount(ctx workflow.Context, in CreateAccountInput) (*createAccou
 	}
 	w.version = workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, versionUpdateWithStart)
 	w.local = workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, versionLocalSteps) == versionLocalSteps
+	if in.Persisted {
+		w.persisted = workflow.GetVersion(ctx, changeAPIPersisted, workflow.DefaultVersion, versionAPIPersisted) == versionAPIPersisted
+	}
+	if w.persisted {
+		w.progress.Steps[0].Status, w.progress.Steps[1].Status = StepCompleted, StepCompleted
+	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, StartUpdate, func(ctx workflow.Context) (domain.Account, error) {
 		if w.opening {
 			// A retried request: answer as the first one was answered.
@@ -150,7 +172,7 @@ func newCreateAccount(ctx workflow.Context, in CreateAccountInput) (*createAccou
 		w.opened = true
 		return w.account, w.openErr
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context) error {
-		if w.version != versionUpdateWithStart {
+		if w.version != versionUpdateWithStart || w.persisted {
 			return domainError(domain.Errorf(domain.EConflict, domain.CodeInvalidState, "this creation was started without %s", StartUpdate))
 		}
 		return nil
@@ -185,7 +207,10 @@ func (w *createAccount) run(ctx workflow.Context) (CreateAccountResult, error) {
 	logger := log.With(workflow.GetLogger(ctx), "request_id", in.Actor.RequestID)
 
 	var acct domain.Account
-	if w.version == versionUpdateWithStart {
+	switch {
+	case w.persisted:
+		// The API persisted the account before the start.
+	case w.version == versionUpdateWithStart:
 		started, err := workflow.AwaitWithTimeout(ctx, startTimeout, func() bool { return w.opened })
 		if err != nil {
 			// Cancelled: StartUpdate's handler sees it too, and discards
@@ -206,7 +231,7 @@ func (w *createAccount) run(ctx workflow.Context) (CreateAccountResult, error) {
 			return CreateAccountResult{}, w.openErr
 		}
 		acct = w.account
-	} else {
+	default:
 		var err error
 		if acct, err = w.persist(ctx); err != nil {
 			return CreateAccountResult{}, err

@@ -130,7 +130,9 @@ func (s *Handlers) createAccount(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	s.workflowStarted(c, "CreateAccountWorkflow", out.Run)
+	if out.Run.RunID != "" {
+		s.workflowStarted(c, "CreateAccountWorkflow", out.Run)
+	}
 	acct := s.renderCreationAccount(out.Account)
 	creation := s.accountURL(p.OrganizationSid, out.Account.Sid) + "/Creation"
 	c.Header("Location", creation)

@@ -1267,8 +1267,10 @@ type Creation struct {
 	AccountSid string           `json:"account_sid"`
 	Error      *Failure         `json:"error,omitempty"`
 	Links      CreationLinks    `json:"links"`
-	RunID      string           `json:"run_id"`
-	Status     CreationStatus   `json:"status"`
+
+	// RunID Empty in a 202 answer whose workflow start is deferred (the workflow service could not be reached).
+	RunID  string         `json:"run_id"`
+	Status CreationStatus `json:"status"`
 
 	// Steps Absent from the 202 answer.
 	Steps      []Step `json:"steps,omitempty"`

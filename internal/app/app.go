@@ -286,6 +286,11 @@ func (a *App) Run(ctx context.Context, mode string) error {
 			}
 		}()
 		a.Log.Info("worker started", "task_queue", a.Config.TaskQueue, "temporal", a.Config.TemporalAddress)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.resumeCreations(runCtx)
+		}()
 	}
 	if mode == ModeServe || mode == ModeAPI {
 		ln, err := net.Listen("tcp", a.Config.HTTPAddr)
@@ -339,5 +344,37 @@ func (a *App) Run(ctx context.Context, mode string) error {
 		return err
 	default:
 		return nil
+	}
+}
+
+// How often the worker looks for account creations persisted without a
+// confirmed workflow start, and how old one must be to be started again
+// (a start the API is still making is not one).
+const (
+	creationRelayInterval = 15 * time.Second
+	creationRelayAge      = 30 * time.Second
+)
+
+// resumeCreations starts, until ctx ends, the workflow of every account
+// creation the API persisted but could not start (it stopped between its
+// commit and the start, or the workflow service was down): no account is
+// left provisioning for want of its workflow.
+func (a *App) resumeCreations(ctx context.Context) {
+	accounts := a.Services().Accounts
+	tick := time.NewTicker(creationRelayInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		n, err := accounts.ResumeCreations(ctx, a.Clock.Now().Add(-creationRelayAge), 100)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.Log.Warn("starting pending account creations", "error", err, "started", n)
+		case n > 0:
+			a.Log.Info("pending account creations started", "started", n)
+		}
 	}
 }

@@ -69,7 +69,7 @@ func TestMetricsAfterWalkthrough(t *testing.T) {
 	require.Equal(t, float64(0), metricValue(t, body, "orgaccounts_invitations", `status="pending"`))
 	// The Temporal SDK's own worker metrics.
 	require.GreaterOrEqual(t, metricValue(t, body, "temporal_workflow_completed_total", `workflow_type="CreateAccountWorkflow"`), float64(1))
-	require.Greater(t, metricValue(t, body, "temporal_local_activity_execution_latency_seconds_count", `activity_type="CreateAccountRecord"`), float64(0))
+	require.Greater(t, metricValue(t, body, "temporal_local_activity_execution_latency_seconds_count", `activity_type="ActivateAccount"`), float64(0))
 }
 
 // syncBuffer collects log lines written from many goroutines.

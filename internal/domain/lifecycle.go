@@ -77,9 +77,11 @@ type AccountCreation struct {
 	OrganizationSid string
 	AccountSid      string
 	FriendlyName    string
-	// Owner is a User SID, a managed user's email, or empty for the
-	// organization owner; the engine resolves it as it persists.
+	// Owner is what the caller named: a User SID, a managed user's
+	// email, or empty for the organization owner. OwnerSid is that owner
+	// as resolved and checked when the account was persisted.
 	Owner     string
+	OwnerSid  string
 	Flex      bool
 	ParentSid string
 	// CreatorSid is a Standard user who asked for someone else's account:
@@ -87,4 +89,17 @@ type AccountCreation struct {
 	CreatorSid  string
 	RequestedAt time.Time
 	Actor       Actor
+}
+
+// AccountOpening is a new account as the accounts service persists it, in
+// one transaction: the account (provisioning) with its Owner role, the
+// creator's Administrator role when set, the audit events, and the
+// creation itself, kept as a pending start until the creation's workflow
+// has run (see AccountStore.PendingCreations).
+type AccountOpening struct {
+	Account  Account
+	Owner    RoleAssignment
+	Creator  *RoleAssignment
+	Creation AccountCreation
+	Events   []AuditEvent
 }

@@ -48,6 +48,19 @@ type AccountStore interface {
 	// role. Calling it again with the same SID changes nothing and returns
 	// the stored account (activities are retried).
 	CreateAccount(ctx context.Context, a Account, owner RoleAssignment, ev AuditEvent) (Account, error)
+	// OpenAccount persists a new account with its roles and its pending
+	// creation in one transaction, applying a subaccount's rules to its
+	// parent under the parent's lock. Calling it again with the same
+	// account SID changes nothing and returns the stored account.
+	OpenAccount(ctx context.Context, o AccountOpening) (Account, error)
+	// PendingCreations returns up to limit creations of accounts still
+	// provisioning, persisted before the time given, whose workflow start
+	// was never confirmed (CreationStarted), oldest first.
+	PendingCreations(ctx context.Context, before time.Time, limit int) ([]AccountCreation, error)
+	// CreationStarted notes that the creation of the account has its
+	// workflow. An account that leaves provisioning (activated or
+	// discarded) drops its pending creation anyway.
+	CreationStarted(ctx context.Context, accountSid string) error
 	// FindAccount returns 25101 when the account is not in the
 	// organization (or is still being provisioned and visible is true).
 	FindAccount(ctx context.Context, orgSid, sid string) (Account, error)

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/orgaccounts/orgaccounts/internal/domain"
@@ -9,11 +10,10 @@ import (
 
 // AccountEngine runs account creations.
 type AccountEngine interface {
-	// CreateAccount starts the creation and answers with the persisted
-	// account (provisioning) or the domain error that refused it: 25103
-	// for an owner who is not a managed user, 25101/25019 for a parent
-	// that may not take a subaccount (re-checked under its lock).
-	CreateAccount(ctx context.Context, c domain.AccountCreation) (domain.Account, domain.Run, error)
+	// StartAccountCreation starts the workflow of a creation whose
+	// account is persisted (AccountStore.OpenAccount): its Flex steps and
+	// its activation. Starting it again names the same run.
+	StartAccountCreation(ctx context.Context, c domain.AccountCreation) (domain.Run, error)
 	// CreateAccountProgress returns 25101 when no creation is known.
 	CreateAccountProgress(ctx context.Context, accountSid string) (domain.Progress, domain.Run, error)
 }
@@ -21,6 +21,10 @@ type AccountEngine interface {
 // accountStore is what the accounts service reads and writes.
 type accountStore interface {
 	accessStore
+	domain.OwnerDirectory
+	OpenAccount(ctx context.Context, o domain.AccountOpening) (domain.Account, error)
+	PendingCreations(ctx context.Context, before time.Time, limit int) ([]domain.AccountCreation, error)
+	CreationStarted(ctx context.Context, accountSid string) error
 	ListAccounts(ctx context.Context, f domain.AccountFilter) ([]domain.Account, error)
 	UpdateAccount(ctx context.Context, orgSid, sid string, u domain.AccountUpdate, ev domain.AuditEvent) (domain.Account, error)
 }
@@ -32,6 +36,7 @@ type Accounts struct {
 	store  accountStore
 	engine AccountEngine
 	clock  domain.Clock
+	log    *slog.Logger
 }
 
 // List returns one page of the accounts the caller may see: all of them
@@ -73,9 +78,14 @@ type Creation struct {
 	Run     domain.Run
 }
 
-// Create starts an account's creation. The answer comes once the account
-// is persisted (provisioning): the owner and the parent have been checked
-// by then; the workflow goes on with the Flex steps and the activation.
+// Create starts an account's creation. The owner and the parent are
+// checked and the account is persisted (provisioning, with its roles and
+// its pending creation) in one transaction; then its workflow is started
+// for the Flex steps and the activation, and the answer goes out without
+// waiting for the workflow's first task. When the start fails (the
+// workflow service is down), the account is persisted all the same and
+// ResumeCreations starts its workflow later: Run then names the
+// workflow's ID but no run.
 func (s *Accounts) Create(ctx context.Context, p domain.Principal, cmd CreateAccount) (Creation, error) {
 	if err := p.CanCreateAccounts(); err != nil {
 		return Creation{}, err
@@ -97,18 +107,80 @@ func (s *Accounts) Create(ctx context.Context, p domain.Principal, cmd CreateAcc
 			return Creation{}, err
 		}
 	}
+	ownerSid, err := domain.ResolveAccountOwner(ctx, s.store, p.OrganizationSid, cmd.Owner)
+	if err != nil {
+		return Creation{}, err
+	}
+	c := domain.AccountCreation{
+		OrganizationSid: p.OrganizationSid, AccountSid: newSID(ctx, s.clock, domain.PrefixAccount), FriendlyName: cmd.FriendlyName,
+		Owner: cmd.Owner, OwnerSid: ownerSid, Flex: cmd.Flex, ParentSid: cmd.ParentSid,
+		RequestedAt: s.clock.Now().Truncate(time.Second), Actor: p.Actor(),
+	}
 	// A Standard user who creates an account for someone else becomes its
 	// Administrator, to reach it; organization admins reach it anyway.
-	creator := p.UserSid
-	if p.IsOrgAdmin() {
-		creator = ""
+	if !p.IsOrgAdmin() && p.UserSid != ownerSid {
+		c.CreatorSid = p.UserSid
 	}
-	acct, run, err := s.engine.CreateAccount(ctx, domain.AccountCreation{
-		OrganizationSid: p.OrganizationSid, AccountSid: newSID(ctx, s.clock, domain.PrefixAccount), FriendlyName: cmd.FriendlyName,
-		Owner: cmd.Owner, Flex: cmd.Flex, ParentSid: cmd.ParentSid, CreatorSid: creator,
-		RequestedAt: s.clock.Now().Truncate(time.Second), Actor: p.Actor(),
-	})
-	return Creation{Account: acct, Run: run}, err
+	acct, err := s.store.OpenAccount(ctx, opening(c, s.clock.Now()))
+	if err != nil {
+		return Creation{}, err
+	}
+	run, err := s.engine.StartAccountCreation(ctx, c)
+	if err != nil {
+		s.log.WarnContext(ctx, "account persisted, its creation not started yet: it is started again shortly", "AccountSid", acct.Sid, "error", err)
+		return Creation{Account: acct, Run: domain.Run{WorkflowID: run.WorkflowID}}, nil
+	}
+	return Creation{Account: acct, Run: run}, nil
+}
+
+// opening is the account c creates, as persisted before its workflow
+// starts: provisioning, with its owner's Owner role, the creator's
+// Administrator role when set, and the audit events of both.
+func opening(c domain.AccountCreation, now time.Time) domain.AccountOpening {
+	a := domain.Account{
+		Sid: c.AccountSid, OrganizationSid: c.OrganizationSid, FriendlyName: c.FriendlyName, Status: domain.AccountProvisioning,
+		Kind: domain.AccountManaged, OwnerSid: c.OwnerSid, Flex: c.Flex, Require2FA: domain.NewAccountDefaults.Require2FA,
+		DateCreated: c.RequestedAt, ParentSid: c.ParentSid,
+	}
+	o := domain.AccountOpening{
+		Account: a, Creation: c,
+		Owner: domain.RoleAssignment{Sid: domain.NewSID(domain.PrefixRoleAssignment, now), OrganizationSid: a.OrganizationSid,
+			RoleSid: domain.RoleOwner, Scope: a.Sid, Identity: a.OwnerSid},
+		Events: []domain.AuditEvent{domain.NewAuditEvent(c.Actor, a.OrganizationSid, domain.EventAccountCreated, a.Sid, map[string]any{
+			"friendly_name": a.FriendlyName, "owner_sid": a.OwnerSid, "kind": a.Kind, "flex": a.Flex,
+		})},
+	}
+	if c.CreatorSid != "" {
+		ra := domain.RoleAssignment{Sid: domain.NewSID(domain.PrefixRoleAssignment, now), OrganizationSid: a.OrganizationSid,
+			RoleSid: domain.RoleAdministrator, Scope: a.Sid, Identity: c.CreatorSid}
+		o.Creator = &ra
+		o.Events = append(o.Events, domain.NewAuditEvent(c.Actor, a.OrganizationSid, domain.EventRoleAssigned, ra.Sid,
+			map[string]any{"role_sid": ra.RoleSid, "scope": ra.Scope, "identity": ra.Identity}))
+	}
+	return o
+}
+
+// ResumeCreations starts the workflow of every account creation persisted
+// before the time given whose start was never confirmed (the process
+// stopped between its commit and its start, or the workflow service was
+// down), up to limit of them, and says how many it started. A creation
+// whose workflow is there already (only slow) is confirmed, not run twice.
+func (s *Accounts) ResumeCreations(ctx context.Context, before time.Time, limit int) (int, error) {
+	pending, err := s.store.PendingCreations(ctx, before, limit)
+	if err != nil {
+		return 0, err
+	}
+	started := 0
+	for _, c := range pending {
+		if _, err := s.engine.StartAccountCreation(ctx, c); err != nil {
+			return started, err
+		}
+		if err := s.store.CreationStarted(ctx, c.AccountSid); err != nil {
+			return started, err
+		}
+		started++
+	}
+	return started, nil
 }
 
 // CreationProgress is where an account's creation stands; Account is set

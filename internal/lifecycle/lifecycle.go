@@ -123,7 +123,7 @@ func New(d Deps) *Services {
 		Organizations: &Organizations{store: d.Store},
 		Auth:          newAuthService(d.Store, d.Clock, d.Log, d.TokenTTL),
 		Keys:          &Keys{store: d.Store, clock: d.Clock},
-		Accounts:      &Accounts{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock},
+		Accounts:      &Accounts{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock, log: d.Log},
 		Invitations:   &Invitations{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock},
 		Requests:      &Requests{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock, ttl: d.RequestTTL},
 		Closure:       &Closure{access: acc, store: d.Store, engine: d.Engine, clock: d.Clock, retention: d.Retention},

@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -17,44 +20,124 @@ var errAccountNotFound = domain.Errorf(domain.ENotFound, domain.CodeAccountNotFo
 func (s *Store) CreateAccount(ctx context.Context, a domain.Account, owner domain.RoleAssignment, ev domain.AuditEvent) (domain.Account, error) {
 	var out domain.Account
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var cur accountRow
-		err := tx.Where("sid = ?", a.Sid).Take(&cur).Error
-		if err == nil {
-			out = cur.domain()
-			return nil
+		var created bool
+		var err error
+		if out, created, err = s.createAccount(tx, a, owner); err != nil || !created {
+			return err
 		}
-		if !errors.Is(err, gorm.ErrRecordNotFound) {
-			return translate(err, nil, nil)
-		}
-		if a.ParentSid != "" {
-			// The parent may have started closing since the caller
-			// looked: the rule is applied again under its lock.
-			parent, err := s.lockAccount(tx, a.OrganizationSid, a.ParentSid)
-			if err != nil {
-				return err
-			}
-			if err := domain.CheckSubaccountParent(parent.domain()); err != nil {
-				return err
-			}
-		}
-		now := s.now()
-		if a.DateCreated.IsZero() {
-			a.DateCreated = now
-		}
-		a.DateUpdated, a.Version = now, 1
-		r := accountRowFrom(a)
-		if err := tx.Create(&r).Error; err != nil {
-			return translate(err, nil, nil)
-		}
-		owner.DateCreated = now
-		ra := roleAssignmentRow{Sid: owner.Sid, OrganizationSid: owner.OrganizationSid, RoleSid: domain.RoleOwner, Scope: a.Sid, Identity: a.OwnerSid, DateCreated: now}
-		if err := tx.Create(&ra).Error; err != nil {
-			return translate(err, nil, nil)
-		}
-		out = r.domain()
 		return s.audit(tx, ev)
 	})
 	return out, err
+}
+
+// OpenAccount implements domain.AccountStore.
+func (s *Store) OpenAccount(ctx context.Context, o domain.AccountOpening) (domain.Account, error) {
+	input, err := json.Marshal(o.Creation)
+	if err != nil {
+		return domain.Account{}, err
+	}
+	var out domain.Account
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		var created bool
+		var err error
+		if out, created, err = s.createAccount(tx, o.Account, o.Owner); err != nil || !created {
+			if err == nil && out.OrganizationSid != o.Account.OrganizationSid {
+				err = errAccountNotFound
+			}
+			return err
+		}
+		now := s.now()
+		if c := o.Creator; c != nil {
+			ra := roleAssignmentRow{Sid: c.Sid, OrganizationSid: out.OrganizationSid, RoleSid: c.RoleSid, Scope: out.Sid, Identity: c.Identity, DateCreated: now}
+			if err := tx.Create(&ra).Error; err != nil {
+				return translate(err, nil, nil)
+			}
+		}
+		start := pendingStartRow{SubjectSid: out.Sid, Kind: pendingCreation, OrganizationSid: out.OrganizationSid, Input: string(input), DateCreated: now.UTC()}
+		if err := tx.Create(&start).Error; err != nil {
+			return translate(err, nil, nil)
+		}
+		for _, ev := range o.Events {
+			if err := s.audit(tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// createAccount inserts the account and its Owner role in tx, unless an
+// account with its SID is there already: then it returns that one, with
+// created false.
+func (s *Store) createAccount(tx *gorm.DB, a domain.Account, owner domain.RoleAssignment) (domain.Account, bool, error) {
+	var cur accountRow
+	err := tx.Where("sid = ?", a.Sid).Take(&cur).Error
+	if err == nil {
+		return cur.domain(), false, nil
+	}
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return domain.Account{}, false, translate(err, nil, nil)
+	}
+	if a.ParentSid != "" {
+		// The parent may have started closing since the caller looked:
+		// the rule is applied again under its lock.
+		parent, err := s.lockAccount(tx, a.OrganizationSid, a.ParentSid)
+		if err != nil {
+			return domain.Account{}, false, err
+		}
+		if err := domain.CheckSubaccountParent(parent.domain()); err != nil {
+			return domain.Account{}, false, err
+		}
+	}
+	now := s.now()
+	if a.DateCreated.IsZero() {
+		a.DateCreated = now
+	}
+	a.DateUpdated, a.Version = now, 1
+	r := accountRowFrom(a)
+	if err := tx.Create(&r).Error; err != nil {
+		return domain.Account{}, false, translate(err, nil, nil)
+	}
+	ra := roleAssignmentRow{Sid: owner.Sid, OrganizationSid: owner.OrganizationSid, RoleSid: domain.RoleOwner, Scope: a.Sid, Identity: a.OwnerSid, DateCreated: now}
+	if err := tx.Create(&ra).Error; err != nil {
+		return domain.Account{}, false, translate(err, nil, nil)
+	}
+	return r.domain(), true, nil
+}
+
+// pendingCreation is the kind of an account creation's pending start.
+const pendingCreation = "create_account"
+
+// PendingCreations implements domain.AccountStore.
+func (s *Store) PendingCreations(ctx context.Context, before time.Time, limit int) ([]domain.AccountCreation, error) {
+	var rows []pendingStartRow
+	err := s.db.WithContext(ctx).Where("kind = ? AND date_started IS NULL AND date_created < ?", pendingCreation, before.UTC()).
+		Order("date_created").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, translate(err, nil, nil)
+	}
+	out := make([]domain.AccountCreation, 0, len(rows))
+	for _, r := range rows {
+		var c domain.AccountCreation
+		if err := json.Unmarshal([]byte(r.Input), &c); err != nil {
+			return nil, fmt.Errorf("store: the pending creation of %s: %w", r.SubjectSid, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// CreationStarted implements domain.AccountStore.
+func (s *Store) CreationStarted(ctx context.Context, accountSid string) error {
+	err := s.db.WithContext(ctx).Model(&pendingStartRow{}).Where("subject_sid = ? AND date_started IS NULL", accountSid).
+		Update("date_started", s.now().UTC()).Error
+	return translate(err, nil, nil)
+}
+
+// dropPendingStart removes the pending start of subject, in tx.
+func dropPendingStart(tx *gorm.DB, subject string) error {
+	return translate(tx.Where("subject_sid = ?", subject).Delete(&pendingStartRow{}).Error, nil, nil)
 }
 
 // FindAccount implements domain.AccountStore. It returns accounts in any
@@ -190,6 +273,11 @@ func (s *Store) SetAccountStatus(ctx context.Context, sid, from, to string, ev d
 		if res.RowsAffected != 1 {
 			return domain.Errorf(domain.EConflict, domain.CodeVersionConflict, "the account changed while its status was being set")
 		}
+		if from == domain.AccountProvisioning {
+			if err := dropPendingStart(tx, sid); err != nil {
+				return err
+			}
+		}
 		cur.Status, cur.DateUpdated, cur.Version = to, now, cur.Version+1
 		out = cur.domain()
 		if ev.Changes == nil {
@@ -225,6 +313,9 @@ func (s *Store) DiscardAccount(ctx context.Context, sid string, ev domain.AuditE
 		}
 		if err := tx.Where("sid = ?", sid).Delete(&accountRow{}).Error; err != nil {
 			return translate(err, nil, nil)
+		}
+		if err := dropPendingStart(tx, sid); err != nil {
+			return err
 		}
 		return s.audit(tx, ev)
 	})

@@ -143,6 +143,20 @@ type roleAssignmentRow struct {
 
 func (roleAssignmentRow) TableName() string { return "role_assignments" }
 
+// pendingStartRow is a lifecycle's workflow start, kept with its record
+// until the workflow has done its work (Input is the workflow's input as
+// JSON, its kind's domain type).
+type pendingStartRow struct {
+	SubjectSid      string `gorm:"primaryKey"`
+	Kind            string
+	OrganizationSid string
+	Input           string
+	DateCreated     time.Time
+	DateStarted     *time.Time
+}
+
+func (pendingStartRow) TableName() string { return "pending_starts" }
+
 func (r roleAssignmentRow) domain() domain.RoleAssignment {
 	return domain.RoleAssignment{Sid: r.Sid, OrganizationSid: r.OrganizationSid, RoleSid: r.RoleSid, Scope: r.Scope, Identity: r.Identity, DateCreated: r.DateCreated.UTC()}
 }
