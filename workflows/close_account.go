@@ -30,7 +30,9 @@ func SubaccountClosureWorkflowID(parentSid, subSid string) string {
 const ReopenUpdate = "reopen"
 
 // Steps of CloseAccountWorkflow, in order; each is also the value of the
-// LifecycleStage search attribute while it runs.
+// LifecycleStage search attribute while it waits on something outside the
+// workflow (a step on the database alone begins and ends within one
+// workflow task, so closures at versionClosureShape leave it out).
 const (
 	StepBeginClosure     = "pending_closure"
 	StepCloseSubaccounts = "close_subaccounts"
@@ -82,6 +84,27 @@ const (
 	changeTogether                   = "charges-and-numbers-together"
 	versionTogether workflow.Version = 1
 )
+
+// versionClosureShape marks the closures that record this one version,
+// which implies every change above (Update-with-Start, local steps,
+// subaccount outcomes, charges and numbers together), instead of a
+// version marker and a change-version search attribute update each. Such
+// closures also list the account's holdings once for both batches, and
+// publish the LifecycleStage search attribute only for the steps that
+// wait on something outside the workflow task (batches, subaccounts'
+// closures, cancellations, the owner's email, the retention, the purge)
+// and for the end: a step that begins and ends within one task was never
+// seen in the attribute anyway.
+const (
+	changeClosureShape                   = "closure-shape"
+	versionClosureShape workflow.Version = 1
+)
+
+// localStages are the steps whose stage a shaped closure does not publish
+// unless they turn out to wait on something outside the task.
+var localStages = map[string]bool{
+	StepCloseSubaccounts: true, StepCancelRequests: true, StepRemoveAccess: true, StepMarkClosed: true,
+}
 
 // Bounds of the closure's parallel work.
 const (
@@ -194,6 +217,8 @@ type closeAccount struct {
 	children   []subaccountClosure
 	// together is set for runs at versionTogether.
 	together bool
+	// shaped is set for runs at versionClosureShape.
+	shaped bool
 }
 
 // subaccountClosure is the closure of a subaccount, run by its parent's.
@@ -228,12 +253,17 @@ func (w *closeAccount) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (ClosureProgress, error) { return w.progress, nil }); err != nil {
 		return err
 	}
-	w.version = workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, versionUpdateWithStart)
-	w.local = workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, versionLocalSteps) == versionLocalSteps
-	if !in.Subaccount {
-		w.subOutcome = workflow.GetVersion(ctx, changeSubaccountOutcome, workflow.DefaultVersion, versionSubaccountOutcome) == versionSubaccountOutcome
+	w.shaped = workflow.GetVersion(ctx, changeClosureShape, workflow.DefaultVersion, versionClosureShape) == versionClosureShape
+	if w.shaped {
+		w.version, w.local, w.subOutcome, w.together = versionUpdateWithStart, true, !in.Subaccount, true
+	} else {
+		w.version = workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, versionUpdateWithStart)
+		w.local = workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, versionLocalSteps) == versionLocalSteps
+		if !in.Subaccount {
+			w.subOutcome = workflow.GetVersion(ctx, changeSubaccountOutcome, workflow.DefaultVersion, versionSubaccountOutcome) == versionSubaccountOutcome
+		}
+		w.together = w.local && workflow.GetVersion(ctx, changeTogether, workflow.DefaultVersion, versionTogether) == versionTogether
 	}
-	w.together = w.local && workflow.GetVersion(ctx, changeTogether, workflow.DefaultVersion, versionTogether) == versionTogether
 	if w.subOutcome {
 		w.closedSubs = map[string]bool{}
 		closed := workflow.GetSignalChannel(ctx, SubaccountClosedSignal)
@@ -457,6 +487,9 @@ func (w *closeAccount) closeSubaccounts(ctx, actx workflow.Context) error {
 	if err := dbStep(actx, w.local, w.acts.ListSubaccounts, w.stepInput()).Get(ctx, &subs); err != nil {
 		return err
 	}
+	if w.shaped && len(subs) > 0 {
+		w.publishStage(ctx, StepCloseSubaccounts)
+	}
 	return inParallel(ctx, maxParallelSubaccounts, len(subs), func(i int) workflow.Future {
 		return w.closeSubaccount(ctx, subs[i])
 	}, func() { w.progress.Subaccounts++ })
@@ -567,6 +600,9 @@ func (w *closeAccount) cancelRequests(ctx, actx workflow.Context) error {
 	if err := dbStep(actx, w.local, w.acts.ListPendingRequests, w.stepInput()).Get(ctx, &reqs); err != nil {
 		return err
 	}
+	if w.shaped && len(reqs) > 0 {
+		w.publishStage(ctx, StepCancelRequests)
+	}
 	return inParallel(ctx, maxParallelReleases, len(reqs), func(i int) workflow.Future {
 		return workflow.ExecuteActivity(rctx, w.acts.CancelPendingRequest, activities.CancelRequestInput{CloseStepInput: w.stepInput(), Request: reqs[i]})
 	}, func() { w.progress.Cancelled++ })
@@ -585,6 +621,10 @@ func (w *closeAccount) stopCharges(ctx, actx workflow.Context) error {
 	if err != nil {
 		return err
 	}
+	return w.stopChargesOf(ctx, h)
+}
+
+func (w *closeAccount) stopChargesOf(ctx workflow.Context, h activities.Holdings) error {
 	if w.local {
 		bctx := workflow.WithActivityOptions(ctx, batchOptions)
 		batches := batchesOf(len(h.Subscriptions))
@@ -604,6 +644,10 @@ func (w *closeAccount) releaseNumbers(ctx, actx workflow.Context) error {
 	if err != nil {
 		return err
 	}
+	return w.releaseNumbersOf(ctx, h)
+}
+
+func (w *closeAccount) releaseNumbersOf(ctx workflow.Context, h activities.Holdings) error {
 	if w.local {
 		bctx := workflow.WithActivityOptions(ctx, batchOptions)
 		batches := batchesOf(len(h.Numbers))
@@ -623,12 +667,24 @@ func (w *closeAccount) releaseNumbers(ctx, actx workflow.Context) error {
 // both have ended.
 func (w *closeAccount) chargesAndNumbers(ctx workflow.Context) error {
 	w.setStage(ctx, StepStopCharges)
+	stopCharges, releaseNumbers := w.stopCharges, w.releaseNumbers
+	if w.shaped {
+		// One list of the holdings for both batches.
+		w.mark(StepStopCharges, StepRunning, "")
+		h, err := w.holdings(ctx, workflow.WithActivityOptions(ctx, activityOptions))
+		if err != nil {
+			w.mark(StepStopCharges, StepFailed, err.Error())
+			return err
+		}
+		stopCharges = func(ctx, _ workflow.Context) error { return w.stopChargesOf(ctx, h) }
+		releaseNumbers = func(ctx, _ workflow.Context) error { return w.releaseNumbersOf(ctx, h) }
+	}
 	errs := map[string]error{}
 	wg := workflow.NewWaitGroup(ctx)
 	for _, s := range []struct {
 		name string
 		fn   func(ctx, actx workflow.Context) error
-	}{{StepStopCharges, w.stopCharges}, {StepReleaseNumbers, w.releaseNumbers}} {
+	}{{StepStopCharges, stopCharges}, {StepReleaseNumbers, releaseNumbers}} {
 		w.mark(s.name, StepRunning, "")
 		wg.Add(1)
 		workflow.Go(ctx, func(ctx workflow.Context) {
@@ -728,8 +784,18 @@ func (w *closeAccount) mark(name, status, errMsg string) {
 	panic(fmt.Sprintf("unknown step %s", name))
 }
 
+// setStage makes stage the closure's stage, and publishes it as the
+// LifecycleStage search attribute (a shaped closure's local steps
+// excepted: see versionClosureShape).
 func (w *closeAccount) setStage(ctx workflow.Context, stage string) {
 	w.progress.Stage = stage
+	if w.shaped && localStages[stage] {
+		return
+	}
+	w.publishStage(ctx, stage)
+}
+
+func (w *closeAccount) publishStage(ctx workflow.Context, stage string) {
 	if err := workflow.UpsertTypedSearchAttributes(ctx, LifecycleStageKey.ValueSet(stage)); err != nil {
 		w.log.Warn("setting LifecycleStage", "Error", err)
 	}

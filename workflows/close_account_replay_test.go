@@ -18,10 +18,15 @@ import (
 // account with a subaccount reopened during the window; and, recorded after
 // the charges-and-numbers-together version (charges stopped and numbers
 // released side by side), a closure of an account with two numbers, a
-// short code and a charge, purged after a short retention. A closure waits
+// short code and a charge, purged after a short retention; and, recorded
+// after the closure-shape version (one version marker, the holdings listed
+// once, LifecycleStage only for the steps that wait), a closure of an
+// account with a subaccount, two numbers and a charge purged after a short
+// retention, its subaccount's closure, and a closure reopened during the
+// window. A closure waits
 // out a 30-day window, so runs started by older
 // code must replay with the current code: a change that fails this test
 // needs workflow.GetVersion, and these files stay.
 func TestCloseAccountWorkflow_ReplaysRecordedHistories(t *testing.T) {
-	replayRecorded(t, "testdata/close_account_*.json", 5, workflows.CloseAccountWorkflow)
+	replayRecorded(t, "testdata/close_account_*.json", 8, workflows.CloseAccountWorkflow)
 }

@@ -104,7 +104,8 @@ const (
 // the account in its own transaction (CreateAccountInput.Persisted): they
 // begin at the Flex steps, so the request is answered without waiting for
 // the run's first task (older runs persisted it in StartUpdate's handler,
-// or in their main flow).
+// or in their main flow). Such runs record this version alone: it implies
+// the local steps.
 const (
 	changeAPIPersisted                   = "api-persisted"
 	versionAPIPersisted workflow.Version = 1
@@ -151,13 +152,18 @@ func newCreateAccount(ctx workflow.Context, in CreateAccountInput) (*createAccou
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (Progress, error) { return w.progress, nil }); err != nil {
 		return nil, err
 	}
-	w.version = workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, versionUpdateWithStart)
-	w.local = workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, versionLocalSteps) == versionLocalSteps
 	if in.Persisted {
 		w.persisted = workflow.GetVersion(ctx, changeAPIPersisted, workflow.DefaultVersion, versionAPIPersisted) == versionAPIPersisted
 	}
 	if w.persisted {
+		// The newest shape, which implies the older changes: one version
+		// marker (and one change-version search attribute) instead of
+		// three.
+		w.local = true
 		w.progress.Steps[0].Status, w.progress.Steps[1].Status = StepCompleted, StepCompleted
+	} else {
+		w.version = workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, versionUpdateWithStart)
+		w.local = workflow.GetVersion(ctx, changeLocalSteps, workflow.DefaultVersion, versionLocalSteps) == versionLocalSteps
 	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, StartUpdate, func(ctx workflow.Context) (domain.Account, error) {
 		if w.opening {
@@ -172,7 +178,7 @@ func newCreateAccount(ctx workflow.Context, in CreateAccountInput) (*createAccou
 		w.opened = true
 		return w.account, w.openErr
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context) error {
-		if w.version != versionUpdateWithStart || w.persisted {
+		if w.version != versionUpdateWithStart {
 			return domainError(domain.Errorf(domain.EConflict, domain.CodeInvalidState, "this creation was started without %s", StartUpdate))
 		}
 		return nil
