@@ -50,7 +50,14 @@ func SetStickyCacheSize(n int) {
 // New builds a worker on taskQueue with everything registered. On stop it
 // waits up to stopTimeout for the activities in flight.
 func New(c client.Client, taskQueue string, acts *activities.Activities, stopTimeout time.Duration) sdkworker.Worker {
-	w := sdkworker.New(c, taskQueue, sdkworker.Options{WorkerStopTimeout: stopTimeout})
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{
+		WorkerStopTimeout: stopTimeout,
+		// Pollers follow the load (the server says when more would
+		// help), instead of two of each kind: under a burst of lifecycles
+		// a task no longer waits for a poller to come back.
+		WorkflowTaskPollerBehavior: sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{}),
+		ActivityTaskPollerBehavior: sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{}),
+	})
 	Register(w, acts)
 	return w
 }

@@ -104,3 +104,42 @@ func measureWorkflow(ctx context.Context, c client.Client, queue string, wf any,
 	})
 	return wfRun{PerSecond: float64(n) / time.Since(began).Seconds(), Start: starts, Done: dones}, err
 }
+
+// probeEvery is the pace of the bare starts made alongside a lifecycle's
+// load: 20 a second, a seventh of what the creations start.
+const probeEvery = 50 * time.Millisecond
+
+// probeStarts starts the no-op workflow on queue every probeEvery, timing
+// each start call into out, until the returned function is called; that
+// function returns the first start that failed.
+func probeStarts(ctx context.Context, c client.Client, queue string, out *latencies) func() error {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		prefix := fmt.Sprintf("probe-%d", time.Now().UnixNano())
+		tick := time.NewTicker(probeEvery)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-ctx.Done():
+				done <- nil
+				return
+			case <-tick.C:
+			}
+			t0 := time.Now()
+			if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("%s-%d", prefix, i), TaskQueue: queue}, NoopWorkflow); err != nil {
+				if ctx.Err() != nil {
+					done <- nil
+				} else {
+					done <- err
+				}
+				return
+			}
+			out.add(time.Since(t0))
+		}
+	}()
+	return func() error {
+		cancel()
+		return <-done
+	}
+}

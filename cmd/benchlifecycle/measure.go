@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -20,8 +21,12 @@ type repetition struct {
 	creationsPerSec, invitationsPerSec, closuresPerSec float64
 	postAccounts, postToActive, postInvitations        *latencies
 	confirm                                            *latencies
-	parked                                             int
-	rssMiB, idleCPU                                    float64 // RSS of the service; its CPU while parked, in cores
+	// loadedStarts are bare starts made alongside the creations, at a
+	// pace too low to add load of their own: the engine's start under the
+	// same load as the POSTs.
+	loadedStarts    *latencies
+	parked          int
+	rssMiB, idleCPU float64 // RSS of the service; its CPU while parked, in cores
 }
 
 // ceiling of a kind: the mean of before and after.
@@ -44,6 +49,7 @@ func (r repetition) ratios() map[string]float64 {
 		"invitations sent/s ÷ 3-regular ceiling": r.invitationsPerSec / r.rate(three),
 		"POST Accounts p99 ÷ bare start p99": secs(r.postAccounts.p(0.99)) /
 			secs(r.p99(func(c ceilings) *latencies { return c.Noop.Start })),
+		"POST Accounts p99 ÷ bare start p99 alongside": secs(r.postAccounts.p(0.99)) / secs(r.loadedStarts.p(0.99)),
 		"POST→active p99 ÷ 3-local completion p99": secs(r.postToActive.p(0.99)) /
 			secs(r.p99(func(c ceilings) *latencies { return c.ThreeLocal.Done })),
 	}
@@ -51,7 +57,7 @@ func (r repetition) ratios() map[string]float64 {
 
 var ratioOrder = []string{
 	"creations/s ÷ 3-local ceiling", "closures/s ÷ 3-regular ceiling", "invitations sent/s ÷ 3-regular ceiling",
-	"POST Accounts p99 ÷ bare start p99", "POST→active p99 ÷ 3-local completion p99",
+	"POST Accounts p99 ÷ bare start p99", "POST Accounts p99 ÷ bare start p99 alongside", "POST→active p99 ÷ 3-local completion p99",
 }
 
 func (r repetition) print(i int) {
@@ -67,6 +73,7 @@ func (r repetition) print(i int) {
 	}
 	fmt.Printf("  creations %.1f/s  POST p50/p90/p99 %s/%s/%s  POST→active p50/p99 %s/%s\n", r.creationsPerSec,
 		ms(r.postAccounts.p(0.5)), ms(r.postAccounts.p(0.9)), ms(r.postAccounts.p(0.99)), ms(r.postToActive.p(0.5)), ms(r.postToActive.p(0.99)))
+	fmt.Printf("  bare starts alongside the creations: %d, p50/p99 %s/%s\n", r.loadedStarts.n(), ms(r.loadedStarts.p(0.5)), ms(r.loadedStarts.p(0.99)))
 	fmt.Printf("  invitations sent %.1f/s  POST p50/p99 %s/%s  confirm p50/p99 %s/%s\n", r.invitationsPerSec,
 		ms(r.postInvitations.p(0.5)), ms(r.postInvitations.p(0.99)), ms(r.confirm.p(0.5)), ms(r.confirm.p(0.99)))
 	fmt.Printf("  closures %.2f/s\n", r.closuresPerSec)
@@ -95,14 +102,16 @@ func summarize(reps []repetition) {
 }
 
 func measureRep(ctx context.Context, o options, c client.Client, ceilingQueue string, s *service, rep int) (repetition, error) {
-	r := repetition{postAccounts: &latencies{}, postToActive: &latencies{}, postInvitations: &latencies{}, confirm: &latencies{}}
+	r := repetition{postAccounts: &latencies{}, postToActive: &latencies{}, postInvitations: &latencies{}, confirm: &latencies{}, loadedStarts: &latencies{}}
 	var err error
 	if r.before, err = measureCeilings(ctx, c, ceilingQueue, o.ceilingN, o.clients); err != nil {
 		return r, fmt.Errorf("ceilings: %w", err)
 	}
 
-	// Creations: POST, then poll until active.
+	// Creations: POST, then poll until active; alongside, bare starts
+	// of the no-op workflow every probeEvery.
 	accounts := make([]string, o.creations)
+	stopProbe := probeStarts(ctx, c, ceilingQueue, r.loadedStarts)
 	began := time.Now()
 	err = fanOut(o.creations, o.clients, func(i int) error {
 		t0 := time.Now()
@@ -120,10 +129,13 @@ func measureRep(ctx context.Context, o options, c client.Client, ceilingQueue st
 		r.postToActive.add(time.Since(t0))
 		return nil
 	})
+	r.creationsPerSec = float64(o.creations) / time.Since(began).Seconds()
+	if perr := stopProbe(); err == nil {
+		err = perr
+	}
 	if err != nil {
 		return r, fmt.Errorf("creations: %w", err)
 	}
-	r.creationsPerSec = float64(o.creations) / time.Since(began).Seconds()
 
 	// Invitations to one account: POST, then poll until the first link
 	// was sent.
@@ -172,7 +184,16 @@ func measureRep(ctx context.Context, o options, c client.Client, ceilingQueue st
 	// the clock starts), until each is closed.
 	closing := accounts[1 : 1+min(o.closures, len(accounts)-2)]
 	err = fanOut(len(closing)*o.numbers, o.clients, func(i int) error {
-		return s.call(ctx, http.MethodPost, "/Accounts/"+closing[i/o.numbers]+"/PhoneNumbers", map[string]any{}, http.StatusCreated, nil)
+		// A random number another account holds already (21422) is
+		// drawn again.
+		var err error
+		for range 5 {
+			err = s.call(ctx, http.MethodPost, "/Accounts/"+closing[i/o.numbers]+"/PhoneNumbers", map[string]any{}, http.StatusCreated, nil)
+			if err == nil || !strings.Contains(err.Error(), `"code":21422`) {
+				break
+			}
+		}
+		return err
 	})
 	if err != nil {
 		return r, fmt.Errorf("acquiring numbers: %w", err)

@@ -21,6 +21,13 @@ func (l *latencies) add(d time.Duration) {
 	l.mu.Unlock()
 }
 
+// n is how many were collected.
+func (l *latencies) n() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.d)
+}
+
 // p is the q-th quantile (0 < q ≤ 1), zero when empty.
 func (l *latencies) p(q float64) time.Duration {
 	l.mu.Lock()
