@@ -35,7 +35,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 // the worker replays its history. Invitations and requests park for days,
 // so the cache holds the busy workflows, not every waiting one (the SDK's
 // own default of 10,000 would keep ~45 KiB and a few goroutines for each).
-const DefaultStickyCacheSize = 1000
+const DefaultStickyCacheSize = 500
 
 // SetStickyCacheSize bounds the workflows the process keeps in memory
 // between their tasks. The cache is shared by the process's workers and

@@ -94,7 +94,7 @@ var Vars = []Var{
 	{"DOMAIN_GRACE_PERIOD", "720h", "How long a verified domain's record may stay missing before the domain is removed."},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector base URL (http://collector:4318). Empty: tracing off."},
 	{"OTEL_SERVICE_NAME", "orgaccounts", "service.name on the spans."},
-	{"WORKER_STICKY_CACHE_SIZE", "1000", "Most workflows a worker process keeps in memory between their tasks; the others (waiting invitations, requests, retention timers) are replayed from their history when their next event comes."},
+	{"WORKER_STICKY_CACHE_SIZE", "500", "Most workflows a worker process keeps in memory between their tasks; the others (waiting invitations, requests, retention timers) are replayed from their history when their next event comes."},
 	{"DEBUG_ADDR", "", "host:port of a net/http/pprof listener for profiling (a bare :port listens on 127.0.0.1 only). Empty: off. Never expose it publicly."},
 }
 
