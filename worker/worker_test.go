@@ -307,3 +307,27 @@ func TestCreateAccountHistoriesReplay(t *testing.T) {
 		})
 	}
 }
+
+// A Standard user who creates an account for the organization's owner
+// becomes its Administrator with it, so they can reach it; the account is
+// the owner's.
+func TestCreateAccountByAStandardUserForTheOwner(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	standard := domain.User{Sid: domain.NewSID(domain.PrefixUser, time.Now()), OrganizationSid: e.org.Sid, UserName: "standard@acme.example.com",
+		Managed: true, OrgRole: domain.OrgRoleStandard, Active: true}
+	require.NoError(t, e.st.CreateUser(ctx, standard, domain.AuditEvent{}))
+	p := domain.Principal{OrganizationSid: e.org.Sid, UserSid: standard.Sid, OrgRole: domain.OrgRoleStandard, RequestID: "RQ-standard"}
+
+	cr, err := e.accounts.Create(ctx, p, lifecycle.CreateAccount{FriendlyName: "For the owner", Owner: e.owner.UserName})
+	require.NoError(t, err)
+	require.Equal(t, e.owner.Sid, cr.Account.OwnerSid)
+	require.Equal(t, domain.AccountActive, e.created(t, cr.Account.Sid).Status)
+	roles, err := e.st.RolesOn(ctx, cr.Account.Sid, standard.Sid)
+	require.NoError(t, err)
+	require.Equal(t, []string{domain.RoleAdministrator}, roles)
+	got, err := e.accounts.Get(ctx, p, cr.Account.Sid)
+	require.NoError(t, err, "the creator reaches the account")
+	require.Equal(t, "For the owner", got.FriendlyName)
+}
