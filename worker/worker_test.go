@@ -259,6 +259,24 @@ func TestCreateAccountStartedLaterWhenTheServiceWasDown(t *testing.T) {
 	require.Equal(t, workflows.CreateAccountWorkflowID(cr.Account.Sid), cr.Run.WorkflowID, "the workflow to follow is named")
 	require.Equal(t, domain.AccountProvisioning, cr.Account.Status)
 
+	// Until its workflow starts, the creation reads as running, to whom
+	// may see it, whether the engine is reachable or not.
+	for _, svc := range []*lifecycle.Accounts{unreachable, e.accounts} {
+		askCtx, cancelAsk := context.WithTimeout(ctx, 3*time.Second)
+		pending, err := svc.Progress(askCtx, e.ownerPrincipal(), cr.Account.Sid)
+		cancelAsk()
+		require.NoError(t, err)
+		require.Equal(t, domain.StepRunning, pending.Progress.Status)
+		require.Empty(t, pending.Progress.Steps)
+		require.Equal(t, workflows.CreateAccountWorkflowID(cr.Account.Sid), pending.Run.WorkflowID)
+		require.Empty(t, pending.Run.RunID)
+	}
+	stranger := domain.User{Sid: domain.NewSID(domain.PrefixUser, time.Now()), OrganizationSid: e.org.Sid, UserName: "stranger@acme.example.com",
+		Managed: true, OrgRole: domain.OrgRoleStandard, Active: true}
+	require.NoError(t, e.st.CreateUser(ctx, stranger, domain.AuditEvent{}))
+	_, err = e.accounts.Progress(ctx, domain.Principal{OrganizationSid: e.org.Sid, UserSid: stranger.Sid, OrgRole: domain.OrgRoleStandard}, cr.Account.Sid)
+	require.Equal(t, domain.CodeAccountNotFound, domain.ErrorCode(err), "a user with no role on it does not see it: %v", err)
+
 	// Only creations older than the cut-off are started again.
 	n, err := e.accounts.ResumeCreations(ctx, cr.Account.DateCreated.Add(-time.Minute), 10)
 	require.NoError(t, err)

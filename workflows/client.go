@@ -77,10 +77,13 @@ func (c Client) StartAccountCreation(ctx context.Context, cr domain.AccountCreat
 }
 
 // CreateAccountProgress asks the creation workflow of an account for its
-// progress (25101 when there is none).
+// progress (25101 when there is none). The run it answers with names the
+// workflow's ID even then.
 func (c Client) CreateAccountProgress(ctx context.Context, accountSid string) (Progress, Started, error) {
-	return progress[Progress](ctx, c, CreateAccountWorkflowID(accountSid),
+	p, run, err := progress[Progress](ctx, c, CreateAccountWorkflowID(accountSid),
 		domain.Errorf(domain.ENotFound, domain.CodeAccountNotFound, "no creation is known for account %s", accountSid))
+	run.WorkflowID = CreateAccountWorkflowID(accountSid)
+	return p, run, err
 }
 
 // progress asks a workflow's latest run for its progress, and names the

@@ -1268,7 +1268,7 @@ type Creation struct {
 	Error      *Failure         `json:"error,omitempty"`
 	Links      CreationLinks    `json:"links"`
 
-	// RunID Empty in a 202 answer whose workflow start is deferred (the workflow service could not be reached).
+	// RunID Empty while the workflow's start is deferred (the workflow service could not be reached when the account was persisted).
 	RunID  string         `json:"run_id"`
 	Status CreationStatus `json:"status"`
 

@@ -199,6 +199,13 @@ func (s *Accounts) Progress(ctx context.Context, p domain.Principal, sid string)
 		return CreationProgress{}, err
 	}
 	progress, run, err := s.engine.CreateAccountProgress(ctx, sid)
+	if kind := domain.ErrorKind(err); kind == domain.ENotFound || kind == domain.EUnavailable {
+		// A creation persisted whose workflow has not started yet (or
+		// cannot be asked) is running all the same.
+		if pending, ok := s.pendingProgress(ctx, p, sid, run); ok {
+			return pending, nil
+		}
+	}
 	if err != nil {
 		return CreationProgress{}, err
 	}
@@ -217,6 +224,23 @@ func (s *Accounts) Progress(ctx context.Context, p domain.Principal, sid string)
 		}
 	}
 	return out, nil
+}
+
+// pendingProgress is the progress of a creation persisted but not (yet)
+// known to the engine: running, no step reported. Organization admins and
+// those with a role on the account (its owner, its creator) see it.
+func (s *Accounts) pendingProgress(ctx context.Context, p domain.Principal, sid string, run domain.Run) (CreationProgress, bool) {
+	a, err := s.store.FindAccount(ctx, p.OrganizationSid, sid)
+	if err != nil || a.Status != domain.AccountProvisioning {
+		return CreationProgress{}, false
+	}
+	if !p.IsOrgAdmin() {
+		if roles, err := s.store.RolesOn(ctx, sid, p.UserSid); err != nil || len(roles) == 0 {
+			return CreationProgress{}, false
+		}
+	}
+	return CreationProgress{AccountSid: sid, Run: domain.Run{WorkflowID: run.WorkflowID},
+		Progress: domain.Progress{OrganizationSid: p.OrganizationSid, Status: domain.StepRunning}}, true
 }
 
 // Update applies settings (name, require 2FA) for the account's Owner or
