@@ -46,17 +46,14 @@ func (a *Activities) CreateAccountRecord(ctx context.Context, in CreateAccountRe
 	acct := in.Account
 	acct.Status = domain.AccountProvisioning
 	owner := domain.RoleAssignment{Sid: in.OwnerAssignmentSid, OrganizationSid: acct.OrganizationSid, RoleSid: domain.RoleOwner, Scope: acct.Sid, Identity: acct.OwnerSid}
-	ev := domain.NewAuditEvent(in.Actor, acct.OrganizationSid, domain.EventAccountCreated, acct.Sid, map[string]any{
-		"friendly_name": acct.FriendlyName, "owner_sid": acct.OwnerSid, "kind": acct.Kind, "flex": acct.Flex,
-	})
-	out, err := a.Store.CreateAccount(ctx, acct, owner, ev)
+	out, err := a.Store.CreateAccount(ctx, acct, owner, domain.AccountCreatedEvent(in.Actor, acct))
 	if err != nil {
 		return out, wrap(err)
 	}
 	logger(ctx).Info("account persisted", "AccountSid", out.Sid, "OwnerSid", out.OwnerSid)
 	if in.CreatorSid != "" && in.CreatorSid != acct.OwnerSid {
 		ra := domain.RoleAssignment{Sid: in.CreatorAssignmentSid, OrganizationSid: acct.OrganizationSid, RoleSid: domain.RoleAdministrator, Scope: acct.Sid, Identity: in.CreatorSid}
-		_, err := a.Store.CreateRoleAssignment(ctx, ra, domain.NewAuditEvent(in.Actor, acct.OrganizationSid, domain.EventRoleAssigned, ra.Sid, map[string]any{"role_sid": ra.RoleSid, "scope": ra.Scope, "identity": ra.Identity}))
+		_, err := a.Store.CreateRoleAssignment(ctx, ra, domain.RoleAssignedEvent(in.Actor, ra))
 		if err != nil && domain.ErrorCode(err) != domain.CodeInvalidState { // already granted by an earlier attempt
 			return out, wrap(err)
 		}

@@ -34,6 +34,21 @@ type AuditEvent struct {
 	DateCreated time.Time
 }
 
+// AccountCreatedEvent is the account.created event of a new account,
+// caused by a.
+func AccountCreatedEvent(a Actor, acct Account) AuditEvent {
+	return NewAuditEvent(a, acct.OrganizationSid, EventAccountCreated, acct.Sid, map[string]any{
+		"friendly_name": acct.FriendlyName, "owner_sid": acct.OwnerSid, "kind": acct.Kind, "flex": acct.Flex,
+	})
+}
+
+// RoleAssignedEvent is the role_assignment.created event of ra, caused by
+// a.
+func RoleAssignedEvent(a Actor, ra RoleAssignment) AuditEvent {
+	return NewAuditEvent(a, ra.OrganizationSid, EventRoleAssigned, ra.Sid,
+		map[string]any{"role_sid": ra.RoleSid, "scope": ra.Scope, "identity": ra.Identity})
+}
+
 // NewAuditEvent fills the actor fields of an event.
 func NewAuditEvent(a Actor, orgSid, typ, resource string, changes map[string]any) AuditEvent {
 	return AuditEvent{

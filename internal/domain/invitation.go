@@ -166,11 +166,11 @@ func GrantInvitee(ctx context.Context, st RoleGranter, now time.Time, g InviteeG
 	var granted []string
 	for _, role := range g.Roles {
 		ra := RoleAssignment{Sid: NewSID(PrefixRoleAssignment, now), OrganizationSid: g.OrganizationSid, RoleSid: role, Scope: g.AccountSid, Identity: g.UserSid}
-		changes := map[string]any{"role_sid": role, "scope": g.AccountSid, "identity": g.UserSid}
+		ev := RoleAssignedEvent(g.Actor, ra)
 		if g.InvitationSid != "" {
-			changes["invitation_sid"] = g.InvitationSid
+			ev.Changes["invitation_sid"] = g.InvitationSid
 		}
-		_, err := st.CreateRoleAssignment(ctx, ra, NewAuditEvent(g.Actor, g.OrganizationSid, EventRoleAssigned, ra.Sid, changes))
+		_, err := st.CreateRoleAssignment(ctx, ra, ev)
 		switch {
 		case err == nil:
 			granted = append(granted, role)

@@ -146,16 +146,13 @@ func opening(c domain.AccountCreation, now time.Time) domain.AccountOpening {
 		Account: a, Creation: c,
 		Owner: domain.RoleAssignment{Sid: domain.NewSID(domain.PrefixRoleAssignment, now), OrganizationSid: a.OrganizationSid,
 			RoleSid: domain.RoleOwner, Scope: a.Sid, Identity: a.OwnerSid},
-		Events: []domain.AuditEvent{domain.NewAuditEvent(c.Actor, a.OrganizationSid, domain.EventAccountCreated, a.Sid, map[string]any{
-			"friendly_name": a.FriendlyName, "owner_sid": a.OwnerSid, "kind": a.Kind, "flex": a.Flex,
-		})},
+		Events: []domain.AuditEvent{domain.AccountCreatedEvent(c.Actor, a)},
 	}
 	if c.CreatorSid != "" {
 		ra := domain.RoleAssignment{Sid: domain.NewSID(domain.PrefixRoleAssignment, now), OrganizationSid: a.OrganizationSid,
 			RoleSid: domain.RoleAdministrator, Scope: a.Sid, Identity: c.CreatorSid}
 		o.Creator = &ra
-		o.Events = append(o.Events, domain.NewAuditEvent(c.Actor, a.OrganizationSid, domain.EventRoleAssigned, ra.Sid,
-			map[string]any{"role_sid": ra.RoleSid, "scope": ra.Scope, "identity": ra.Identity}))
+		o.Events = append(o.Events, domain.RoleAssignedEvent(c.Actor, ra))
 	}
 	return o
 }

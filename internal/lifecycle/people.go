@@ -213,8 +213,7 @@ func (s *People) Assign(ctx context.Context, p domain.Principal, cmd AssignRole)
 		return domain.RoleAssignment{}, domain.Errorf(domain.EInvalid, domain.CodeIdentityNotManaged, "identity %s is not a managed user of this organization", cmd.Identity)
 	}
 	ra := domain.RoleAssignment{Sid: newSID(ctx, s.clock, domain.PrefixRoleAssignment), OrganizationSid: p.OrganizationSid, RoleSid: cmd.RoleSid, Scope: cmd.Scope, Identity: cmd.Identity}
-	return s.store.CreateRoleAssignment(ctx, ra, domain.NewAuditEvent(p.Actor(), p.OrganizationSid, domain.EventRoleAssigned, ra.Sid,
-		map[string]any{"role_sid": ra.RoleSid, "scope": ra.Scope, "identity": ra.Identity}))
+	return s.store.CreateRoleAssignment(ctx, ra, domain.RoleAssignedEvent(p.Actor(), ra))
 }
 
 // Unassign deletes a role assignment (never the Owner's).
