@@ -11,16 +11,20 @@ import (
 // ConsolePolicy is the Content-Security-Policy of the signed-in pages: our
 // own scripts, styles and images only, no inline script, no framing, forms
 // posting back to us.
-const ConsolePolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+const ConsolePolicy = pagePolicyHead + "form-action 'self'" + pagePolicyTail
 
 // SSOFormPolicy is ConsolePolicy for the page whose form starts single
 // sign-on: its answer redirects the browser to the organization's identity
 // provider, and browsers hold a form's redirects to form-action too. An
 // issuer is https, or plain http on a loopback address for trying it
 // locally (domain.ValidateIssuer), and so is where its sign-in page is.
-const SSOFormPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-	"form-action 'self' https: http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'; base-uri 'none'"
+const SSOFormPolicy = pagePolicyHead + "form-action 'self' https: http://127.0.0.1:* http://localhost:*" + pagePolicyTail
+
+// The directives every page's policy shares, around its form-action.
+const (
+	pagePolicyHead = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+	pagePolicyTail = "; frame-ancestors 'none'; base-uri 'none'"
+)
 
 // setPageHeaders sets the headers every page for a person carries, with
 // referrer as its Referrer-Policy.
