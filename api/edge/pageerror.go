@@ -4,6 +4,8 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 )
@@ -73,7 +75,8 @@ func Sentence(msg string) string {
 	if msg == "" {
 		return msg
 	}
-	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	first, n := utf8.DecodeRuneInString(msg)
+	msg = string(unicode.ToUpper(first)) + msg[n:]
 	if !strings.HasSuffix(msg, ".") {
 		msg += "."
 	}
