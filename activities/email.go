@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"fmt"
 
 	"go.temporal.io/sdk/activity"
 
@@ -85,9 +84,4 @@ func roleNames(roles []string) string {
 		out += domain.RoleName(r)
 	}
 	return out
-}
-
-// linkURL is the address of a confirmation link.
-func (a *Activities) linkURL(token string) string {
-	return fmt.Sprintf("%s/confirm/%s", a.BaseURL, token)
 }

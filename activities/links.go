@@ -21,7 +21,7 @@ type linkEmail struct {
 	Template string
 	Recorded string
 	Data     map[string]any
-	// Page is the path the link opens, before its token: "/confirm/"
+	// Page is the path the link opens, before its token: domain.ConfirmPage
 	// when empty.
 	Page string
 }
@@ -54,10 +54,11 @@ func (a *Activities) sendLinkOnce(ctx context.Context, key string, load func() (
 	for k, v := range m.Data {
 		data[k] = v
 	}
-	data["Link"] = a.linkURL(token)
-	if m.Page != "" {
-		data["Link"] = a.BaseURL + m.Page + token
+	page := m.Page
+	if page == "" {
+		page = domain.ConfirmPage
 	}
+	data["Link"] = a.BaseURL + page + token
 	msg, err := email.Render(m.Template, m.To, data)
 	if err != nil {
 		return wrap(domain.Errorf(domain.EInvalid, domain.CodeBadRequest, "%v", err))

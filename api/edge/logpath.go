@@ -19,11 +19,8 @@ func LoggedPath(c *gin.Context) string {
 	p := c.Request.URL.Path
 	for _, param := range c.Params {
 		if secretParams[param.Key] && param.Value != "" {
-			p = strings.Replace(p, param.Value, SecretRef(param.Value), 1)
+			p = strings.Replace(p, param.Value, domain.SecretRef(param.Value), 1)
 		}
 	}
 	return p
 }
-
-// SecretRef names a secret in logs by a short hash of it.
-func SecretRef(secret string) string { return domain.SecretRef(secret) }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/orgaccounts/orgaccounts/api/edge"
 	"github.com/orgaccounts/orgaccounts/internal/domain"
 	"github.com/orgaccounts/orgaccounts/internal/testenv"
 )
@@ -27,7 +26,7 @@ func TestConfirmationTokenIsNeverLogged(t *testing.T) {
 	r := c.Get("/confirm/" + token)
 	require.Equal(t, http.StatusNotFound, r.Status, "an unknown link: %s", r.Body)
 
-	require.Eventually(t, func() bool { return strings.Contains(logs.String(), edge.SecretRef(token)) }, 30*time.Second, 50*time.Millisecond,
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), domain.SecretRef(token)) }, 30*time.Second, 50*time.Millisecond,
 		"the access log names the link by its hash")
 	require.NotContains(t, logs.String(), token, "the token itself must never be logged")
 }

@@ -27,6 +27,10 @@ type ConfirmationLink struct {
 	DateCreated time.Time
 }
 
+// ConfirmPage is the path of the page an emailed confirmation link
+// (invitation, import, share) opens, before the token.
+const ConfirmPage = "/confirm/"
+
 // Link states: what a link itself is worth, whatever its subject.
 const (
 	LinkValid      = "valid"

@@ -111,7 +111,7 @@ func (o Outbox) Send(ctx context.Context, m Message) error {
 }
 
 // secretLinkPaths are the paths whose last segment is a live token.
-var secretLinkPaths = []string{"/confirm/", "/console/password/"}
+var secretLinkPaths = []string{domain.ConfirmPage, domain.PasswordPage}
 
 // RedactLink replaces the token of a confirmation or password link with a
 // short hash of it (domain.SecretRef); other links are returned as they are.
