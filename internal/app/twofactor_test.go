@@ -118,7 +118,7 @@ func TestTwoFactorOutsiderEnrolsTOTPInABrowser(t *testing.T) {
 	passwordStep(ctx, t, base, email, testenv.TestPassword, "/console/accounts/"+sandbox)
 	waitText(ctx, t, "#problem", "requires two-factor authentication")
 	browse(ctx, t, chromedp.Navigate(base+"/console/security"))
-	waitText(ctx, t, "#two-factor-state", "off")
+	waitText(ctx, t, "#two-factor-state", "is off")
 	browse(ctx, t, chromedp.Click(chromedp.CSS("#add-totp")))
 	waitText(ctx, t, "body", "Or type this secret")
 	secret := strings.TrimSpace(readText(ctx, t, "#totp-secret"))
@@ -128,7 +128,7 @@ func TestTwoFactorOutsiderEnrolsTOTPInABrowser(t *testing.T) {
 	code, err := totp.GenerateCode(secret, time.Now())
 	require.NoError(t, err)
 	browse(ctx, t, chromedp.SendKeys(chromedp.CSS("#totp-code"), code), chromedp.Click(chromedp.CSS("#confirm-totp")))
-	waitText(ctx, t, "#two-factor-state", "on")
+	waitText(ctx, t, "#two-factor-state", "is on")
 	waitText(ctx, t, "#recovery-codes", "-")
 	codesText := readText(ctx, t, "#recovery-codes")
 	recovery := strings.Fields(codesText)
@@ -201,9 +201,11 @@ func TestTwoFactorPasskeyInABrowser(t *testing.T) {
 	require.NoError(t, err)
 
 	passwordStep(ctx, t, base, email, password, "/console/security")
-	waitText(ctx, t, "#two-factor-state", "off")
+	waitText(ctx, t, "#two-factor-state", "is off")
+	b := &console{t: t, ctx: ctx, e: e}
+	b.waitFor("#add-passkey") // the page's script, which handles the click, has run
 	browse(ctx, t, chromedp.SendKeys(chromedp.CSS("#passkey-name"), "Test key"), chromedp.Click(chromedp.CSS("#add-passkey")))
-	waitText(ctx, t, "#two-factor-state", "on")
+	waitText(ctx, t, "#two-factor-state", "is on")
 	waitText(ctx, t, "#factors", "Test key")
 	waitText(ctx, t, "#recovery-codes", "-")
 	require.Len(t, strings.Fields(readText(ctx, t, "#recovery-codes")), domain.RecoveryCodeCount)
@@ -212,7 +214,6 @@ func TestTwoFactorPasskeyInABrowser(t *testing.T) {
 	signOutBrowser(ctx, t, base)
 	passwordStep(ctx, t, base, email, password, "/console/me")
 	waitText(ctx, t, "h1", "Two-factor authentication")
-	b := &console{t: t, ctx: ctx, e: e}
 	b.waitFor("#use-passkey")
 	b.checkA11y()
 	browse(ctx, t, chromedp.Click(chromedp.CSS("#use-passkey")))
@@ -224,7 +225,7 @@ func TestTwoFactorPasskeyInABrowser(t *testing.T) {
 	waitText(ctx, t, "#factors", "Test key")
 	b.checkA11y()
 	browse(ctx, t, chromedp.Click(chromedp.CSS("#factors button")))
-	waitText(ctx, t, "#two-factor-state", "off")
+	waitText(ctx, t, "#two-factor-state", "is off")
 	st, err := e.App.Services().TwoFactor.SecondFactors(context.Background(), userSid)
 	require.NoError(t, err)
 	require.False(t, st.Enrolled())
